@@ -1,0 +1,46 @@
+# engage — build, run and test. `make run` and `make test` work from a fresh clone on Debian with Swift.
+SWIFT ?= swift
+CONFIG ?= cluster.yaml
+APT_PACKAGES := libzmq3-dev libsqlite3-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+VENV := bench/.venv
+
+.PHONY: all deps build build-debug run test test-long bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+build-debug: deps
+	$(SWIFT) build
+
+run: build
+	.build/release/engage run --config $(CONFIG)
+
+# Debug build first: the integration tests start the real `engage` binary as coordinator and workers.
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test --skip LongTests
+
+test-long: deps
+	$(SWIFT) build
+	ENGAGE_LONG_TESTS=1 $(SWIFT) test
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r bench/requirements.txt
+
+bench: build $(VENV)/bin/python
+	$(VENV)/bin/python bench/compare.py --engage .build/release/engage
+
+clean:
+	rm -rf .build work registry bench/out

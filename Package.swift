@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "engage",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "engage", targets: ["engage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "5.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .target(name: "Wire", dependencies: ["CZeroMQ"]),
+        .target(name: "Dataset"),
+        .target(name: "ModelZoo", dependencies: ["Dataset"]),
+        .target(name: "Registry", dependencies: ["ModelZoo", "Dataset", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Coordinator", dependencies: ["Wire", "Dataset", "ModelZoo", "Registry", "Yams", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Worker", dependencies: ["Wire", "Dataset", "ModelZoo", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "engage", dependencies: [
+            "Coordinator", "Worker", "Registry", "Dataset", "ModelZoo", "Wire",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Dataset"]),
+        .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "Dataset"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Registry", "Dataset", "Wire"]),
+    ]
+)

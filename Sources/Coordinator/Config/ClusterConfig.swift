@@ -1,0 +1,163 @@
+import Dataset
+import Foundation
+import Yams
+
+/// Everything `cluster.yaml` says: where the coordinator listens, which hosts run workers,
+/// where data comes from, where the registry lives and which models to train.
+public struct ClusterConfig: Sendable, Equatable {
+    /// The coordinator's socket and liveness settings.
+    public struct CoordinatorSettings: Sendable, Equatable {
+        public var bind = "tcp://127.0.0.1:5555"
+        public var heartbeatMs = 1000
+        public var liveness = 5
+        public var maxAttempts = 3
+    }
+
+    /// One host and the workers `engage run` starts on it (only `localhost` is started locally).
+    public struct HostSettings: Sendable, Equatable {
+        public var host: String
+        public var workers: Int
+        /// Training threads per worker; 0 means all cores.
+        public var threads: Int
+    }
+
+    /// CURVE settings (the Ironhouse pattern); off by default, then binds stay on loopback.
+    public struct SecuritySettings: Sendable, Equatable {
+        public var curve = false
+        public var keys = "keys/"
+    }
+
+    /// Where the customer data comes from and how it is cut.
+    public struct DataSettings: Sendable, Equatable {
+        public enum Source: String, Sendable { case generate, csv }
+        public var source = Source.generate
+        public var rows = 100_000
+        public var seed: UInt64 = 42
+        public var shards = 10
+        public var testFraction = 0.2
+        public var folds = 5
+        /// For `source: csv`: the customers file.
+        public var path: String?
+        public var categorical: [String] = []
+        public var ignore: [String] = []
+    }
+
+    public var file: String
+    public var coordinator = CoordinatorSettings()
+    public var hosts: [HostSettings] = [HostSettings(host: "localhost", workers: 2, threads: 0)]
+    public var security = SecuritySettings()
+    public var data = DataSettings()
+    public var registryPath = "registry/engage.sqlite"
+    public var workDirectory = "work"
+    public var models: [ModelConfig] = []
+
+    public init(file: String) { self.file = file }
+
+    public static let defaultModels: [ModelConfig] = [
+        ModelConfig(name: "engagement", kind: .gbdt, objective: .regression, target: "engagement_score"),
+        ModelConfig(name: "churn", kind: .gbdt, objective: .binary, target: "churn_30_day"),
+        ModelConfig(name: "lifetime_value", kind: .gbdt, objective: .quantile, target: "lifetime_value_usd", quantiles: [0.1, 0.5, 0.9]),
+    ]
+
+    /// Reads and validates a cluster file; errors name the file, line, column and key.
+    public static func load(path: String) throws -> ClusterConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, line: nil, column: nil, keyPath: "", message: "cannot read the file: \(error.localizedDescription)")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String = "cluster.yaml") throws -> ClusterConfig {
+        var config = ClusterConfig(file: file)
+        let root = try YAMLNodeReader.root(file: file, text: text,
+            allowedKeys: ["cluster", "data", "registry", "models", "fairness", "promotion", "drift", "work_dir"])
+        if let cluster = try root.mapping("cluster", allowedKeys: ["coordinator", "hosts", "security"]) {
+            try config.readCluster(cluster)
+        }
+        if let data = try root.mapping("data", allowedKeys: ["source", "rows", "seed", "shards", "test_fraction", "folds", "path", "categorical", "ignore"]) {
+            try config.readData(data)
+        }
+        if let registry = try root.mapping("registry", allowedKeys: ["path"]) {
+            config.registryPath = try registry.string("path") ?? config.registryPath
+        }
+        config.workDirectory = try root.string("work_dir") ?? config.workDirectory
+        if let models = try root.mapping("models", allowedKeys: root.customModelNames()) {
+            config.models = try models.keys.map { name in
+                try ModelConfig.read(name: name, from: models)
+            }
+        } else {
+            config.models = defaultModels
+        }
+        // Sections owned by later features are still checked for shape so a typo cannot hide.
+        for section in ["fairness", "promotion", "drift"] where root.has(section) {
+            if let node = root.child(section), node.mapping == nil {
+                throw root.fail(section, node, "expected a mapping, found \(YAMLNodeReader.describe(node))")
+            }
+        }
+        return config
+    }
+
+    private mutating func readCluster(_ cluster: YAMLNodeReader) throws {
+        if let c = try cluster.mapping("coordinator", allowedKeys: ["bind", "heartbeat_ms", "liveness", "max_attempts"]) {
+            coordinator.bind = try c.string("bind") ?? coordinator.bind
+            coordinator.heartbeatMs = try c.int("heartbeat_ms", min: 10) ?? coordinator.heartbeatMs
+            coordinator.liveness = try c.int("liveness", min: 1) ?? coordinator.liveness
+            coordinator.maxAttempts = try c.int("max_attempts", min: 1) ?? coordinator.maxAttempts
+            if !coordinator.bind.hasPrefix("tcp://"), !coordinator.bind.hasPrefix("ipc://"), let node = c.child("bind") {
+                throw c.fail("bind", node, "expected an endpoint such as tcp://127.0.0.1:5555, found '\(coordinator.bind)'")
+            }
+        }
+        if let items = try cluster.sequence("hosts") {
+            hosts = try items.enumerated().map { index, node in
+                let host = try YAMLNodeReader(file: file, path: "cluster.hosts[\(index)]", node: node, allowedKeys: ["host", "workers", "threads"])
+                guard let name = try host.string("host") else {
+                    throw YAMLNodeReader.error(file, node, "cluster.hosts[\(index)].host", "missing; expected a host name")
+                }
+                return HostSettings(host: name, workers: try host.int("workers", min: 0) ?? 1, threads: try host.intOrAuto("threads") ?? 0)
+            }
+        }
+        if let s = try cluster.mapping("security", allowedKeys: ["curve", "keys"]) {
+            security.curve = try s.bool("curve") ?? false
+            security.keys = try s.string("keys") ?? security.keys
+        }
+    }
+
+    private mutating func readData(_ d: YAMLNodeReader) throws {
+        if let source = try d.string("source", oneOf: ["generate", "csv"]) { data.source = DataSettings.Source(rawValue: source)! }
+        data.rows = try d.int("rows", min: 100) ?? data.rows
+        data.seed = UInt64(try d.int("seed", min: 0) ?? Int(data.seed))
+        data.shards = try d.int("shards", min: 1) ?? data.shards
+        data.testFraction = try d.double("test_fraction", range: 0.01...0.9) ?? data.testFraction
+        data.folds = try d.int("folds", min: 2) ?? data.folds
+        data.path = try d.string("path")
+        data.categorical = try d.strings("categorical") ?? []
+        data.ignore = try d.strings("ignore") ?? []
+        if data.source == .csv, data.path == nil {
+            throw ConfigError(file: file, line: d.node.mark?.line, column: d.node.mark?.column, keyPath: "data.path",
+                              message: "missing; 'source: csv' needs the path of the customers CSV")
+        }
+    }
+
+    /// The workers `engage run` starts on this machine.
+    public var localWorkers: (count: Int, threads: Int) {
+        let local = hosts.filter { ["localhost", "127.0.0.1", "::1"].contains($0.host) }
+        return (local.reduce(0) { $0 + $1.workers }, local.first?.threads ?? 0)
+    }
+
+    /// SHA-256 of the file's text, recorded as lineage of every version it produced.
+    public static func fingerprint(path: String) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { return "none" }
+        return SHA256.hex(data)
+    }
+}
+
+extension YAMLNodeReader {
+    /// Model sections may use any name as long as they say their `kind`.
+    func customModelNames() -> [String] {
+        guard let node = child("models"), let mapping = node.mapping else { return [] }
+        return mapping.compactMap { $0.key.string }
+    }
+}

@@ -1,0 +1,94 @@
+import Dataset
+import Foundation
+import ModelZoo
+
+/// The dataset of one run, cut into content-addressed shards: train shards grouped by fold,
+/// and test shards that no training job ever reads.
+public struct PreparedData: Sendable {
+    public var rows: Int
+    public var columns: [String]
+    /// Train shards of each fold, `foldShards[k]`.
+    public var foldShards: [[ShardRef]]
+    public var testShards: [ShardRef]
+    /// Columns that are never features: the id, every target, the sensitive attributes, evaluation labels, ignored columns.
+    public var excludedColumns: [String]
+    /// SHA-256 over the ordered shard ids: the dataset's identity in lineage.
+    public var datasetSHA256: String
+
+    public var trainShards: [ShardRef] { foldShards.flatMap { $0 } }
+    public var allShardIDs: [String] { (trainShards + testShards).map(\.id) }
+}
+
+/// Why the data of a run was refused before any job started.
+public struct DataPreparationError: Error, CustomStringConvertible, LocalizedError {
+    public let message: String
+    public var description: String { message }
+    public var errorDescription: String? { message }
+}
+
+/// Loads (or generates) the customers table, checks it, splits train/test stratified on the
+/// binary target, assigns folds and writes the shards.
+public struct DataPreparer {
+    public let config: ClusterConfig
+    public let store: ShardStore
+
+    public init(config: ClusterConfig, store: ShardStore) {
+        self.config = config
+        self.store = store
+    }
+
+    public func loadTable() throws -> Table {
+        switch config.data.source {
+        case .generate:
+            return CustomerGenerator(rows: config.data.rows, seed: config.data.seed).generate().customers
+        case .csv:
+            let path = config.data.path ?? ""
+            let table = try CSV.read(path: path, categorical: Set(config.data.categorical))
+            return table
+        }
+    }
+
+    public func prepare(_ table: Table) throws -> PreparedData {
+        let excluded = excludedColumns(in: table)
+        try checkProhibited(table, excluded: excluded)
+        let stratifyColumn = config.models.first { $0.objective == .binary }?.target ?? config.models.first?.target
+        let labels: [Double]
+        if let stratifyColumn, table.index(of: stratifyColumn) != nil {
+            labels = try table.numeric(stratifyColumn).map { $0.isFinite ? $0 : -1 }
+        } else {
+            labels = Array(repeating: 0, count: table.rowCount)
+        }
+        let split = Splitter.stratified(labels: labels, testFraction: config.data.testFraction, seed: config.data.seed)
+        let folds = Splitter.folds(labels: split.train.map { labels[$0] }, k: config.data.folds, seed: config.data.seed &+ 1)
+        var rowsByFold = Array(repeating: [Int](), count: config.data.folds)
+        for (position, row) in split.train.enumerated() { rowsByFold[folds[position]].append(row) }
+
+        let shardsPerFold = max(1, config.data.shards / config.data.folds)
+        var foldShards: [[ShardRef]] = []
+        for rows in rowsByFold {
+            foldShards.append(try Sharding.split(table, rows: rows, into: shardsPerFold).map { try store.write($0) })
+        }
+        let testShardCount = max(1, Int((Double(config.data.shards) * config.data.testFraction).rounded()))
+        let testShards = try Sharding.split(table, rows: split.test, into: testShardCount).map { try store.write($0) }
+        let ids = (foldShards.flatMap { $0 } + testShards).map(\.id)
+        return PreparedData(rows: table.rowCount, columns: table.names, foldShards: foldShards, testShards: testShards,
+                            excludedColumns: excluded, datasetSHA256: SHA256.hex(ids.joined(separator: "\n")))
+    }
+
+    func excludedColumns(in table: Table) -> [String] {
+        var excluded = [CustomerSchema.idColumn, CustomerSchema.anomalyLabel] + CustomerSchema.targets + CustomerSchema.sensitive
+        excluded += config.models.compactMap(\.target) + config.data.ignore
+        var seen = Set<String>()
+        return excluded.filter { table.index(of: $0) != nil && seen.insert($0).inserted }
+    }
+
+    /// A prohibited attribute may never be a feature: refuse the run before any training.
+    func checkProhibited(_ table: Table, excluded: [String]) throws {
+        let features = Set(table.names).subtracting(excluded)
+        let used = CustomerSchema.prohibited.filter { features.contains($0) }
+        guard used.isEmpty else {
+            throw DataPreparationError(message: "prohibited attribute\(used.count > 1 ? "s" : "") used as feature: \(used.joined(separator: ", ")). "
+                + "These may never be features; list them under data.ignore (or remove them from the data) and run again.")
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Dataset
+import Foundation
+import Logging
+import ModelZoo
+import Registry
+
+/// One finished pipeline run, as `engage run` prints it.
+public struct RunSummary: Sendable {
+    public struct Row: Sendable {
+        public var model: String
+        public var version: Int
+        public var metrics: [MetricRecord]
+        public var seconds: Double
+        public var worker: String
+    }
+
+    public var runID: String
+    public var rows: [Row]
+    public var wallSeconds: Double
+    public var failure: String?
+    public var droppedMessages: Int
+    public var workersLost: Int
+}
+
+/// Runs the whole pipeline once: data → shards → job graph → workers → registry.
+///
+/// With `localWorkers > 0` it starts that many `engage worker` child processes on this machine
+/// and stops them at the end; with 0 it waits for workers started elsewhere.
+public struct PipelineRunner {
+    public var config: ClusterConfig
+    public var configSHA256: String
+    public var logger: Logger
+    /// The executable used to start local workers (normally this very binary).
+    public var workerExecutable: String
+    public var localWorkers: Int
+    public var workerThreads: Int
+    public var runID: String
+    /// Gives up when no result arrives within this many seconds after the last one (nil: never).
+    public var stallTimeout: Double?
+
+    public init(config: ClusterConfig, configSHA256: String, logger: Logger, workerExecutable: String, localWorkers: Int, workerThreads: Int, runID: String? = nil) {
+        self.config = config
+        self.configSHA256 = configSHA256
+        self.logger = logger
+        self.workerExecutable = workerExecutable
+        self.localWorkers = localWorkers
+        self.workerThreads = workerThreads
+        self.runID = runID ?? PipelineRunner.newRunID()
+    }
+
+    public static func newRunID() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return "run-\(formatter.string(from: Date()))-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+    }
+
+    public func run() throws -> RunSummary {
+        let started = ContinuousClock.now
+        let store = try ShardStore(directory: (config.workDirectory as NSString).appendingPathComponent("shards"))
+        let preparer = DataPreparer(config: config, store: store)
+        let table = try preparer.loadTable()
+        let data = try preparer.prepare(table)
+        logger.info("data: \(data.rows) rows, \(data.columns.count) columns, \(data.trainShards.count) train + \(data.testShards.count) test shards, dataset \(data.datasetSHA256.prefix(12))")
+        let jobs = try JobPlanner(config: config, data: data).plan()
+
+        let registry = try ModelRegistry(path: config.registryPath)
+        try registry.beginRun(id: runID, configSHA256: configSHA256, datasetSHA256: data.datasetSHA256, startedAt: Date())
+        let sink = RegistrySink(registry: registry, runID: runID, data: data, configSHA256: configSHA256)
+        let book = JobBook(jobs: jobs, maxAttempts: config.coordinator.maxAttempts,
+                           alreadyDone: try RegistrySink.doneJobs(registry: registry, runID: runID))
+
+        let settings = CoordinatorServer.Settings(endpoint: config.coordinator.bind, heartbeatMs: config.coordinator.heartbeatMs, liveness: config.coordinator.liveness)
+        let server = try CoordinatorServer(settings: settings, jobs: book, store: store, runID: runID, logger: logger)
+        let children = try LocalWorkers.start(count: localWorkers, executable: workerExecutable, endpoint: server.boundEndpoint,
+                                              threads: workerThreads, cacheRoot: (config.workDirectory as NSString).appendingPathComponent("worker-cache"),
+                                              heartbeatMs: config.coordinator.heartbeatMs, logger: logger)
+        defer { children.stop() }
+
+        let outcome = try server.serve(sink: sink) {
+            if localWorkers > 0, children.allExited { return "all \(localWorkers) local workers exited" }
+            return nil
+        }
+        server.shutdownWorkers()
+        children.waitForExit(seconds: 5)
+        try registry.finishRun(id: runID, status: outcome.failure == nil ? "succeeded" : "failed", finishedAt: Date())
+
+        let rows = jobs.compactMap { job -> RunSummary.Row? in
+            guard let version = sink.registered[job.id] else { return nil }
+            return RunSummary.Row(model: version.model, version: version.version, metrics: version.metrics.filter { $0.split == "test" },
+                                  seconds: version.trainSeconds, worker: version.worker)
+        }.sorted { $0.model < $1.model }
+        return RunSummary(runID: runID, rows: rows, wallSeconds: (ContinuousClock.now - started).seconds, failure: outcome.failure,
+                          droppedMessages: outcome.droppedMessages, workersLost: outcome.workersLost)
+    }
+}

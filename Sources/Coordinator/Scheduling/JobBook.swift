@@ -1,0 +1,92 @@
+import Foundation
+
+/// The state of every job of a run: which are waiting, running where, done or failed, and
+/// how many attempts each has used. The scheduler's only source of truth.
+public struct JobBook: Sendable {
+    public enum State: Sendable, Equatable {
+        case pending
+        case running(worker: String, attempt: Int)
+        case done(worker: String, attempt: Int)
+        case failed(String)
+    }
+
+    /// What happened to a job that failed or lost its worker.
+    public enum Requeue: Sendable, Equatable {
+        case retried(attempt: Int)
+        case gaveUp(String)
+    }
+
+    public private(set) var jobs: [PlannedJob]
+    public private(set) var states: [String: State]
+    public private(set) var attempts: [String: Int]
+    public let maxAttempts: Int
+
+    public init(jobs: [PlannedJob], maxAttempts: Int, alreadyDone: Set<String> = []) {
+        self.jobs = jobs
+        self.maxAttempts = maxAttempts
+        self.states = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, alreadyDone.contains($0.id) ? State.done(worker: "journal", attempt: 0) : .pending) })
+        self.attempts = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, 0) })
+    }
+
+    public func job(_ id: String) -> PlannedJob? { jobs.first { $0.id == id } }
+
+    public var isFinished: Bool {
+        states.values.allSatisfy { if case .done = $0 { return true } else { return false } } || firstFailure != nil
+    }
+
+    public var firstFailure: (job: String, error: String)? {
+        for job in jobs { if case .failed(let error) = states[job.id] { return (job.id, error) } }
+        return nil
+    }
+
+    public var doneCount: Int { states.values.filter { if case .done = $0 { return true } else { return false } }.count }
+
+    /// The ready job this worker should run next: one whose shards it already holds if any,
+    /// otherwise the most expensive (critical path first). Jobs are kept sorted by cost.
+    public func next(cachedShards: Set<String>) -> PlannedJob? {
+        let ready = jobs.filter { job in
+            states[job.id] == .pending && job.dependsOn.allSatisfy { if case .done = states[$0] { return true } else { return false } }
+        }
+        return ready.first { Set($0.shardIDs).isSubset(of: cachedShards) } ?? ready.first
+    }
+
+    /// Marks a job as handed to a worker; returns the attempt number (1-based).
+    public mutating func start(_ id: String, worker: String) -> Int {
+        let attempt = (attempts[id] ?? 0) + 1
+        attempts[id] = attempt
+        states[id] = .running(worker: worker, attempt: attempt)
+        return attempt
+    }
+
+    /// Records a result. Returns false for a duplicate or a job that is not running anywhere
+    /// (a late result of an attempt that was given up on is still accepted if the job is not done).
+    public mutating func complete(_ id: String, attempt: Int, worker: String) -> Bool {
+        guard let state = states[id] else { return false }
+        switch state {
+        case .done, .failed: return false
+        case .pending, .running:
+            states[id] = .done(worker: worker, attempt: attempt)
+            return true
+        }
+    }
+
+    /// A job's attempt failed (its own error) or its worker died: retry, or give up after `maxAttempts`.
+    public mutating func requeue(_ id: String, attempt: Int, error: String) -> Requeue? {
+        guard case .running(_, let current) = states[id], current == attempt else { return nil }
+        if attempt >= maxAttempts {
+            let message = "job \(id) failed \(attempt) time\(attempt == 1 ? "" : "s"); last error: \(error)"
+            states[id] = .failed(message)
+            return .gaveUp(message)
+        }
+        states[id] = .pending
+        return .retried(attempt: attempt + 1)
+    }
+
+    /// Jobs running on a worker, with their attempt numbers.
+    public func running(on worker: String) -> [(id: String, attempt: Int)] {
+        jobs.compactMap { job in
+            if case .running(let w, let attempt) = states[job.id], w == worker { return (job.id, attempt) }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,275 @@
+import Dataset
+import Foundation
+import Logging
+import ModelZoo
+import Wire
+
+/// What the coordinator does with a finished job's result (register it, journal it).
+public protocol ResultSink: AnyObject {
+    /// Called once per job, for its first accepted result. Throwing fails the job's attempt.
+    func accept(job: PlannedJob, attempt: Int, worker: String, report: TaskReport, artifact: Data) throws -> String
+    /// Called for every change of a job's state, for the run journal.
+    func jobChanged(job: PlannedJob, status: String, attempt: Int, worker: String?, error: String?)
+}
+
+/// The outcome of serving one run's job graph.
+public struct ServeOutcome: Sendable {
+    public var completed: [String: String]
+    public var failure: String?
+    public var droppedMessages: Int
+    public var workersLost: Int
+}
+
+/// The coordinator's event loop: one thread owns the ROUTER socket, admits workers, hands out
+/// jobs, serves shard chunks, watches heartbeats and collects results.
+///
+/// Training never happens here; the only slow thing the loop does is register a result
+/// (an fsync and one SQLite transaction).
+public final class CoordinatorServer {
+    public struct Settings: Sendable {
+        public var endpoint: String
+        public var heartbeatMs: Int
+        public var liveness: Int
+        public var maxMessageBytes: Int64 = 1 << 30
+        public var chunkBytes = 1 << 20
+        public init(endpoint: String, heartbeatMs: Int, liveness: Int) {
+            self.endpoint = endpoint
+            self.heartbeatMs = heartbeatMs
+            self.liveness = liveness
+        }
+    }
+
+    private let settings: Settings
+    private let context: ZMQContext
+    private let socket: ZMQSocket
+    private let store: ShardStore
+    private let runID: String
+    private let logger: Logger
+    private var workers = WorkerTable()
+    private var book: JobBook
+    private var lastHeartbeat = ContinuousClock.now
+    private var completed: [String: String] = [:]
+    private var workersLost = 0
+    public let counters = MessageCounters()
+    /// The endpoint actually bound (resolves a `:*` port).
+    public private(set) var boundEndpoint: String
+
+    public init(settings: Settings, jobs: JobBook, store: ShardStore, runID: String, logger: Logger) throws {
+        self.settings = settings
+        self.book = jobs
+        self.store = store
+        self.runID = runID
+        self.logger = logger
+        context = try ZMQContext()
+        socket = try ZMQSocket(context: context, type: .router)
+        try socket.setLinger(milliseconds: 0)
+        try socket.setMaxMessageSize(settings.maxMessageBytes)
+        try socket.setRouterMandatory(false)
+        try socket.bind(settings.endpoint)
+        boundEndpoint = socket.lastEndpoint ?? settings.endpoint
+    }
+
+    deinit {
+        socket.close()
+        context.terminate()
+    }
+
+    /// Serves until every job is done, one has failed `maxAttempts` times, or `watchdog` names a reason to stop.
+    public func serve(sink: ResultSink, watchdog: () -> String? = { nil }) throws -> ServeOutcome {
+        logger.info("coordinator listening on \(boundEndpoint), \(book.jobs.count) jobs")
+        while !book.isFinished {
+            if let reason = watchdog() {
+                return outcome(failure: "\(reason); \(book.jobs.count - book.doneCount) jobs unfinished")
+            }
+            if let frames = try socket.receive(timeoutMs: Int32(min(100, settings.heartbeatMs))) {
+                handle(frames, sink: sink)
+            }
+            tick(sink: sink)
+            dispatch(sink: sink)
+        }
+        return outcome(failure: book.firstFailure.map { $0.error })
+    }
+
+    /// Tells every worker to stop (after a run) and waits briefly so the messages leave.
+    public func shutdownWorkers(reason: String = "shutdown") {
+        for worker in workers.all {
+            send(worker.peer, Envelope.make(.bye, ByeHeader(reason: reason)))
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+    }
+
+    private func outcome(failure: String?) -> ServeOutcome {
+        ServeOutcome(completed: completed, failure: failure, droppedMessages: counters.dropped, workersLost: workersLost)
+    }
+
+    // MARK: messages
+
+    private func handle(_ frames: [Data], sink: ResultSink) {
+        let routed: RoutedEnvelope
+        do {
+            routed = try RoutedEnvelope.parse(frames)
+        } catch {
+            counters.countDropped(String(describing: error))
+            logger.warning("dropped malformed message: \(error)")
+            return
+        }
+        let peer = routed.peer, message = routed.envelope
+        do {
+            if message.command == .hello {
+                try hello(peer, try message.decodeHeader(HelloHeader.self), sink: sink)
+                return
+            }
+            guard workers[peer] != nil else {
+                // A worker we do not know (we restarted, or it was declared dead): ask it to say HELLO again.
+                send(peer, Envelope.make(.bye, ByeHeader(reason: "reconnect")))
+                return
+            }
+            workers[peer]?.liveness.heard(at: .now)
+            switch message.command {
+            case .heartbeat: break
+            case .fetch: try fetch(peer, try message.decodeHeader(FetchHeader.self))
+            case .progress:
+                let progress = try message.decodeHeader(ProgressHeader.self)
+                logger.debug("\(progress.jobID) \(Int(progress.fraction * 100))% \(progress.message)")
+            case .result: try result(peer, message, sink: sink)
+            case .failed: failed(peer, try message.decodeHeader(FailedHeader.self), sink: sink)
+            case .bye: lose(peer, reason: "said BYE", sink: sink)
+            default:
+                counters.countDropped("unexpected \(message.command.rawValue) from worker")
+            }
+        } catch {
+            counters.countDropped(String(describing: error))
+            logger.warning("dropped \(message.command.rawValue) message: \(error)")
+        }
+    }
+
+    private func hello(_ peer: Data, _ hello: HelloHeader, sink: ResultSink) throws {
+        if workers[peer] != nil { lose(peer, reason: "said HELLO again", sink: sink) }
+        var liveness = Liveness(heartbeatMs: settings.heartbeatMs, liveness: settings.liveness)
+        liveness.heard(at: .now)
+        workers.add(peer: peer, hello: hello, liveness: liveness)
+        logger.info("worker \(hello.workerID) joined from \(hello.host) (pid \(hello.pid), \(hello.cores) cores, \(hello.cachedShards.count) cached shards)")
+        send(peer, Envelope.make(.welcome, WelcomeHeader(coordinatorID: runID, heartbeatMs: settings.heartbeatMs, liveness: settings.liveness)))
+    }
+
+    private func fetch(_ peer: Data, _ request: FetchHeader) throws {
+        guard store.contains(request.shardID) else {
+            counters.countDropped("fetch of unknown shard")
+            return
+        }
+        let total = try store.size(of: request.shardID)
+        guard request.offset >= 0, request.offset <= total, request.size > 0 else {
+            counters.countDropped("fetch out of range")
+            return
+        }
+        let count = min(request.size, settings.chunkBytes, total - request.offset)
+        let bytes = try store.readBytes(request.shardID, offset: request.offset, count: count)
+        let header = ChunkHeader(shardID: request.shardID, offset: request.offset, totalSize: total, last: request.offset + count >= total)
+        send(peer, Envelope.make(.chunk, header, payload: bytes))
+        if header.last { workers[peer]?.cachedShards.insert(request.shardID) }
+    }
+
+    private func result(_ peer: Data, _ message: Envelope, sink: ResultSink) throws {
+        let header = try message.decodeHeader(ResultHeader.self)
+        guard let worker = workers[peer], let job = book.job(header.jobID) else {
+            counters.countDropped("result for unknown job")
+            return
+        }
+        if worker.runningJob == header.jobID { workers[peer]?.runningJob = nil }
+        guard let reportData = header.report, let report = try? JSONDecoder().decode(TaskReport.self, from: reportData) else {
+            failed(peer, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: "result without a readable report"), sink: sink)
+            return
+        }
+        switch book.states[job.id] {
+        case .done?, .failed?, nil:
+            logger.info("ignored duplicate result for \(job.id) attempt \(header.attempt)")
+            return
+        case .pending?, .running?:
+            break
+        }
+        do {
+            let label = try sink.accept(job: job, attempt: header.attempt, worker: worker.name, report: report, artifact: message.payload ?? Data())
+            _ = book.complete(job.id, attempt: header.attempt, worker: worker.name)
+            completed[job.id] = label
+            sink.jobChanged(job: job, status: "done", attempt: header.attempt, worker: worker.name, error: nil)
+            logger.info("\(job.id) done by \(worker.name) in \(String(format: "%.1f", header.seconds)) s → \(label)")
+        } catch {
+            failed(peer, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: "could not register the result: \(error)"), sink: sink)
+        }
+    }
+
+    private func failed(_ peer: Data, _ failure: FailedHeader, sink: ResultSink) {
+        if workers[peer]?.runningJob == failure.jobID { workers[peer]?.runningJob = nil }
+        guard let job = book.job(failure.jobID) else { return }
+        logger.warning("\(job.id) attempt \(failure.attempt) failed on \(workers[peer]?.name ?? "?"): \(failure.error)")
+        requeue(job, attempt: failure.attempt, error: failure.error, worker: workers[peer]?.name, sink: sink)
+    }
+
+    private func requeue(_ job: PlannedJob, attempt: Int, error: String, worker: String?, sink: ResultSink) {
+        switch book.requeue(job.id, attempt: attempt, error: error) {
+        case .retried(let next):
+            sink.jobChanged(job: job, status: "retrying", attempt: next, worker: worker, error: error)
+        case .gaveUp(let message):
+            sink.jobChanged(job: job, status: "failed", attempt: attempt, worker: worker, error: message)
+        case nil:
+            break
+        }
+    }
+
+    // MARK: liveness and dispatch
+
+    private func tick(sink: ResultSink) {
+        let now = ContinuousClock.now
+        if now - lastHeartbeat >= .milliseconds(settings.heartbeatMs) {
+            lastHeartbeat = now
+            for worker in workers.all {
+                send(worker.peer, Envelope.make(.heartbeat, HeartbeatHeader(workerID: "coordinator", busyJobs: [])))
+            }
+        }
+        for worker in workers.all where worker.liveness.isDead(now: now) {
+            logger.warning("worker \(worker.name) is silent for \(settings.liveness) heartbeats: declared dead")
+            lose(worker.peer, reason: "missed heartbeats", sink: sink)
+        }
+    }
+
+    private func lose(_ peer: Data, reason: String, sink: ResultSink) {
+        guard let worker = workers.remove(peer) else { return }
+        workersLost += 1
+        for running in book.running(on: worker.name) {
+            guard let job = book.job(running.id) else { continue }
+            logger.warning("\(job.id) attempt \(running.attempt) lost with worker \(worker.name) (\(reason)); requeued")
+            requeue(job, attempt: running.attempt, error: "worker \(worker.name) lost: \(reason)", worker: worker.name, sink: sink)
+        }
+    }
+
+    private func dispatch(sink: ResultSink) {
+        for worker in workers.idle {
+            guard let job = book.next(cachedShards: worker.cachedShards) else { return }
+            let attempt = book.start(job.id, worker: worker.name)
+            do {
+                let payload = try JSONEncoder().encode(job.spec)
+                send(worker.peer, try Envelope(command: .job, header: JobHeader(jobID: job.id, attempt: attempt, runID: runID), payload: payload))
+                workers[worker.peer]?.runningJob = job.id
+                sink.jobChanged(job: job, status: "running", attempt: attempt, worker: worker.name, error: nil)
+                logger.info("\(job.id) attempt \(attempt) → \(worker.name)")
+            } catch {
+                requeue(job, attempt: attempt, error: "could not send the job: \(error)", worker: worker.name, sink: sink)
+            }
+        }
+    }
+
+    private func send(_ peer: Data, _ envelope: Envelope) {
+        do {
+            _ = try socket.trySend(RoutedEnvelope(peer: peer, envelope: envelope).frames())
+        } catch {
+            logger.warning("send to a worker failed: \(error)")
+        }
+    }
+}
+
+extension Envelope {
+    /// An envelope whose header always encodes (the header types are plain structs).
+    static func make<H: Encodable>(_ command: Command, _ header: H, payload: Data? = nil) -> Envelope {
+        (try? Envelope(command: command, header: header, payload: payload)) ?? Envelope(command: command)
+    }
+}

@@ -1,0 +1,25 @@
+/// Trains gradient-boosted decision trees (LightGBM-style histogram GBDT).
+///
+/// The public entry point: pairs an objective with parameters. Training is deterministic
+/// for a given seed and does not depend on the thread count.
+public struct GBDTTrainer: Sendable {
+    public let objective: ObjectiveKind
+    public let parameters: GBDTParameters
+
+    public init(objective: ObjectiveKind, parameters: GBDTParameters) {
+        self.objective = objective
+        self.parameters = parameters
+    }
+
+    /// Fits a model. With `validation` and `parameters.earlyStoppingRounds`, boosting stops
+    /// once the objective's metric on the validation set has not improved for that many
+    /// trees; the model then keeps only the trees up to the best round (`bestIteration`).
+    /// Without a validation set early stopping is off. A round that cannot split
+    /// anything ends training early too. `progress(treesDone, totalTrees)` is called
+    /// after every tree, on the training thread.
+    public func train(_ x: FeatureMatrix, labels: [Double], validation: (x: FeatureMatrix, labels: [Double])? = nil,
+                      progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> GBDTModel {
+        try GradientBoosting(objectiveKind: objective, parameters: parameters)
+            .train(x, labels: labels, validation: validation, progress: progress)
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+
+/// Trees repacked into one contiguous node array for fast scoring of many rows.
+///
+/// `RegressionTree` keeps LightGBM's parallel arrays (good for storage and inspection);
+/// scoring wants each node's fields side by side and no bounds checks per step.
+struct PackedEnsemble: Sendable {
+    struct Node: Sendable {
+        var threshold: Double
+        var feature: Int32
+        var left: Int32
+        var right: Int32
+        /// First bitset word of a categorical node, or -1 for numeric nodes.
+        var categoryBegin: Int32
+        var categoryWords: Int32
+        var defaultLeft: Bool
+    }
+
+    private var nodes: [Node] = []
+    private var leafValues: [Double] = []
+    private var bitset: [UInt32] = []
+    private var nodeOffset: [Int] = []
+    private var leafOffset: [Int] = []
+    private var internalCount: [Int] = []
+
+    var treeCount: Int { nodeOffset.count }
+
+    init(_ trees: some Sequence<RegressionTree>) {
+        for tree in trees {
+            nodeOffset.append(nodes.count)
+            leafOffset.append(leafValues.count)
+            internalCount.append(tree.numberOfInternalNodes)
+            let bitsetBase = bitset.count
+            for i in 0..<tree.numberOfInternalNodes {
+                let category = Int(tree.categoricalSplit[i])
+                var begin: Int32 = -1
+                var words: Int32 = 0
+                if category >= 0 {
+                    begin = Int32(bitsetBase) + tree.categoryBoundaries[category]
+                    words = tree.categoryBoundaries[category + 1] - tree.categoryBoundaries[category]
+                }
+                nodes.append(Node(threshold: tree.threshold[i], feature: tree.splitFeature[i],
+                                  left: tree.leftChild[i], right: tree.rightChild[i],
+                                  categoryBegin: begin, categoryWords: words, defaultLeft: tree.defaultLeft[i]))
+            }
+            bitset.append(contentsOf: tree.categoryBitset)
+            leafValues.append(contentsOf: tree.leafValue)
+        }
+    }
+
+    /// Adds every tree's output for each row of `rows` (row-major, `stride` values per row,
+    /// features in model order) to `scores`.
+    func accumulate(rows: UnsafePointer<Double>, stride: Int, count: Int, into scores: UnsafeMutablePointer<Double>) {
+        nodes.withUnsafeBufferPointer { nodes in
+            leafValues.withUnsafeBufferPointer { leaves in
+                bitset.withUnsafeBufferPointer { bits in
+                    for tree in 0..<treeCount {
+                        let base = nodes.baseAddress! + nodeOffset[tree]
+                        let leafBase = leaves.baseAddress! + leafOffset[tree]
+                        if internalCount[tree] == 0 {
+                            let value = leafBase[0]
+                            for r in 0..<count { scores[r] += value }
+                            continue
+                        }
+                        for r in 0..<count {
+                            let row = rows + r &* stride
+                            var node: Int32 = 0
+                            repeat {
+                                let n = base[Int(node)]
+                                let x = row[Int(n.feature)]
+                                let left: Bool
+                                if n.categoryBegin < 0 {
+                                    left = x.isNaN ? n.defaultLeft : x <= n.threshold
+                                } else if x.isNaN || x < 0 {
+                                    left = n.defaultLeft
+                                } else if x < 2_147_483_648 {
+                                    let code = Int(x)
+                                    let word = code >> 5
+                                    left = word < Int(n.categoryWords)
+                                        && (bits[Int(n.categoryBegin) &+ word] >> UInt32(code & 31)) & 1 == 1
+                                } else {
+                                    left = false
+                                }
+                                node = left ? n.left : n.right
+                            } while node >= 0
+                            scores[r] += leafBase[Int(~node)]
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Feature columns picked by name and handed out as row-major blocks, for scoring.
+struct RowBlocks {
+    static let blockSize = 256
+    let columns: [[Double]]
+    let rowCount: Int
+
+    init(_ x: FeatureMatrix, featureNames: [String]) throws {
+        let indices = try x.columnIndices(for: featureNames)
+        columns = indices.map { x.columns[$0] }
+        rowCount = x.rowCount
+    }
+
+    var featureCount: Int { columns.count }
+    var blockCount: Int { (rowCount + Self.blockSize - 1) / Self.blockSize }
+
+    /// Writes rows `block` of the block size into `buffer` (row-major); returns the row range.
+    func fill(block: Int, into buffer: UnsafeMutablePointer<Double>) -> Range<Int> {
+        let start = block * Self.blockSize
+        let end = min(rowCount, start + Self.blockSize)
+        let stride = max(1, featureCount)
+        for (f, column) in columns.enumerated() {
+            column.withUnsafeBufferPointer { values in
+                for r in start..<end { buffer[(r - start) &* stride &+ f] = values[r] }
+            }
+        }
+        return start..<end
+    }
+
+    /// Adds the ensemble's output to `scores[r]` for every row, in parallel over blocks.
+    func accumulate(_ ensemble: PackedEnsemble, into scores: inout [Double], runner: ParallelRunner) {
+        let stride = max(1, featureCount)
+        scores.withUnsafeMutableBufferPointer { out in
+            runner.forEachChunk(count: blockCount) { _, blocks in
+                let buffer = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockSize * stride)
+                defer { buffer.deallocate() }
+                for block in blocks {
+                    let rows = fill(block: block, into: buffer)
+                    ensemble.accumulate(rows: buffer, stride: stride, count: rows.count, into: out.baseAddress! + rows.lowerBound)
+                }
+            }
+        }
+    }
+}

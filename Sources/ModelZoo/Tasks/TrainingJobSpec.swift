@@ -1,0 +1,109 @@
+import Dataset
+import Foundation
+
+/// What one training job is asked to do: the model, its settings, and which shards to learn from
+/// and evaluate on. The coordinator writes it; a worker (or `engage train`) carries it out.
+public struct TrainingJobSpec: Codable, Sendable, Equatable {
+    /// Why the job exists in the run's graph.
+    public enum Role: Codable, Sendable, Equatable {
+        /// Train on all training shards, evaluate on the test shards; becomes a registry version.
+        case full
+        /// Train on K−1 folds, predict the held-out fold (out-of-fold predictions for stacking).
+        case fold(Int)
+    }
+
+    public enum Objective: String, Codable, Sendable, Equatable { case regression, binary, quantile }
+
+    public var model: String
+    public var kind: String
+    public var objective: Objective
+    public var target: String
+    /// Columns that are never features: ids, targets, sensitive attributes, evaluation-only labels.
+    public var excludedColumns: [String]
+    public var quantiles: [Double]
+    public var parameters: GBDTParameters
+    public var role: Role
+    public var trainShards: [ShardRef]
+    public var evalShards: [ShardRef]
+
+    public init(model: String, kind: String, objective: Objective, target: String, excludedColumns: [String],
+                quantiles: [Double], parameters: GBDTParameters, role: Role, trainShards: [ShardRef], evalShards: [ShardRef]) {
+        self.model = model
+        self.kind = kind
+        self.objective = objective
+        self.target = target
+        self.excludedColumns = excludedColumns
+        self.quantiles = quantiles
+        self.parameters = parameters
+        self.role = role
+        self.trainShards = trainShards
+        self.evalShards = evalShards
+    }
+
+    /// The split name under which evaluation metrics are reported.
+    public var evaluationSplit: String {
+        switch role {
+        case .full: return "test"
+        case .fold: return "oof"
+        }
+    }
+}
+
+/// One metric value, for one split.
+public struct TaskMetric: Codable, Sendable, Equatable {
+    public var split: String
+    public var name: String
+    public var value: Double
+
+    public init(split: String, name: String, value: Double) {
+        self.split = split
+        self.name = name
+        self.value = value
+    }
+}
+
+/// What a finished job reports beside its artifact: metrics, importance and the facts lineage needs.
+public struct TaskReport: Codable, Sendable, Equatable {
+    public var model: String
+    public var metrics: [TaskMetric]
+    public var importance: [FeatureImportance]
+    public var features: [String]
+    public var parameters: String
+    public var trainRows: Int
+    public var evalRows: Int
+    public var trainSeconds: Double
+    public var trees: Int
+
+    public init(model: String, metrics: [TaskMetric], importance: [FeatureImportance], features: [String], parameters: String,
+                trainRows: Int, evalRows: Int, trainSeconds: Double, trees: Int) {
+        self.model = model
+        self.metrics = metrics
+        self.importance = importance
+        self.features = features
+        self.parameters = parameters
+        self.trainRows = trainRows
+        self.evalRows = evalRows
+        self.trainSeconds = trainSeconds
+        self.trees = trees
+    }
+
+    public func metric(_ name: String, split: String = "test") -> Double? {
+        metrics.first { $0.name == name && $0.split == split }?.value
+    }
+}
+
+/// A finished job: the artifact bytes, the report, and the evaluation rows' predictions.
+public struct TaskOutcome: Sendable {
+    public var artifact: Data
+    public var report: TaskReport
+    /// One prediction per evaluation row (for quantile models, the median).
+    public var evalPredictions: [Double]
+}
+
+/// Why a job could not be carried out.
+public struct TaskError: Error, CustomStringConvertible, LocalizedError {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var errorDescription: String? { message }
+}

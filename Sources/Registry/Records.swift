@@ -1,0 +1,231 @@
+import Foundation
+
+/// One evaluation number of a model version, e.g. `test`/`auc` = 0.91.
+///
+/// `split` names the data the number was measured on (`test`, `train`, `valid`, `oof`).
+/// A metric that is undefined for the data (an AUC over a single class) is stored as NaN.
+public struct MetricRecord: Codable, Sendable, Equatable {
+    public var split: String
+    public var name: String
+    public var value: Double
+
+    public init(split: String, name: String, value: Double) {
+        self.split = split
+        self.name = name
+        self.value = value
+    }
+}
+
+/// How much one input feature mattered to a model version, measured several ways.
+///
+/// A measure the trainer did not compute (no SHAP for a neural model) is NaN.
+public struct ImportanceRecord: Codable, Sendable, Equatable {
+    public var feature: String
+    public var gain: Double
+    public var splits: Int
+    public var permutation: Double
+    public var meanAbsSHAP: Double
+
+    public init(feature: String, gain: Double, splits: Int, permutation: Double, meanAbsSHAP: Double) {
+        self.feature = feature
+        self.gain = gain
+        self.splits = splits
+        self.permutation = permutation
+        self.meanAbsSHAP = meanAbsSHAP
+    }
+}
+
+/// Everything the coordinator knows about a freshly trained model, handed to
+/// ``ModelRegistry/register(_:)`` which turns it into the next ``ModelVersion``.
+public struct NewVersion: Sendable {
+    public var model: String
+    public var runID: String
+    /// The algorithm family, e.g. `gbdt`, `ncf`, `iforest`, `stacking`.
+    public var kind: String
+    public var artifact: Data
+    public var metrics: [MetricRecord]
+    public var importance: [ImportanceRecord]
+    /// The training hyper-parameters as JSON text.
+    public var parameters: String
+    /// Named JSON documents (`profile`, `fairness`, `shap_summary`, …).
+    public var reports: [String: String]
+    public var datasetSHA256: String
+    public var configSHA256: String
+    public var shardIDs: [String]
+    public var codeVersion: String
+    public var worker: String
+    public var trainSeconds: Double
+
+    public init(
+        model: String, runID: String, kind: String, artifact: Data,
+        metrics: [MetricRecord] = [], importance: [ImportanceRecord] = [],
+        parameters: String = "{}", reports: [String: String] = [:],
+        datasetSHA256: String, configSHA256: String, shardIDs: [String],
+        codeVersion: String, worker: String, trainSeconds: Double
+    ) {
+        self.model = model
+        self.runID = runID
+        self.kind = kind
+        self.artifact = artifact
+        self.metrics = metrics
+        self.importance = importance
+        self.parameters = parameters
+        self.reports = reports
+        self.datasetSHA256 = datasetSHA256
+        self.configSHA256 = configSHA256
+        self.shardIDs = shardIDs
+        self.codeVersion = codeVersion
+        self.worker = worker
+        self.trainSeconds = trainSeconds
+    }
+}
+
+/// A registered, immutable version of a model with its lineage and metrics:
+/// what `engage registry list` shows and what `engage predict` loads.
+public struct ModelVersion: Codable, Sendable, Equatable {
+    public var model: String
+    public var version: Int
+    public var runID: String
+    public var kind: String
+    /// Millisecond precision: the registry stores no finer.
+    public var createdAt: Date
+    public var artifactSHA256: String
+    /// Relative to ``ModelRegistry/directory``: `artifacts/ab/cdef…`.
+    public var artifactPath: String
+    public var artifactBytes: Int
+    public var datasetSHA256: String
+    public var configSHA256: String
+    public var shardIDs: [String]
+    public var parameters: String
+    public var codeVersion: String
+    public var worker: String
+    public var trainSeconds: Double
+    /// `registered`, later `archived`.
+    public var status: String
+    public var metrics: [MetricRecord]
+    /// Aliases (`champion`, `challenger`, …) currently pointing at this version.
+    public var aliases: [String]
+
+    public init(
+        model: String, version: Int, runID: String, kind: String, createdAt: Date,
+        artifactSHA256: String, artifactPath: String, artifactBytes: Int,
+        datasetSHA256: String, configSHA256: String, shardIDs: [String], parameters: String,
+        codeVersion: String, worker: String, trainSeconds: Double, status: String,
+        metrics: [MetricRecord], aliases: [String]
+    ) {
+        self.model = model
+        self.version = version
+        self.runID = runID
+        self.kind = kind
+        self.createdAt = createdAt
+        self.artifactSHA256 = artifactSHA256
+        self.artifactPath = artifactPath
+        self.artifactBytes = artifactBytes
+        self.datasetSHA256 = datasetSHA256
+        self.configSHA256 = configSHA256
+        self.shardIDs = shardIDs
+        self.parameters = parameters
+        self.codeVersion = codeVersion
+        self.worker = worker
+        self.trainSeconds = trainSeconds
+        self.status = status
+        self.metrics = metrics
+        self.aliases = aliases
+    }
+
+    /// `model@version`, the notation the CLI and error messages use.
+    public var reference: String { "\(model)@\(version)" }
+
+    /// The value of a metric, or nil when the version has none by that split and name.
+    public func metric(_ name: String, split: String = "test") -> Double? {
+        metrics.first { $0.split == split && $0.name == name }?.value
+    }
+
+    /// The encoder for `engage registry list --json`: sorted keys, ISO 8601 dates.
+    public static func jsonEncoder(pretty: Bool = false) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    /// The decoder matching ``jsonEncoder(pretty:)``.
+    public static func jsonDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
+}
+
+/// One coordinator run in the journal, so that a restarted coordinator can tell
+/// which run it was in the middle of.
+public struct RunRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var configSHA256: String
+    public var datasetSHA256: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    /// `running` until ``ModelRegistry/finishRun(id:status:finishedAt:)`` sets the outcome.
+    public var status: String
+
+    public init(id: String, configSHA256: String, datasetSHA256: String, startedAt: Date, finishedAt: Date?, status: String) {
+        self.id = id
+        self.configSHA256 = configSHA256
+        self.datasetSHA256 = datasetSHA256
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.status = status
+    }
+}
+
+/// The last known state of one job of a run, so a restarted coordinator resumes
+/// instead of redoing finished work.
+public struct JobRecord: Codable, Sendable, Equatable {
+    public var runID: String
+    public var jobID: String
+    public var model: String
+    public var status: String
+    public var attempt: Int
+    public var worker: String?
+    /// The registered version, once the job's result is in the registry.
+    public var version: Int?
+    public var error: String?
+    public var updatedAt: Date
+
+    public init(runID: String, jobID: String, model: String, status: String, attempt: Int, worker: String?, version: Int?, error: String?, updatedAt: Date) {
+        self.runID = runID
+        self.jobID = jobID
+        self.model = model
+        self.status = status
+        self.attempt = attempt
+        self.worker = worker
+        self.version = version
+        self.error = error
+        self.updatedAt = updatedAt
+    }
+}
+
+/// One entry of the audit log: who did what to which model version, and when.
+public struct RegistryEvent: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var model: String
+    public var version: Int?
+    /// `registered`, later `promoted`, `archived`, …
+    public var action: String
+    public var actor: String
+    public var at: Date
+    /// JSON text with the particulars of the action.
+    public var detail: String
+
+    public init(id: Int64, model: String, version: Int?, action: String, actor: String, at: Date, detail: String) {
+        self.id = id
+        self.model = model
+        self.version = version
+        self.action = action
+        self.actor = actor
+        self.at = at
+        self.detail = detail
+    }
+}

@@ -1,0 +1,116 @@
+import GRDB
+
+/// The registry's schema as a sequence of named, append-only migrations.
+///
+/// A migration, once released, never changes: a later schema change is a new
+/// migration ("v2", …) so that every existing registry file upgrades in place.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1", migrate: v1)
+        return migrator
+    }
+
+    private static func v1(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE models (
+                name        TEXT PRIMARY KEY NOT NULL,
+                created_at  TEXT NOT NULL
+            );
+
+            CREATE TABLE versions (
+                id               INTEGER PRIMARY KEY AUTOINCREMENT,
+                model            TEXT NOT NULL REFERENCES models(name),
+                version          INTEGER NOT NULL CHECK (version >= 1),
+                run_id           TEXT NOT NULL,
+                kind             TEXT NOT NULL,
+                created_at       TEXT NOT NULL,
+                artifact_sha256  TEXT NOT NULL,
+                artifact_path    TEXT NOT NULL,
+                artifact_bytes   INTEGER NOT NULL,
+                dataset_sha256   TEXT NOT NULL,
+                config_sha256    TEXT NOT NULL,
+                shard_ids        TEXT NOT NULL,
+                parameters       TEXT NOT NULL,
+                code_version     TEXT NOT NULL,
+                worker           TEXT NOT NULL,
+                train_seconds    REAL NOT NULL,
+                status           TEXT NOT NULL DEFAULT 'registered',
+                UNIQUE (model, version)
+            );
+            CREATE INDEX versions_by_created_at ON versions(created_at);
+            CREATE INDEX versions_by_run ON versions(run_id);
+
+            CREATE TABLE metrics (
+                version_id  INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+                split       TEXT NOT NULL,
+                name        TEXT NOT NULL,
+                value       REAL,
+                PRIMARY KEY (version_id, split, name)
+            );
+            CREATE INDEX metrics_by_name_value ON metrics(name, split, value);
+
+            CREATE TABLE feature_importance (
+                version_id     INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+                rank           INTEGER NOT NULL,
+                feature        TEXT NOT NULL,
+                gain           REAL,
+                splits         INTEGER NOT NULL,
+                permutation    REAL,
+                mean_abs_shap  REAL,
+                PRIMARY KEY (version_id, feature)
+            );
+
+            CREATE TABLE reports (
+                version_id  INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+                name        TEXT NOT NULL,
+                body        TEXT NOT NULL,
+                PRIMARY KEY (version_id, name)
+            );
+
+            CREATE TABLE aliases (
+                model       TEXT NOT NULL,
+                alias       TEXT NOT NULL,
+                version     INTEGER NOT NULL,
+                updated_at  TEXT NOT NULL,
+                PRIMARY KEY (model, alias),
+                FOREIGN KEY (model, version) REFERENCES versions(model, version)
+            );
+            CREATE INDEX aliases_by_version ON aliases(model, version);
+
+            CREATE TABLE events (
+                id       INTEGER PRIMARY KEY AUTOINCREMENT,
+                model    TEXT NOT NULL REFERENCES models(name),
+                version  INTEGER,
+                action   TEXT NOT NULL,
+                actor    TEXT NOT NULL,
+                at       TEXT NOT NULL,
+                detail   TEXT NOT NULL
+            );
+            CREATE INDEX events_by_model ON events(model, id);
+
+            CREATE TABLE runs (
+                id              TEXT PRIMARY KEY NOT NULL,
+                config_sha256   TEXT NOT NULL,
+                dataset_sha256  TEXT NOT NULL,
+                started_at      TEXT NOT NULL,
+                finished_at     TEXT,
+                status          TEXT NOT NULL
+            );
+            CREATE INDEX runs_by_started_at ON runs(started_at);
+
+            CREATE TABLE jobs (
+                run_id      TEXT NOT NULL REFERENCES runs(id),
+                job_id      TEXT NOT NULL,
+                model       TEXT NOT NULL,
+                status      TEXT NOT NULL,
+                attempt     INTEGER NOT NULL,
+                worker      TEXT,
+                version     INTEGER,
+                error       TEXT,
+                updated_at  TEXT NOT NULL,
+                PRIMARY KEY (run_id, job_id)
+            );
+            """)
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// How a worker process connects and trains.
+public struct WorkerOptions: Sendable {
+    public var endpoint: String
+    public var workerID: String
+    /// Training threads; 0 means every core of this host.
+    public var threads: Int
+    /// Where fetched shards are kept between jobs (content-addressed, so reuse is safe).
+    public var cacheDirectory: String
+    /// Heartbeat interval until the coordinator's WELCOME says otherwise.
+    public var heartbeatMs: Int = 1000
+    public var liveness: Int = 5
+    /// FETCH requests in flight at once (credit-based flow control).
+    public var fetchWindow: Int = 4
+    public var chunkBytes: Int = 1 << 20
+    /// Exit when the process that started this worker is gone (set by `engage run`).
+    public var exitWithParent: Bool = false
+
+    public init(endpoint: String, workerID: String, threads: Int, cacheDirectory: String) {
+        self.endpoint = endpoint
+        self.workerID = workerID
+        self.threads = threads
+        self.cacheDirectory = cacheDirectory
+    }
+
+    public var effectiveThreads: Int { threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount }
+}

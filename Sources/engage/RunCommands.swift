@@ -1,0 +1,135 @@
+import ArgumentParser
+import Coordinator
+import Dataset
+import Foundation
+import ModelZoo
+import Registry
+import Worker
+
+struct ClusterOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The cluster file.")
+    var config = "cluster.yaml"
+
+    @Option(help: "Override data.rows from the cluster file.")
+    var rows: Int?
+
+    @Option(help: "Override registry.path from the cluster file.")
+    var registry: String?
+
+    @Option(help: "Override the coordinator's bind endpoint (e.g. tcp://127.0.0.1:*).")
+    var bind: String?
+
+    @Flag(name: .shortAndLong, help: "Log every job's progress.")
+    var verbose = false
+
+    func load() throws -> ClusterConfig {
+        var config = try ClusterConfig.load(path: self.config)
+        if let rows { config.data.rows = rows }
+        if let registry { config.registryPath = registry }
+        if let bind { config.coordinator.bind = bind }
+        return config
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the pipeline once: the coordinator plus the local workers cluster.yaml lists, then print a summary.")
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Option(help: "Local worker processes to start (default: the localhost entries of cluster.yaml).")
+    var workers: Int?
+
+    @Option(help: "Training threads per local worker (0 = all cores; default: cluster.yaml).")
+    var threads: Int?
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func run() throws {
+        try failing {
+            let config = try cluster.load()
+            let logger = CLILogging.logger("engage.run", verbose: cluster.verbose)
+            let local = config.localWorkers
+            let runner = PipelineRunner(config: config, configSHA256: ClusterConfig.fingerprint(path: cluster.config), logger: logger,
+                                        workerExecutable: currentExecutable(), localWorkers: workers ?? local.count,
+                                        workerThreads: threads ?? local.threads)
+            let summary = try runner.run()
+            print(json ? SummaryPrinter.json(summary) : SummaryPrinter.text(summary))
+            if let failure = summary.failure { throw CLIFailure(message: "run \(summary.runID) failed: \(failure)") }
+        }
+    }
+}
+
+struct CoordinatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Run the pipeline once, serving jobs to workers started elsewhere (engage worker --connect ...).")
+
+    @OptionGroup var cluster: ClusterOptions
+
+    func run() throws {
+        try failing {
+            let config = try cluster.load()
+            let logger = CLILogging.logger("engage.coordinator", verbose: cluster.verbose)
+            let runner = PipelineRunner(config: config, configSHA256: ClusterConfig.fingerprint(path: cluster.config), logger: logger,
+                                        workerExecutable: currentExecutable(), localWorkers: 0, workerThreads: 0)
+            let summary = try runner.run()
+            print(SummaryPrinter.text(summary))
+            if let failure = summary.failure { throw CLIFailure(message: "run \(summary.runID) failed: \(failure)") }
+        }
+    }
+}
+
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Connect to a coordinator and train the jobs it hands out.")
+
+    @Option(help: "The coordinator's endpoint, e.g. tcp://10.0.0.5:5555.")
+    var connect: String
+
+    @Option(help: "A name for this worker (default: host-pid).")
+    var id: String?
+
+    @Option(help: "Training threads (0 = all cores).")
+    var threads = 0
+
+    @Option(help: "Directory for cached shards.")
+    var cache: String?
+
+    @Option(help: "Heartbeat interval in milliseconds until the coordinator says otherwise.")
+    var heartbeatMs = 1000
+
+    @Flag(help: "Exit when the parent process exits (used by engage run).")
+    var exitWithParent = false
+
+    @Flag(name: .shortAndLong) var verbose = false
+
+    func run() throws {
+        try failing {
+            let name = id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+            var options = WorkerOptions(endpoint: connect, workerID: name, threads: threads,
+                                        cacheDirectory: cache ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("engage-worker-\(name)"))
+            options.heartbeatMs = heartbeatMs
+            options.exitWithParent = exitWithParent
+            let node = try WorkerNode(options: options, logger: CLILogging.logger("engage.worker.\(name)", verbose: verbose))
+            _ = try node.run()
+        }
+    }
+}
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Write the synthetic customer dataset as CSV files.")
+
+    @Option(help: "Number of customers.") var rows = 100_000
+    @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Option(help: "Output directory (customers.csv, interactions.csv, items.csv).") var out: String
+
+    func run() throws {
+        try failing {
+            let data = CustomerGenerator(rows: rows, seed: seed).generate()
+            try data.write(to: out)
+            print("wrote \(data.customers.rowCount) customers, \(data.interactions.rowCount) interactions, \(data.items.rowCount) items to \(out)")
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Coordinator
+import XCTest
+
+final class ClusterConfigTests: XCTestCase {
+    func testTheShippedClusterFileParses() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("cluster.yaml")
+        let config = try ClusterConfig.load(path: url.path)
+        XCTAssertEqual(config.data.rows, 100_000)
+        XCTAssertEqual(config.models.map(\.name), ["engagement", "churn", "lifetime_value"])
+        XCTAssertEqual(config.models[1].objective, .binary)
+        XCTAssertEqual(config.models[2].quantiles, [0.1, 0.5, 0.9])
+        XCTAssertEqual(config.localWorkers.count, 2)
+    }
+
+    func testValuesAreRead() throws {
+        let config = try ClusterConfig.parse("""
+        cluster:
+          coordinator: { bind: "tcp://127.0.0.1:6000", heartbeat_ms: 250, liveness: 3 }
+          hosts:
+            - { host: localhost, workers: 3, threads: 4 }
+        data: { rows: 5000, seed: 7, shards: 4, folds: 2 }
+        models:
+          churn: { kind: gbdt, objective: binary, target: churn_30_day, trees: 20, leaves: 7 }
+        """)
+        XCTAssertEqual(config.coordinator.bind, "tcp://127.0.0.1:6000")
+        XCTAssertEqual(config.coordinator.heartbeatMs, 250)
+        XCTAssertEqual(config.localWorkers.count, 3)
+        XCTAssertEqual(config.localWorkers.threads, 4)
+        XCTAssertEqual(config.data.rows, 5000)
+        XCTAssertEqual(config.data.seed, 7)
+        XCTAssertEqual(config.models.first?.gbdt.trees, 20)
+        XCTAssertEqual(config.models.first?.gbdt.leaves, 7)
+    }
+
+    func testAMisspeltKeyNamesFileLineKeyAndSuggestion() {
+        let text = """
+        data:
+          rows: 1000
+          sead: 4
+        """
+        XCTAssertThrowsError(try ClusterConfig.parse(text, file: "my.yaml")) { error in
+            let e = error as! ConfigError
+            XCTAssertEqual(e.file, "my.yaml")
+            XCTAssertEqual(e.line, 3)
+            XCTAssertEqual(e.keyPath, "data.sead")
+            XCTAssertTrue(e.description.contains("unknown key 'sead'"), e.description)
+            XCTAssertTrue(e.description.contains("did you mean 'seed'"), e.description)
+            XCTAssertTrue(e.description.hasPrefix("my.yaml:3:"), e.description)
+        }
+    }
+
+    func testAWrongTypeNamesTheKeyAndWhatWasExpected() {
+        let text = """
+        cluster:
+          coordinator:
+            heartbeat_ms: soon
+        """
+        XCTAssertThrowsError(try ClusterConfig.parse(text, file: "c.yaml")) { error in
+            let e = error as! ConfigError
+            XCTAssertEqual(e.keyPath, "cluster.coordinator.heartbeat_ms")
+            XCTAssertEqual(e.line, 3)
+            XCTAssertTrue(e.description.contains("expected an integer"), e.description)
+            XCTAssertTrue(e.description.contains("'soon'"), e.description)
+        }
+    }
+
+    func testModelSectionsAreStrict() {
+        XCTAssertThrowsError(try ClusterConfig.parse("models:\n  churn: { kind: gbdt, objective: binary, target: y, treez: 5 }\n")) { error in
+            XCTAssertEqual((error as! ConfigError).keyPath, "models.churn.treez")
+        }
+        XCTAssertThrowsError(try ClusterConfig.parse("models:\n  churn: { kind: gbdt, objective: logistic, target: y }\n")) { error in
+            XCTAssertTrue(String(describing: error).contains("expected one of regression, binary, quantile"))
+        }
+        XCTAssertThrowsError(try ClusterConfig.parse("models:\n  churn: { kind: gbdt, objective: binary }\n")) { error in
+            XCTAssertEqual((error as! ConfigError).keyPath, "models.churn.target")
+        }
+        XCTAssertThrowsError(try ClusterConfig.parse("data: { source: csv }\n")) { error in
+            XCTAssertEqual((error as! ConfigError).keyPath, "data.path")
+        }
+    }
+
+    func testInvalidYAMLAndEmptyFilesAreReported() {
+        XCTAssertThrowsError(try ClusterConfig.parse("data: [1, 2\n", file: "bad.yaml")) { error in
+            XCTAssertTrue(String(describing: error).hasPrefix("bad.yaml"), String(describing: error))
+        }
+        XCTAssertThrowsError(try ClusterConfig.parse("", file: "empty.yaml"))
+        XCTAssertThrowsError(try ClusterConfig.load(path: "/nonexistent/cluster.yaml")) { error in
+            XCTAssertTrue(String(describing: error).contains("/nonexistent/cluster.yaml"))
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import XCTest
+@testable import ModelZoo
+
+final class HistogramTests: XCTestCase {
+    private struct Fixture {
+        let binned: BinnedFeatures
+        let gradients: [Double]
+        let hessians: [Double]
+        let rows: [Int32]
+        let features: [Int32]
+
+        init(rows n: Int = 3_000, seed: UInt64 = 11) throws {
+            var data = SyntheticData(seed: seed)
+            let a = data.normalColumn(n)
+            let b = (0..<n).map { i in i % 7 == 0 ? Double.nan : data.uniform() }
+            let c = (0..<n).map { _ in Double(Int(data.uniform(0...5.99))) }
+            let x = try SyntheticData.matrix(["a": a, "b": b, "c": c], categorical: ["c"])
+            binned = BinnedFeatures(x, maxBin: 63, sampleCount: 200_000, seed: 0, runner: ParallelRunner(threads: 1))
+            gradients = data.normalColumn(n)
+            hessians = (0..<n).map { _ in data.uniform(0.1...1) }
+            var random = SplitMix64(seed: seed)
+            rows = Sampling.sortedSubset(of: n, count: n / 3, using: &random)
+            features = [0, 1, 2]
+        }
+
+        /// Direct histogram of `rows` (nil = all), with ordered gradients gathered as the learner does.
+        func histogram(rows subset: [Int32]?, threads: Int, constantHessian: Double? = nil) -> [Double] {
+            var out = [Double](repeating: -1, count: binned.totalBinCount * 3)
+            let ordered = subset.map { $0.map { gradients[Int($0)] } } ?? gradients
+            let orderedH = subset.map { $0.map { hessians[Int($0)] } } ?? hessians
+            let count = subset?.count ?? binned.rowCount
+            (subset ?? []).withUnsafeBufferPointer { rowPointer in
+                ordered.withUnsafeBufferPointer { g in
+                    orderedH.withUnsafeBufferPointer { h in
+                        binned.bins.withUnsafeBufferPointer { bins in
+                            binned.histogramOffsets.withUnsafeBufferPointer { offsets in
+                                features.withUnsafeBufferPointer { features in
+                                    out.withUnsafeMutableBufferPointer { hist in
+                                        let input = HistogramBuilder.LeafInput(
+                                            rows: subset == nil ? nil : rowPointer.baseAddress, count: count,
+                                            gradients: g.baseAddress!, hessians: constantHessian == nil ? h.baseAddress! : nil,
+                                            constantHessian: constantHessian ?? 0)
+                                        HistogramBuilder.build(into: hist.baseAddress!, features: features, bins: bins.baseAddress!,
+                                                               rowCount: binned.rowCount, offsets: offsets.baseAddress!,
+                                                               input: input, runner: ParallelRunner(threads: threads))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+
+        /// The same histogram by the definition: loop over rows, add to the row's bin.
+        func naive(rows subset: [Int32]) -> [Double] {
+            var out = [Double](repeating: 0, count: binned.totalBinCount * 3)
+            for f in features.map(Int.init) {
+                for row in subset.map(Int.init) {
+                    let entry = (binned.histogramOffsets[f] + Int(binned.bins[f * binned.rowCount + row])) * 3
+                    out[entry] += gradients[row]
+                    out[entry + 1] += hessians[row]
+                    out[entry + 2] += 1
+                }
+            }
+            return out
+        }
+    }
+
+    func testBuiltHistogramMatchesDefinition() throws {
+        let f = try Fixture()
+        let built = f.histogram(rows: f.rows, threads: 1)
+        let expected = f.naive(rows: f.rows)
+        XCTAssertEqual(built.count, expected.count)
+        for (a, b) in zip(built, expected) { XCTAssertEqual(a, b, accuracy: 1e-9) }
+    }
+
+    func testSubtractionEqualsDirectBuildOfSibling() throws {
+        let f = try Fixture()
+        let all = (0..<Int32(f.binned.rowCount)).map { $0 }
+        let inSubset = Set(f.rows)
+        let sibling = all.filter { !inSubset.contains($0) }
+        var parent = f.histogram(rows: nil, threads: 1)
+        let child = f.histogram(rows: f.rows, threads: 1)
+        let direct = f.histogram(rows: sibling, threads: 1)
+        parent.withUnsafeMutableBufferPointer { parent in
+            child.withUnsafeBufferPointer { child in
+                f.features.withUnsafeBufferPointer { features in
+                    f.binned.histogramOffsets.withUnsafeBufferPointer { offsets in
+                        HistogramBuilder.subtract(child.baseAddress!, from: parent.baseAddress!, features: features,
+                                                  offsets: offsets.baseAddress!)
+                    }
+                }
+            }
+        }
+        for i in stride(from: 0, to: parent.count, by: 3) {
+            XCTAssertEqual(parent[i], direct[i], accuracy: 1e-9, "gradient sum of entry \(i / 3)")
+            XCTAssertEqual(parent[i + 1], direct[i + 1], accuracy: 1e-9, "hessian sum of entry \(i / 3)")
+            XCTAssertEqual(parent[i + 2], direct[i + 2], "count of entry \(i / 3)")
+        }
+    }
+
+    func testParallelBuildIsBitIdenticalToSerial() throws {
+        let f = try Fixture()
+        XCTAssertEqual(f.histogram(rows: f.rows, threads: 1), f.histogram(rows: f.rows, threads: 4))
+        XCTAssertEqual(f.histogram(rows: nil, threads: 1), f.histogram(rows: nil, threads: 3))
+    }
+
+    func testConstantHessianPathCountsRows() throws {
+        let f = try Fixture()
+        let built = f.histogram(rows: f.rows, threads: 2, constantHessian: 1)
+        for i in stride(from: 0, to: built.count, by: 3) { XCTAssertEqual(built[i + 1], built[i + 2]) }
+    }
+
+    func testSplitSearchFindsPerfectThreshold() throws {
+        // Gradients −1 up to 0.5 and +1 above, on a grid of 100 values (one bin each): the best
+        // split is between 0.50 and 0.51, with missing rows (gradient +1) sent to the right.
+        var data = SyntheticData(seed: 5)
+        let n = 2_000
+        var x = (0..<n).map { _ in Double(Int(data.uniform(0...99.999))) / 100 }
+        for i in stride(from: 0, to: n, by: 10) { x[i] = .nan }
+        let matrix = try SyntheticData.matrix(["x": x])
+        let binned = BinnedFeatures(matrix, maxBin: 255, sampleCount: 200_000, seed: 0, runner: ParallelRunner(threads: 1))
+        let gradients = x.map { $0.isNaN || $0 > 0.5 ? 1.0 : -1.0 }
+        var hist = [Double](repeating: 0, count: binned.totalBinCount * 3)
+        for r in 0..<n {
+            let b = Int(binned.bins[r]) * 3
+            hist[b] += gradients[r]
+            hist[b + 1] += 1
+            hist[b + 2] += 1
+        }
+        let total = LeafStats(gradient: gradients.reduce(0, +), hessian: Double(n), count: n)
+        let scratch = SplitSearch.Scratch.allocate()
+        defer { scratch.deallocate() }
+        let best = hist.withUnsafeBufferPointer {
+            SplitSearch(GBDTParameters()).best(feature: 0, mapper: binned.mappers[0], histogram: $0.baseAddress!,
+                                               total: total, scratch: scratch)
+        }
+        XCTAssertTrue(best.isValid)
+        XCTAssertFalse(best.defaultLeft)
+        XCTAssertEqual(binned.mappers[0].upperBound(ofBin: best.thresholdBin), 0.505, accuracy: 1e-12)
+        XCTAssertEqual(best.left.gradient, -Double(best.left.count))
+        XCTAssertEqual(best.right.gradient, Double(best.right.count))
+    }
+}

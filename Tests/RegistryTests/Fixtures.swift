@@ -1,0 +1,56 @@
+import Foundation
+import Registry
+import XCTest
+
+/// A fresh directory per test, removed afterwards.
+final class TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "engage-registry-tests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    var databasePath: String { path + "/registry/registry.sqlite" }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+enum Sample {
+    static func version(
+        model: String = "churn", run: String = "run-1", artifact: String = "model bytes",
+        auc: Double = 0.91, worker: String = "w1"
+    ) -> NewVersion {
+        NewVersion(
+            model: model, runID: run, kind: "gbdt", artifact: Data(artifact.utf8),
+            metrics: [
+                MetricRecord(split: "test", name: "auc", value: auc),
+                MetricRecord(split: "test", name: "logloss", value: 0.31),
+                MetricRecord(split: "oof", name: "auc", value: auc - 0.01),
+            ],
+            importance: [
+                ImportanceRecord(feature: "days_since_login", gain: 120.5, splits: 40, permutation: 0.08, meanAbsSHAP: 0.6),
+                ImportanceRecord(feature: "age", gain: 3.25, splits: 7, permutation: 0.001, meanAbsSHAP: 0.02),
+            ],
+            parameters: #"{"max_depth":6,"learning_rate":0.1}"#,
+            reports: ["profile": #"{"rows":1000}"#, "fairness": #"{"verdict":"pass"}"#],
+            datasetSHA256: String(repeating: "d", count: 64), configSHA256: String(repeating: "c", count: 64),
+            shardIDs: ["aa11", "bb22"], codeVersion: "0.1.0+abc", worker: worker, trainSeconds: 1.5)
+    }
+}
+
+/// Collects values from several threads.
+final class LockedList<Element: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Element] = []
+
+    func append(_ item: Element) { lock.withLock { items.append(item) } }
+    var values: [Element] { lock.withLock { items } }
+}
+
+func assertThrows<T>(
+    _ expression: @autoclosure () throws -> T, file: StaticString = #filePath, line: UInt = #line,
+    _ check: (Error) -> Void
+) {
+    XCTAssertThrowsError(try expression(), file: file, line: line, check)
+}
