@@ -31,6 +31,7 @@ let package = Package(
         .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "Dataset"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Dataset"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Registry", "Dataset", "Wire"]),
     ]
 )

@@ -33,6 +33,8 @@ public final class WorkerNode {
     private var backoff = ReconnectBackoff()
     private var job: ActiveJob?
     private var welcomed = false
+    /// The last RESULT or FAILED sent, kept until a coordinator heartbeat no longer lists its job.
+    private var unacknowledged: (jobID: String, envelope: Envelope, sentAt: ContinuousClock.Instant)?
     private let parentPID = getppid()
     public let counters = MessageCounters()
 
@@ -111,8 +113,13 @@ public final class WorkerNode {
                 backoff.reset()
                 welcomed = true
                 logger.info("welcomed by coordinator \(welcome.coordinatorID)")
+                if let pending = unacknowledged {
+                    logger.info("resending the outcome of \(pending.jobID) after reconnecting")
+                    send(pending.envelope)
+                    unacknowledged?.sentAt = .now
+                }
             case .heartbeat:
-                break
+                acknowledge(try message.decodeHeader(HeartbeatHeader.self))
             case .job:
                 try accept(message)
             case .chunk:
@@ -144,6 +151,7 @@ public final class WorkerNode {
             send(Envelope.make(.failed, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: "worker \(options.workerID) is busy")))
             return
         }
+        unacknowledged = nil
         let spec: TrainingJobSpec
         do {
             spec = try JSONDecoder().decode(TrainingJobSpec.self, from: message.payload ?? Data())
@@ -221,8 +229,23 @@ public final class WorkerNode {
     private func finish(_ envelope: Envelope) throws {
         if envelope.command == .result || envelope.command == .failed {
             job = nil
+            let jobID = envelope.command == .result ? try envelope.decodeHeader(ResultHeader.self).jobID : try envelope.decodeHeader(FailedHeader.self).jobID
+            unacknowledged = (jobID, envelope, .now)
         }
         send(envelope)
+    }
+
+    /// The coordinator's heartbeat lists the jobs it still waits for from us: a finished job
+    /// missing from it was recorded; one still listed after `liveness` intervals is sent again.
+    private func acknowledge(_ heartbeat: HeartbeatHeader) {
+        guard let pending = unacknowledged else { return }
+        if !heartbeat.busyJobs.contains(pending.jobID) {
+            unacknowledged = nil
+        } else if ContinuousClock.now - pending.sentAt > liveness.expiry {
+            logger.warning("coordinator still waits for \(pending.jobID); sending its outcome again")
+            send(pending.envelope)
+            unacknowledged?.sentAt = .now
+        }
     }
 
     private func send(_ envelope: Envelope) {
@@ -246,11 +269,5 @@ final class Counter: @unchecked Sendable {
         guard step > value else { return false }
         value = step
         return true
-    }
-}
-
-extension Envelope {
-    static func make<H: Encodable>(_ command: Command, _ header: H, payload: Data? = nil) -> Envelope {
-        (try? Envelope(command: command, header: header, payload: payload)) ?? Envelope(command: command)
     }
 }

@@ -64,7 +64,7 @@ public final class CoordinatorServer {
         socket = try ZMQSocket(context: context, type: .router)
         try socket.setLinger(milliseconds: 0)
         try socket.setMaxMessageSize(settings.maxMessageBytes)
-        try socket.setRouterMandatory(false)
+        try socket.setRouterMandatory(true)
         try socket.bind(settings.endpoint)
         boundEndpoint = socket.lastEndpoint ?? settings.endpoint
     }
@@ -223,7 +223,8 @@ public final class CoordinatorServer {
         if now - lastHeartbeat >= .milliseconds(settings.heartbeatMs) {
             lastHeartbeat = now
             for worker in workers.all {
-                send(worker.peer, Envelope.make(.heartbeat, HeartbeatHeader(workerID: "coordinator", busyJobs: [])))
+                // busyJobs is the implicit acknowledgement: a result the worker sent is recorded once its job leaves this list.
+                send(worker.peer, Envelope.make(.heartbeat, HeartbeatHeader(workerID: worker.hello.workerID, busyJobs: worker.runningJob.map { [$0] } ?? [])))
             }
         }
         for worker in workers.all where worker.liveness.isDead(now: now) {
@@ -264,12 +265,5 @@ public final class CoordinatorServer {
         } catch {
             logger.warning("send to a worker failed: \(error)")
         }
-    }
-}
-
-extension Envelope {
-    /// An envelope whose header always encodes (the header types are plain structs).
-    static func make<H: Encodable>(_ command: Command, _ header: H, payload: Data? = nil) -> Envelope {
-        (try? Envelope(command: command, header: header, payload: payload)) ?? Envelope(command: command)
     }
 }
