@@ -82,7 +82,7 @@ extension ModelRegistry {
         }
     }
 
-    private static func requireRun(_ id: String, _ db: Database) throws {
+    static func requireRun(_ id: String, _ db: Database) throws {
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?)", arguments: [id]) == true else {
             throw RegistryError.notFound("run \(id)")
         }

@@ -4,39 +4,134 @@ import GRDB
 extension ModelRegistry {
     /// All versions, or those of one model, ordered by model then version.
     public func versions(model: String? = nil) throws -> [ModelVersion] {
-        try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT * FROM versions WHERE (?1 IS NULL OR model = ?1) ORDER BY model, version
-                """, arguments: [model])
+        try versions(model: model, matching: nil)
+    }
+
+    /// The versions an expression such as `auc > 0.85 and created > 2026-11-01` selects
+    /// (see ``WhereExpression``), optionally of one model, ordered by model then version.
+    ///
+    /// The expression becomes one parameterized SQL query: values are bound, never spliced in.
+    public func versions(model: String? = nil, where expression: String) throws -> [ModelVersion] {
+        try versions(model: model, matching: try WhereExpression.parse(expression))
+    }
+
+    /// The versions a parsed expression selects; nil selects all.
+    public func versions(model: String? = nil, matching expression: WhereExpression?) throws -> [ModelVersion] {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let model {
+            conditions.append("v.model = ?")
+            arguments.append(model)
+        }
+        if let expression {
+            let compiled = WhereCompiler.compile(expression)
+            conditions.append(compiled.sql)
+            arguments += compiled.arguments
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: Self.selectVersions + filter + " ORDER BY v.model, v.version",
+                                        arguments: StatementArguments(arguments))
             return try Self.assemble(rows, db)
         }
     }
 
     /// One version, or the latest of the model when `version` is nil.
     public func version(model: String, version: Int? = nil) throws -> ModelVersion {
-        try pool.read { db in
-            let row: Row?
-            if let version {
-                row = try Row.fetchOne(db, sql: "SELECT * FROM versions WHERE model = ? AND version = ?", arguments: [model, version])
-            } else {
-                row = try Row.fetchOne(db, sql: "SELECT * FROM versions WHERE model = ? ORDER BY version DESC LIMIT 1", arguments: [model])
+        try pool.read { db in try Self.fetchVersion(model: model, version: version, db) }
+    }
+
+    /// The version a reference names: `churn` (latest), `churn@3`, `churn@production`,
+    /// `churn@staging`, `churn@latest` or `churn@champion` (any alias).
+    public func version(_ reference: VersionReference) throws -> ModelVersion {
+        try pool.read { db in try Self.resolve(reference, db) }
+    }
+
+    /// Parses and resolves a reference such as `churn@champion`.
+    public func version(reference text: String) throws -> ModelVersion {
+        try version(try VersionReference(parsing: text))
+    }
+
+    static func resolve(_ reference: VersionReference, _ db: Database) throws -> ModelVersion {
+        switch reference.selector {
+        case .latest:
+            return try fetchVersion(model: reference.model, version: nil, db)
+        case .number(let number):
+            return try fetchVersion(model: reference.model, version: number, db)
+        case .stage(let stage):
+            guard let row = try Row.fetchOne(db, sql: selectVersions + " WHERE v.model = ? AND v.stage = ?",
+                                             arguments: [reference.model, stage.rawValue]) else {
+                try requireModel(reference.model, db)
+                throw RegistryError.notFound("\(reference) (\(reference.model) has no \(stage.rawValue) version)")
             }
-            guard let row else { throw RegistryError.notFound(version.map { "\(model)@\($0)" } ?? model) }
-            return try Self.assemble([row], db)[0]
+            return try assemble([row], db)[0]
+        case .alias(let alias):
+            guard let row = try Row.fetchOne(db, sql: selectVersions + """
+                 JOIN aliases a ON a.model = v.model AND a.version = v.version WHERE a.model = ? AND a.alias = ?
+                """, arguments: [reference.model, alias]) else {
+                try requireModel(reference.model, db)
+                throw RegistryError.notFound("\(reference) (no alias '\(alias)' on \(reference.model))")
+            }
+            return try assemble([row], db)[0]
         }
+    }
+
+    static func fetchVersion(model: String, version: Int?, _ db: Database) throws -> ModelVersion {
+        let row: Row?
+        if let version {
+            row = try Row.fetchOne(db, sql: selectVersions + " WHERE v.model = ? AND v.version = ?", arguments: [model, version])
+        } else {
+            row = try Row.fetchOne(db, sql: selectVersions + " WHERE v.model = ? ORDER BY v.version DESC LIMIT 1", arguments: [model])
+        }
+        guard let row else { throw RegistryError.notFound(version.map { "\(model)@\($0)" } ?? model) }
+        return try assemble([row], db)[0]
+    }
+
+    static func requireModel(_ model: String, _ db: Database) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM models WHERE name = ?)", arguments: [model]) == true else {
+            throw RegistryError.notFound(model)
+        }
+    }
+
+    /// The fairness report of a version, nil when it was registered without one.
+    public func fairness(model: String, version: Int) throws -> FairnessRecord? {
+        try pool.read { db in
+            let id = try Self.versionID(model: model, version: version, db)
+            return try Self.fairness(versionID: id, db)
+        }
+    }
+
+    static func fairness(versionID: Int64, _ db: Database) throws -> FairnessRecord? {
+        guard let summary = try Row.fetchOne(db, sql: "SELECT verdict, body FROM fairness_summaries WHERE version_id = ?",
+                                             arguments: [versionID]) else { return nil }
+        let verdictText: String = summary["verdict"]
+        guard let verdict = FairnessVerdict(rawValue: verdictText) else {
+            throw RegistryError.invalid("malformed fairness verdict '\(verdictText)' in fairness_summaries.verdict")
+        }
+        let measures = try Row.fetchAll(db, sql: """
+            SELECT attribute, group_name, metric, value FROM fairness WHERE version_id = ? ORDER BY rowid
+            """, arguments: [versionID]).map { row in
+            let group: String = row["group_name"]
+            return FairnessMeasure(attribute: row["attribute"], group: group.isEmpty ? nil : group,
+                                   metric: row["metric"], value: measure(row["value"]))
+        }
+        return FairnessRecord(measures: measures, verdict: verdict, body: summary["body"])
     }
 
     /// Feature importance of a version, in the order the trainer reported it.
     public func importance(model: String, version: Int) throws -> [ImportanceRecord] {
         try pool.read { db in
-            let id = try Self.versionID(model: model, version: version, db)
-            return try Row.fetchAll(db, sql: """
-                SELECT feature, gain, splits, permutation, mean_abs_shap FROM feature_importance
-                WHERE version_id = ? ORDER BY rank
-                """, arguments: [id]).map { row in
-                ImportanceRecord(feature: row["feature"], gain: Self.measure(row["gain"]), splits: row["splits"],
-                                 permutation: Self.measure(row["permutation"]), meanAbsSHAP: Self.measure(row["mean_abs_shap"]))
-            }
+            try Self.importance(versionID: try Self.versionID(model: model, version: version, db), db)
+        }
+    }
+
+    static func importance(versionID: Int64, _ db: Database) throws -> [ImportanceRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT feature, gain, splits, permutation, mean_abs_shap FROM feature_importance
+            WHERE version_id = ? ORDER BY rank
+            """, arguments: [versionID]).map { row in
+            ImportanceRecord(feature: row["feature"], gain: measure(row["gain"]), splits: row["splits"],
+                             permutation: measure(row["permutation"]), meanAbsSHAP: measure(row["mean_abs_shap"]))
         }
     }
 
@@ -74,9 +169,16 @@ extension ModelRegistry {
             try Row.fetchAll(db, sql: "SELECT * FROM events WHERE (?1 IS NULL OR model = ?1) ORDER BY id",
                              arguments: [model]).map { row in
                 RegistryEvent(id: row["id"], model: row["model"], version: row["version"], action: row["action"],
-                              actor: row["actor"], at: try Self.date(row, "at"), detail: row["detail"])
+                              actor: row["actor"], at: try Self.date(row, "at"), from: row["from_value"], to: row["to_value"],
+                              reason: row["reason"], detail: row["detail"])
             }
         }
+    }
+
+    /// The audit log of one model, oldest first; `notFound` for a model the registry never saw.
+    public func history(model: String) throws -> [RegistryEvent] {
+        try pool.read { db in try Self.requireModel(model, db) }
+        return try events(model: model)
     }
 
     static func versionID(model: String, version: Int, _ db: Database) throws -> Int64 {
@@ -86,17 +188,22 @@ extension ModelRegistry {
         return id
     }
 
-    /// Builds ``ModelVersion`` values from `versions` rows, fetching their metrics
-    /// and aliases with one query each.
-    private static func assemble(_ rows: [Row], _ db: Database) throws -> [ModelVersion] {
+    /// The columns every version query selects: the version row and its fairness summary.
+    static let selectVersions = """
+        SELECT v.*, f.verdict AS fairness_verdict, f.min_disparate_impact AS fairness_min_di
+        FROM versions v LEFT JOIN fairness_summaries f ON f.version_id = v.id
+        """
+
+    /// Builds ``ModelVersion`` values from rows of ``selectVersions``, fetching their
+    /// metrics and aliases with one query each.
+    static func assemble(_ rows: [Row], _ db: Database) throws -> [ModelVersion] {
         guard !rows.isEmpty else { return [] }
         let ids: [Int64] = rows.map { $0["id"] }
         let idList = ids.map(String.init).joined(separator: ",")
 
         var metrics: [Int64: [MetricRecord]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT version_id, split, name, value FROM metrics WHERE version_id IN (\(idList)) ORDER BY rowid") {
-            metrics[row["version_id"], default: []].append(
-                MetricRecord(split: row["split"], name: row["name"], value: measure(row["value"])))
+            metrics[row[0], default: []].append(MetricRecord(split: row[1], name: row[2], value: measure(row[3])))
         }
 
         var aliases: [Int64: [String]] = [:]
@@ -105,11 +212,16 @@ extension ModelRegistry {
             JOIN versions ON versions.model = aliases.model AND versions.version = aliases.version
             WHERE versions.id IN (\(idList)) ORDER BY aliases.alias
             """) {
-            aliases[row["id"], default: []].append(row["alias"])
+            aliases[row[0], default: []].append(row[1])
         }
 
         return try rows.map { row in
             let id: Int64 = row["id"]
+            let stageText: String = row["stage"]
+            guard let stage = Stage(rawValue: stageText) else {
+                throw RegistryError.invalid("malformed stage '\(stageText)' in versions.stage")
+            }
+            let verdictText: String? = row["fairness_verdict"]
             return ModelVersion(
                 model: row["model"], version: row["version"], runID: row["run_id"], kind: row["kind"],
                 createdAt: try date(row, "created_at"),
@@ -118,7 +230,12 @@ extension ModelRegistry {
                 shardIDs: try JSON.decode([String].self, row["shard_ids"], column: "versions.shard_ids"),
                 parameters: row["parameters"], codeVersion: row["code_version"], worker: row["worker"],
                 trainSeconds: row["train_seconds"], status: row["status"],
-                metrics: metrics[id] ?? [], aliases: aliases[id] ?? [])
+                metrics: metrics[id] ?? [], aliases: aliases[id] ?? [], stage: stage,
+                objective: row["objective"], host: row["host"],
+                startedAt: try optionalDate(row, "started_at"), finishedAt: try optionalDate(row, "finished_at"),
+                prohibitedFeatures: try JSON.decode([String].self, row["prohibited_features"], column: "versions.prohibited_features"),
+                fairnessVerdict: verdictText.flatMap(FairnessVerdict.init(rawValue:)),
+                minDisparateImpact: row["fairness_min_di"])
         }
     }
 

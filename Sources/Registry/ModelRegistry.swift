@@ -85,8 +85,16 @@ public final class ModelRegistry: Sendable {
         self.store = ArtifactStore(root: directory)
     }
 
+    /// Opens an existing registry for changes (promotion, aliases, archiving) without
+    /// creating one where none is: a mistyped path is an error, not an empty registry.
+    public static func openExisting(path: String, actor: String = ModelRegistry.defaultActor) throws -> ModelRegistry {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard FileManager.default.fileExists(atPath: absolute) else { throw RegistryError.databaseMissing(absolute) }
+        return try ModelRegistry(path: absolute, actor: actor, readOnly: false)
+    }
+
     /// Stores the artifact, then records the next version of `v.model` with its
-    /// metrics, importance, reports and a `registered` event in one transaction.
+    /// metrics, importance, reports, fairness and a `registered` event in one transaction.
     ///
     /// A crash before the commit leaves no trace in the database; at worst an
     /// artifact file that no version refers to, which is harmless and reused by
@@ -98,6 +106,7 @@ public final class ModelRegistry: Sendable {
         let (sha, relative) = try store.store(v.artifact)
         let createdAt = StoredDate.normalized(Date())
         let shardJSON = try JSON.text(v.shardIDs)
+        let prohibitedJSON = try JSON.text(v.prohibitedFeatures)
         let actor = self.actor
 
         return try pool.write { db in
@@ -108,12 +117,13 @@ public final class ModelRegistry: Sendable {
             try db.execute(sql: """
                 INSERT INTO versions (model, version, run_id, kind, created_at, artifact_sha256, artifact_path,
                     artifact_bytes, dataset_sha256, config_sha256, shard_ids, parameters, code_version, worker,
-                    train_seconds, status)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'registered')
+                    train_seconds, status, stage, objective, host, started_at, finished_at, prohibited_features)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'registered', 'none', ?, ?, ?, ?, ?)
                 """, arguments: [
                     v.model, number, v.runID, v.kind, StoredDate.encode(createdAt), sha, relative,
                     v.artifact.count, v.datasetSHA256, v.configSHA256, shardJSON, v.parameters,
-                    v.codeVersion, v.worker, v.trainSeconds,
+                    v.codeVersion, v.worker, v.trainSeconds, v.objective, v.host,
+                    v.startedAt.map(StoredDate.encode), v.finishedAt.map(StoredDate.encode), prohibitedJSON,
                 ])
             let versionID = db.lastInsertedRowID
 
@@ -132,18 +142,32 @@ public final class ModelRegistry: Sendable {
                 try db.execute(sql: "INSERT INTO reports (version_id, name, body) VALUES (?, ?, ?)",
                                arguments: [versionID, name, v.reports[name]])
             }
+            if let fairness = v.fairness {
+                for measure in fairness.measures {
+                    try db.execute(sql: """
+                        INSERT INTO fairness (version_id, attribute, group_name, metric, value) VALUES (?, ?, ?, ?, ?)
+                        """, arguments: [versionID, measure.attribute, measure.group ?? "", measure.metric, Self.storable(measure.value)])
+                }
+                try db.execute(sql: """
+                    INSERT INTO fairness_summaries (version_id, verdict, min_disparate_impact, body) VALUES (?, ?, ?, ?)
+                    """, arguments: [versionID, fairness.verdict.rawValue, fairness.minDisparateImpact, fairness.body])
+            }
             let detail = try JSON.text(RegisteredDetail(
                 runID: v.runID, artifactSHA256: sha, datasetSHA256: v.datasetSHA256,
                 configSHA256: v.configSHA256, worker: v.worker))
-            try db.execute(sql: "INSERT INTO events (model, version, action, actor, at, detail) VALUES (?, ?, 'registered', ?, ?, ?)",
-                           arguments: [v.model, number, actor, StoredDate.encode(createdAt), detail])
+            try db.execute(sql: """
+                INSERT INTO events (model, version, action, actor, at, to_value, detail) VALUES (?, ?, 'registered', ?, ?, 'none', ?)
+                """, arguments: [v.model, number, actor, StoredDate.encode(createdAt), detail])
 
             return ModelVersion(
                 model: v.model, version: number, runID: v.runID, kind: v.kind, createdAt: createdAt,
                 artifactSHA256: sha, artifactPath: relative, artifactBytes: v.artifact.count,
                 datasetSHA256: v.datasetSHA256, configSHA256: v.configSHA256, shardIDs: v.shardIDs,
                 parameters: v.parameters, codeVersion: v.codeVersion, worker: v.worker,
-                trainSeconds: v.trainSeconds, status: "registered", metrics: v.metrics, aliases: [])
+                trainSeconds: v.trainSeconds, status: "registered", metrics: v.metrics, aliases: [], stage: .none,
+                objective: v.objective, host: v.host, startedAt: v.startedAt.map(StoredDate.normalized),
+                finishedAt: v.finishedAt.map(StoredDate.normalized), prohibitedFeatures: v.prohibitedFeatures,
+                fairnessVerdict: v.fairness?.verdict, minDisparateImpact: v.fairness?.minDisparateImpact)
         }
     }
 

@@ -55,13 +55,25 @@ public struct NewVersion: Sendable {
     public var codeVersion: String
     public var worker: String
     public var trainSeconds: Double
+    /// `binary`, `regression`, `quantile`, …: decides the primary metric promotion compares.
+    public var objective: String?
+    /// The machine the worker ran on.
+    public var host: String?
+    /// When training started and finished on the worker.
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    /// Prohibited attributes present in the training data; a version with any is never promoted.
+    public var prohibitedFeatures: [String]
+    public var fairness: FairnessRecord?
 
     public init(
         model: String, runID: String, kind: String, artifact: Data,
         metrics: [MetricRecord] = [], importance: [ImportanceRecord] = [],
         parameters: String = "{}", reports: [String: String] = [:],
         datasetSHA256: String, configSHA256: String, shardIDs: [String],
-        codeVersion: String, worker: String, trainSeconds: Double
+        codeVersion: String, worker: String, trainSeconds: Double,
+        objective: String? = nil, host: String? = nil, startedAt: Date? = nil, finishedAt: Date? = nil,
+        prohibitedFeatures: [String] = [], fairness: FairnessRecord? = nil
     ) {
         self.model = model
         self.runID = runID
@@ -77,6 +89,12 @@ public struct NewVersion: Sendable {
         self.codeVersion = codeVersion
         self.worker = worker
         self.trainSeconds = trainSeconds
+        self.objective = objective
+        self.host = host
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.prohibitedFeatures = prohibitedFeatures
+        self.fairness = fairness
     }
 }
 
@@ -100,18 +118,29 @@ public struct ModelVersion: Codable, Sendable, Equatable {
     public var codeVersion: String
     public var worker: String
     public var trainSeconds: Double
-    /// `registered`, later `archived`.
+    /// `registered`, or `archived` once archived (kept for readers of the v1 schema; ``stage`` says more).
     public var status: String
     public var metrics: [MetricRecord]
     /// Aliases (`champion`, `challenger`, …) currently pointing at this version.
     public var aliases: [String]
+    public var stage: Stage
+    public var objective: String?
+    public var host: String?
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var prohibitedFeatures: [String]
+    /// From the stored fairness report; nil when the version has none.
+    public var fairnessVerdict: FairnessVerdict?
+    public var minDisparateImpact: Double?
 
     public init(
         model: String, version: Int, runID: String, kind: String, createdAt: Date,
         artifactSHA256: String, artifactPath: String, artifactBytes: Int,
         datasetSHA256: String, configSHA256: String, shardIDs: [String], parameters: String,
         codeVersion: String, worker: String, trainSeconds: Double, status: String,
-        metrics: [MetricRecord], aliases: [String]
+        metrics: [MetricRecord], aliases: [String], stage: Stage = .none,
+        objective: String? = nil, host: String? = nil, startedAt: Date? = nil, finishedAt: Date? = nil,
+        prohibitedFeatures: [String] = [], fairnessVerdict: FairnessVerdict? = nil, minDisparateImpact: Double? = nil
     ) {
         self.model = model
         self.version = version
@@ -131,6 +160,14 @@ public struct ModelVersion: Codable, Sendable, Equatable {
         self.status = status
         self.metrics = metrics
         self.aliases = aliases
+        self.stage = stage
+        self.objective = objective
+        self.host = host
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.prohibitedFeatures = prohibitedFeatures
+        self.fairnessVerdict = fairnessVerdict
+        self.minDisparateImpact = minDisparateImpact
     }
 
     /// `model@version`, the notation the CLI and error messages use.
@@ -207,25 +244,59 @@ public struct JobRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// One entry of the audit log: who did what to which model version, and when.
+/// One entry of the audit log: who did what to which model version, when, from
+/// what to what, and why.
 public struct RegistryEvent: Codable, Sendable, Equatable {
     public var id: Int64
     public var model: String
     public var version: Int?
-    /// `registered`, later `promoted`, `archived`, …
+    /// One of ``RegistryEvent/Action``'s raw values.
     public var action: String
     public var actor: String
     public var at: Date
+    /// The state before the action: a stage (`none`, `staging`, …) or, for `alias` and `rollback`, a version number.
+    public var from: String?
+    /// The state after the action, in the same terms as ``from``.
+    public var to: String?
+    /// The person's reason (`--reason`), or for a refusal the failed gates.
+    public var reason: String?
     /// JSON text with the particulars of the action.
     public var detail: String
 
-    public init(id: Int64, model: String, version: Int?, action: String, actor: String, at: Date, detail: String) {
+    /// The kinds of audit-log entries.
+    public enum Action: String, Codable, Sendable, CaseIterable {
+        case registered, promoted, forced, refused, alias, rollback, archived
+    }
+
+    public init(id: Int64, model: String, version: Int?, action: String, actor: String, at: Date,
+                from: String? = nil, to: String? = nil, reason: String? = nil, detail: String) {
         self.id = id
         self.model = model
         self.version = version
         self.action = action
         self.actor = actor
         self.at = at
+        self.from = from
+        self.to = to
+        self.reason = reason
         self.detail = detail
+    }
+}
+
+/// The data-quality report of one run, as the coordinator's quality rules wrote it.
+public struct RunQuality: Codable, Sendable, Equatable {
+    public var runID: String
+    public var errors: Int
+    public var warnings: Int
+    /// The findings as JSON text (rule, column, value, severity, message).
+    public var body: String
+    public var recordedAt: Date
+
+    public init(runID: String, errors: Int, warnings: Int, body: String, recordedAt: Date) {
+        self.runID = runID
+        self.errors = errors
+        self.warnings = warnings
+        self.body = body
+        self.recordedAt = recordedAt
     }
 }

@@ -8,6 +8,7 @@ enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
+        migrator.registerMigration("v2", migrate: v2)
         return migrator
     }
 
@@ -110,6 +111,61 @@ enum Schema {
                 error       TEXT,
                 updated_at  TEXT NOT NULL,
                 PRIMARY KEY (run_id, job_id)
+            );
+            """)
+    }
+
+    /// Lineage (objective, host, training start and end, prohibited features), stages,
+    /// the audit log's from/to/reason, fairness, data quality and drift profiles.
+    private static func v2(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE versions ADD COLUMN stage TEXT NOT NULL DEFAULT 'none'
+                CHECK (stage IN ('none', 'staging', 'production', 'archived'));
+            UPDATE versions SET stage = 'archived' WHERE status = 'archived';
+            ALTER TABLE versions ADD COLUMN objective TEXT;
+            ALTER TABLE versions ADD COLUMN host TEXT;
+            ALTER TABLE versions ADD COLUMN started_at TEXT;
+            ALTER TABLE versions ADD COLUMN finished_at TEXT;
+            ALTER TABLE versions ADD COLUMN prohibited_features TEXT NOT NULL DEFAULT '[]';
+            CREATE UNIQUE INDEX versions_one_production ON versions(model) WHERE stage = 'production';
+            CREATE UNIQUE INDEX versions_one_staging ON versions(model) WHERE stage = 'staging';
+            CREATE INDEX versions_by_stage ON versions(stage, model);
+
+            ALTER TABLE events ADD COLUMN from_value TEXT;
+            ALTER TABLE events ADD COLUMN to_value TEXT;
+            ALTER TABLE events ADD COLUMN reason TEXT;
+
+            CREATE TABLE fairness (
+                version_id  INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+                attribute   TEXT NOT NULL,
+                group_name  TEXT NOT NULL,
+                metric      TEXT NOT NULL,
+                value       REAL,
+                PRIMARY KEY (version_id, attribute, group_name, metric)
+            );
+
+            CREATE TABLE fairness_summaries (
+                version_id            INTEGER PRIMARY KEY NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+                verdict               TEXT NOT NULL CHECK (verdict IN ('pass', 'fail')),
+                min_disparate_impact  REAL,
+                body                  TEXT NOT NULL
+            );
+            CREATE INDEX fairness_summaries_by_verdict ON fairness_summaries(verdict);
+            CREATE INDEX fairness_summaries_by_min_di ON fairness_summaries(min_disparate_impact);
+
+            CREATE TABLE quality_reports (
+                run_id       TEXT PRIMARY KEY NOT NULL REFERENCES runs(id),
+                errors       INTEGER NOT NULL CHECK (errors >= 0),
+                warnings     INTEGER NOT NULL CHECK (warnings >= 0),
+                body         TEXT NOT NULL,
+                recorded_at  TEXT NOT NULL
+            );
+
+            CREATE TABLE profiles (
+                run_id   TEXT NOT NULL REFERENCES runs(id),
+                feature  TEXT NOT NULL,
+                body     TEXT NOT NULL,
+                PRIMARY KEY (run_id, feature)
             );
             """)
     }

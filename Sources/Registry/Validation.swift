@@ -34,10 +34,34 @@ enum Validation {
             }
         }
 
+        if let started = v.startedAt, let finished = v.finishedAt, finished < started {
+            throw RegistryError.invalid("\(v.model): training finished (\(StoredDate.encode(finished))) before it started (\(StoredDate.encode(started)))")
+        }
+        for feature in v.prohibitedFeatures { try nonEmpty(feature, "prohibited feature") }
+        if let fairness = v.fairness { try check(fairness, model: v.model) }
+
         for (name, body) in v.reports {
             try nonEmpty(name, "report name")
             guard JSON.isValid(body) else {
                 throw RegistryError.invalid("\(v.model): report '\(name)' is not valid JSON: \(excerpt(body))")
+            }
+        }
+    }
+
+    private static func check(_ fairness: FairnessRecord, model: String) throws {
+        guard JSON.isValid(fairness.body) else {
+            throw RegistryError.invalid("\(model): the fairness report body is not valid JSON: \(excerpt(fairness.body))")
+        }
+        var seen = Set<String>()
+        for measure in fairness.measures {
+            try nonEmpty(measure.attribute, "fairness attribute")
+            try nonEmpty(measure.metric, "fairness metric")
+            if measure.group == "" {
+                throw RegistryError.invalid("\(model): fairness group names must not be empty (use nil for attribute-level \(measure.metric))")
+            }
+            let key = [measure.attribute, measure.group ?? "", measure.metric].joined(separator: "\u{0}")
+            guard seen.insert(key).inserted else {
+                throw RegistryError.invalid("\(model): fairness \(measure.attribute)/\(measure.group ?? "*")/\(measure.metric) is given twice")
             }
         }
     }

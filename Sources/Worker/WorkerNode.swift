@@ -215,7 +215,8 @@ public final class WorkerNode {
                 }
                 let report = try JSONEncoder().encode(outcome.report)
                 let seconds = (ContinuousClock.now - started).seconds
-                outbox.post(Envelope.make(.result, ResultHeader(jobID: header.jobID, attempt: header.attempt, seconds: seconds, report: report), payload: outcome.artifact))
+                let payload = ResultPayload(artifact: outcome.artifact, predictions: outcome.evalPredictions).encode()
+                outbox.post(Envelope.make(.result, ResultHeader(jobID: header.jobID, attempt: header.attempt, seconds: seconds, report: report), payload: payload))
             } catch {
                 logger.error("job \(header.jobID) failed: \(error)")
                 outbox.post(Envelope.make(.failed, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: String(describing: error))))

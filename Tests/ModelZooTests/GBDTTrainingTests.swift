@@ -36,7 +36,12 @@ final class GBDTTrainingTests: XCTestCase {
     }
 
     func testMultithreadedTrainingEqualsSingleThreaded() throws {
-        let (x, y) = mixedSample(3_000, seed: 41)
+        // Wide enough (24 features × 5 000 rows) that histograms are really built in parallel.
+        let (mixed, y) = mixedSample(5_000, seed: 41)
+        var noise = SyntheticData(seed: 141)
+        let x = try FeatureMatrix(names: mixed.names + (0..<20).map { "noise\($0)" },
+                                  columns: mixed.columns + (0..<20).map { _ in noise.normalColumn(5_000) },
+                                  isCategorical: mixed.isCategorical + [Bool](repeating: false, count: 20))
         var p = SyntheticData.parameters(trees: 20, leaves: 15, threads: 1)
         p.baggingFraction = 0.8
         p.featureFraction = 0.75

@@ -42,7 +42,8 @@ final class HistogramTests: XCTestCase {
                                             constantHessian: constantHessian ?? 0)
                                         HistogramBuilder.build(into: hist.baseAddress!, features: features, bins: bins.baseAddress!,
                                                                rowCount: binned.rowCount, offsets: offsets.baseAddress!,
-                                                               input: input, runner: ParallelRunner(threads: threads))
+                                                               input: input, runner: ParallelRunner(threads: threads),
+                                                               minimumParallelWork: 0)
                                     }
                                 }
                             }
@@ -131,11 +132,9 @@ final class HistogramTests: XCTestCase {
             hist[b + 2] += 1
         }
         let total = LeafStats(gradient: gradients.reduce(0, +), hessian: Double(n), count: n)
-        let scratch = SplitSearch.Scratch.allocate()
-        defer { scratch.deallocate() }
         let best = hist.withUnsafeBufferPointer {
             SplitSearch(GBDTParameters()).best(feature: 0, mapper: binned.mappers[0], histogram: $0.baseAddress!,
-                                               total: total, scratch: scratch)
+                                               total: total)
         }
         XCTAssertTrue(best.isValid)
         XCTAssertFalse(best.defaultLeft)

@@ -39,6 +39,31 @@ enum Sample {
     }
 }
 
+extension Sample {
+    /// A binary classifier version with a fairness report whose lowest disparate impact is `impact` (on gender).
+    static func churn(auc: Double, impact: Double = 0.9, artifact: String? = nil, prohibited: [String] = [],
+                      features: [String] = ["days_since_login", "age"], parameters: String = #"{"max_depth":6,"learning_rate":0.1}"#) -> NewVersion {
+        var version = Sample.version(model: "churn", artifact: artifact ?? "churn auc \(auc) di \(impact) \(prohibited)", auc: auc)
+        version.objective = "binary"
+        version.prohibitedFeatures = prohibited
+        version.parameters = parameters
+        version.importance = features.enumerated().map { index, feature in
+            ImportanceRecord(feature: feature, gain: Double(100 / (index + 1)), splits: 10 - index, permutation: .nan, meanAbsSHAP: .nan)
+        }
+        version.fairness = Sample.fairness(genderImpact: impact)
+        return version
+    }
+
+    static func fairness(genderImpact: Double) -> FairnessRecord {
+        FairnessRecord(measures: [
+            FairnessMeasure(attribute: "gender", group: "female", metric: "selection_rate", value: 0.30),
+            FairnessMeasure(attribute: "gender", group: "male", metric: "selection_rate", value: 0.30 * genderImpact),
+            FairnessMeasure(attribute: "gender", group: nil, metric: "disparate_impact", value: genderImpact),
+            FairnessMeasure(attribute: "region", group: nil, metric: "disparate_impact", value: 0.95),
+        ], verdict: genderImpact >= 0.8 ? .pass : .fail, body: #"{"threshold":0.5}"#)
+    }
+}
+
 /// Collects values from several threads.
 final class LockedList<Element: Sendable>: @unchecked Sendable {
     private let lock = NSLock()

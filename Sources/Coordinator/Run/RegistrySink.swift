@@ -9,6 +9,8 @@ final class RegistrySink: ResultSink {
     let data: PreparedData
     let configSHA256: String
     private(set) var registered: [String: ModelVersion] = [:]
+    /// Evaluation-row predictions of every finished job, in its evaluation shards' order (the ensemble's inputs).
+    private(set) var predictions: [String: [Double]] = [:]
     private(set) var journalErrors = 0
 
     init(registry: ModelRegistry, runID: String, data: PreparedData, configSHA256: String) {
@@ -18,8 +20,14 @@ final class RegistrySink: ResultSink {
         self.configSHA256 = configSHA256
     }
 
-    func accept(job: PlannedJob, attempt: Int, worker: String, report: TaskReport, artifact: Data) throws -> String {
+    func accept(job: PlannedJob, attempt: Int, worker: String, report: TaskReport, result: ResultPayload) throws -> String {
+        let expected = job.spec.evalShards.reduce(0) { $0 + $1.rows }
+        guard result.predictions.count == expected else {
+            throw TaskError("the result holds \(result.predictions.count) predictions for \(expected) evaluation rows")
+        }
+        predictions[job.id] = result.predictions
         guard case .full = job.spec.role else { return "out-of-fold predictions" }
+        let artifact = result.artifact
         guard !artifact.isEmpty else { throw TaskError("the result carries no artifact") }
         let version = NewVersion(
             model: job.spec.model, runID: runID, kind: job.spec.kind, artifact: artifact,

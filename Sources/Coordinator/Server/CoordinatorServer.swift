@@ -7,7 +7,7 @@ import Wire
 /// What the coordinator does with a finished job's result (register it, journal it).
 public protocol ResultSink: AnyObject {
     /// Called once per job, for its first accepted result. Throwing fails the job's attempt.
-    func accept(job: PlannedJob, attempt: Int, worker: String, report: TaskReport, artifact: Data) throws -> String
+    func accept(job: PlannedJob, attempt: Int, worker: String, report: TaskReport, result: ResultPayload) throws -> String
     /// Called for every change of a job's state, for the run journal.
     func jobChanged(job: PlannedJob, status: String, attempt: Int, worker: String?, error: String?)
 }
@@ -188,7 +188,8 @@ public final class CoordinatorServer {
             break
         }
         do {
-            let label = try sink.accept(job: job, attempt: header.attempt, worker: worker.name, report: report, artifact: message.payload ?? Data())
+            let payload = try ResultPayload.decode(message.payload ?? Data())
+            let label = try sink.accept(job: job, attempt: header.attempt, worker: worker.name, report: report, result: payload)
             _ = book.complete(job.id, attempt: header.attempt, worker: worker.name)
             completed[job.id] = label
             sink.jobChanged(job: job, status: "done", attempt: header.attempt, worker: worker.name, error: nil)

@@ -22,8 +22,8 @@ struct BinnedFeatures: Sendable {
         var bins = [UInt8](repeating: 0, count: n * featureCount)
         mappers.withUnsafeMutableBufferPointer { mapperOut in
             bins.withUnsafeMutableBufferPointer { binOut in
-                runner.forEachChunk(count: featureCount) { _, features in
-                    for f in features {
+                runner.forEachJob(count: featureCount) { f in
+                    do {
                         let column = x.columns[f]
                         let sample = sampleRows.map { rows in rows.map { column[Int($0)] } } ?? column
                         let mapper = x.isCategorical[f]

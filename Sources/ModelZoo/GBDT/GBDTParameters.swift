@@ -140,6 +140,7 @@ public enum GBDTError: Error, Equatable, CustomStringConvertible, LocalizedError
     case invalidParameter(name: String, value: String, rule: String)
     case invalidObjective(String)
     case emptyTrainingSet
+    case tooManyRows(Int)
     case noFeatures
     case labelCountMismatch(labels: Int, rows: Int, set: String)
     case invalidLabel(row: Int, value: Double, reason: String)
@@ -153,6 +154,8 @@ public enum GBDTError: Error, Equatable, CustomStringConvertible, LocalizedError
             return "invalid objective: \(detail)"
         case .emptyTrainingSet:
             return "cannot train a GBDT on zero rows"
+        case .tooManyRows(let rows):
+            return "cannot train a GBDT on \(rows) rows: row numbers are 32-bit, so at most \(Int32.max - 1)"
         case .noFeatures:
             return "cannot train a GBDT without features"
         case .labelCountMismatch(let labels, let rows, let set):

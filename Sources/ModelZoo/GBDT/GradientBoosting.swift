@@ -12,6 +12,9 @@ struct GradientBoosting {
         let n = x.rowCount
         guard x.columnCount > 0 else { throw GBDTError.noFeatures }
         guard n > 0 else { throw GBDTError.emptyTrainingSet }
+        guard n < Int(Int32.max) else {
+            throw GBDTError.tooManyRows(n)
+        }
         guard labels.count == n else { throw GBDTError.labelCountMismatch(labels: labels.count, rows: n, set: "training") }
         let objective = try objectiveKind.makeObjective(labels: labels)
         let baseScore = objective.initialScore()

@@ -46,6 +46,8 @@ final class HistogramPool {
 /// row order and the result does not depend on the thread count.
 enum HistogramBuilder {
     static let entryWidth = 3
+    /// Bin updates below which dispatching to threads costs more than it saves.
+    static let minimumParallelWork = 65_536
 
     /// Rows of one leaf and their gradients, position-aligned: `gradients[i]` belongs to
     /// row `rows[i]`, or to row `i` when `rows` is nil (the whole data set, in order).
@@ -61,14 +63,12 @@ enum HistogramBuilder {
     /// Writes the histograms of `features` for `input` into `histogram` (other features untouched).
     static func build(into histogram: UnsafeMutablePointer<Double>, features: UnsafeBufferPointer<Int32>,
                       bins: UnsafePointer<UInt8>, rowCount: Int, offsets: UnsafePointer<Int>,
-                      input: LeafInput, runner: ParallelRunner) {
-        runner.forEachChunk(count: features.count) { _, range in
-            for position in range {
-                let f = Int(features[position])
-                let begin = offsets[f]
-                buildFeature(into: histogram + begin &* entryWidth, binCount: offsets[f + 1] &- begin,
-                             column: bins + f &* rowCount, input: input)
-            }
+                      input: LeafInput, runner: ParallelRunner, minimumParallelWork: Int = minimumParallelWork) {
+        runner.forEachJob(count: features.count, parallel: features.count * input.count >= minimumParallelWork) { position in
+            let f = Int(features[position])
+            let begin = offsets[f]
+            buildFeature(into: histogram + begin &* entryWidth, binCount: offsets[f + 1] &- begin,
+                         column: bins + f &* rowCount, input: input)
         }
     }
 

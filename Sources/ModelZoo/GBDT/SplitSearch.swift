@@ -96,27 +96,16 @@ struct SplitSearch: Sendable {
         return denominator > 0 ? -stats.gradient / denominator : 0
     }
 
-    /// Scratch space for sorting categories; one per thread.
-    struct Scratch {
-        let bins: UnsafeMutablePointer<Int>
-        let keys: UnsafeMutablePointer<Double>
-
-        static func allocate() -> Scratch {
-            Scratch(bins: .allocate(capacity: 256), keys: .allocate(capacity: 256))
-        }
-
-        func deallocate() {
-            bins.deallocate()
-            keys.deallocate()
-        }
-    }
-
     /// Best split of a leaf with totals `total` on `feature`, whose histogram starts at `histogram`.
-    func best(feature: Int32, mapper: BinMapper, histogram: UnsafePointer<Double>, total: LeafStats,
-              scratch: Scratch) -> SplitCandidate {
+    func best(feature: Int32, mapper: BinMapper, histogram: UnsafePointer<Double>, total: LeafStats) -> SplitCandidate {
         var evaluator = Evaluator(search: self, feature: feature, total: total, missing: histogram, missingBin: mapper.missingBin)
         if mapper.isCategorical {
-            searchCategorical(histogram: histogram, valueBins: mapper.valueBinCount, evaluator: &evaluator, scratch: scratch)
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { bins in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: 256) { keys in
+                    searchCategorical(histogram: histogram, valueBins: mapper.valueBinCount, evaluator: &evaluator,
+                                      scratch: Scratch(bins: bins.baseAddress!, keys: keys.baseAddress!))
+                }
+            }
         } else {
             searchNumeric(histogram: histogram, valueBins: mapper.valueBinCount, evaluator: &evaluator)
         }
@@ -125,12 +114,17 @@ struct SplitSearch: Sendable {
 
     private func searchNumeric(histogram h: UnsafePointer<Double>, valueBins: Int, evaluator e: inout Evaluator) {
         var g = 0.0, hs = 0.0, c = 0.0
+        let total = Double(e.total.count)
+        let minData = Double(minDataInLeaf)
         for t in 0..<valueBins {
             let count = h[t &* 3 &+ 2]
             if count == 0 { continue }
             g += h[t &* 3]
             hs += h[t &* 3 &+ 1]
             c += count
+            if c + e.missingC < minData { continue }
+            // The right side only shrinks from here on.
+            if total - c < minData { break }
             if e.consider(g: g, h: hs, c: c, lambda: lambdaL2) {
                 e.best.thresholdBin = t
                 e.best.isCategorical = false
@@ -193,6 +187,12 @@ struct SplitSearch: Sendable {
             e.best.leftBins = set
             e.best.isCategorical = true
         }
+    }
+
+    /// Room to sort up to 256 categories by their gradient ratio.
+    private struct Scratch {
+        let bins: UnsafeMutablePointer<Int>
+        let keys: UnsafeMutablePointer<Double>
     }
 
     /// Sorts `scratch.bins[0..<count]` by key, then by bin (a total order, so deterministic).

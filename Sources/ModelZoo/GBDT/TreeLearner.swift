@@ -55,8 +55,9 @@ protocol TreeLearner: AnyObject {
 /// with the largest gain until `leaves` leaves exist or no leaf can be split.
 ///
 /// The smaller child of each split gets a freshly built histogram; the larger child's is
-/// the parent's minus the smaller's. Histograms are built and splits searched in parallel
-/// over features, so the grown tree does not depend on the thread count.
+/// the parent's minus the smaller's. For each split one parallel pass runs a job per
+/// feature — build, subtract, search both children — so the grown tree does not depend
+/// on the thread count and threads meet once per split.
 final class LeafWiseTreeLearner: TreeLearner {
     private let data: BinnedFeatures
     private let search: SplitSearch
@@ -68,13 +69,13 @@ final class LeafWiseTreeLearner: TreeLearner {
     private let orderedGradients: UnsafeMutablePointer<Double>
     private let orderedHessians: UnsafeMutablePointer<Double>
     private let goesLeft: UnsafeMutablePointer<Bool>
-    private let scratch: [SplitSearch.Scratch]
 
     // Per-leaf state of the tree being grown.
     private var slot: [Int]
     private var depth: [Int]
     private var parentSplit: [Int]
     private var best: [SplitCandidate]
+    /// Per-feature split candidates of the (up to two) leaves searched in one pass.
     private var candidates: [SplitCandidate]
 
     init(data: BinnedFeatures, parameters: GBDTParameters, runner: ParallelRunner) {
@@ -89,7 +90,6 @@ final class LeafWiseTreeLearner: TreeLearner {
         orderedHessians = .allocate(capacity: max(1, data.rowCount))
         goesLeft = .allocate(capacity: 256)
         goesLeft.initialize(repeating: false, count: 256)
-        scratch = (0..<runner.threads).map { _ in SplitSearch.Scratch.allocate() }
         slot = [Int](repeating: -1, count: parameters.leaves)
         depth = [Int](repeating: 0, count: parameters.leaves)
         parentSplit = [Int](repeating: -1, count: parameters.leaves)
@@ -101,7 +101,6 @@ final class LeafWiseTreeLearner: TreeLearner {
         orderedGradients.deallocate()
         orderedHessians.deallocate()
         goesLeft.deallocate()
-        scratch.forEach { $0.deallocate() }
     }
 
     func rows(ofLeaf leaf: Int) -> UnsafeBufferPointer<Int32> {
@@ -118,16 +117,17 @@ final class LeafWiseTreeLearner: TreeLearner {
         parentSplit[0] = -1
         best[0] = .none
         slot[0] = -1
-        let gradientsInput = Gradients(gradients: gradients, hessians: hessians, constantHessian: constantHessian)
+        let source = Gradients(gradients: gradients, hessians: hessians, constantHessian: constantHessian)
         features.withUnsafeBufferPointer { features in
             if canSplit(leaf: 0, tree: tree) {
                 slot[0] = pool.acquire()
-                buildHistogram(leaf: 0, into: slot[0], gradients: gradientsInput, wholeData: bag == nil, features: features)
-                findBestSplits(leaves: 0, nil, tree: tree, features: features)
+                let input = leafInput(leaf: 0, source: source, wholeData: bag == nil)
+                runPass(Pass(build: (0, slot[0], input), subtractFrom: nil, searches: [(0, slot[0])]),
+                        tree: tree, features: features)
             }
             while tree.leafCount < maxLeaves {
                 guard let leaf = bestLeaf(count: tree.leafCount) else { break }
-                split(leaf: leaf, tree: &tree, gradients: gradientsInput, features: features)
+                split(leaf: leaf, tree: &tree, source: source, features: features)
             }
         }
         return tree
@@ -139,6 +139,16 @@ final class LeafWiseTreeLearner: TreeLearner {
         let gradients: UnsafePointer<Double>
         let hessians: UnsafePointer<Double>
         let constantHessian: Double?
+    }
+
+    /// The work of one parallel pass over the features.
+    private struct Pass {
+        /// Build this leaf's histogram into this slot.
+        var build: (leaf: Int, slot: Int, input: HistogramBuilder.LeafInput)?
+        /// Then subtract it from this slot (the parent's), which becomes the sibling's.
+        var subtractFrom: Int?
+        /// Then search these leaves, whose histograms are in these slots (at most two).
+        var searches: [(leaf: Int, slot: Int)]
     }
 
     private func rootStats(gradients: UnsafePointer<Double>, hessians: UnsafePointer<Double>, bag: [Int32]?) -> LeafStats {
@@ -175,66 +185,68 @@ final class LeafWiseTreeLearner: TreeLearner {
         return chosen
     }
 
-    private func buildHistogram(leaf: Int, into slot: Int, gradients: Gradients, wholeData: Bool,
-                                features: UnsafeBufferPointer<Int32>) {
+    /// The leaf's rows with their gradients gathered into position order.
+    private func leafInput(leaf: Int, source: Gradients, wholeData: Bool) -> HistogramBuilder.LeafInput {
         let rows = partition.rows(ofLeaf: leaf)
-        let input: HistogramBuilder.LeafInput
-        let constant = gradients.constantHessian
+        let constant = source.constantHessian
         if wholeData && leaf == 0 && rows.count == data.rowCount {
-            input = .init(rows: nil, count: rows.count, gradients: gradients.gradients,
-                          hessians: constant == nil ? gradients.hessians : nil, constantHessian: constant ?? 0)
-        } else {
-            let g = gradients.gradients, h = gradients.hessians
-            for i in 0..<rows.count { orderedGradients[i] = g[Int(rows[i])] }
-            if constant == nil {
-                for i in 0..<rows.count { orderedHessians[i] = h[Int(rows[i])] }
-            }
-            input = .init(rows: rows.baseAddress, count: rows.count, gradients: orderedGradients,
-                          hessians: constant == nil ? orderedHessians : nil, constantHessian: constant ?? 0)
+            return .init(rows: nil, count: rows.count, gradients: source.gradients,
+                         hessians: constant == nil ? source.hessians : nil, constantHessian: constant ?? 0)
         }
-        data.bins.withUnsafeBufferPointer { bins in
-            data.histogramOffsets.withUnsafeBufferPointer { offsets in
-                HistogramBuilder.build(into: pool.histogram(slot), features: features, bins: bins.baseAddress!,
-                                       rowCount: data.rowCount, offsets: offsets.baseAddress!, input: input, runner: runner)
-            }
+        let g = source.gradients, h = source.hessians
+        for i in 0..<rows.count { orderedGradients[i] = g[Int(rows[i])] }
+        if constant == nil {
+            for i in 0..<rows.count { orderedHessians[i] = h[Int(rows[i])] }
         }
+        return .init(rows: rows.baseAddress, count: rows.count, gradients: orderedGradients,
+                     hessians: constant == nil ? orderedHessians : nil, constantHessian: constant ?? 0)
     }
 
-    /// Fills `best` for `first` (and `second`) from their histograms, in parallel over features.
-    private func findBestSplits(leaves first: Int, _ second: Int?, tree: GrownTree, features: UnsafeBufferPointer<Int32>) {
-        let leafList = second.map { [first, $0] } ?? [first]
+    /// Runs `pass` with one job per feature, then keeps each searched leaf's best split.
+    private func runPass(_ pass: Pass, tree: GrownTree, features: UnsafeBufferPointer<Int32>) {
         let featureCount = features.count
-        let jobs = leafList.count * featureCount
-        let totals = leafList.map { tree.leaves[$0] }
-        let slots = leafList.map { slot[$0] }
+        let searches = pass.searches.map { (histogram: pool.histogram($0.slot), total: tree.leaves[$0.leaf]) }
+        let build = pass.build.map { (histogram: pool.histogram($0.slot), input: $0.input) }
+        let parent = pass.subtractFrom.map { pool.histogram($0) }
         let mappers = data.mappers
         let search = self.search
-        let pool = self.pool
-        let scratch = self.scratch
+        let rowCount = data.rowCount
+        let work = featureCount * ((build?.input.count ?? 0) + 512 * searches.count)
         candidates.withUnsafeMutableBufferPointer { out in
             data.histogramOffsets.withUnsafeBufferPointer { offsets in
-                runner.forEachChunk(count: jobs) { chunk, range in
-                    for job in range {
-                        let which = job / featureCount
-                        let f = features[job % featureCount]
-                        let histogram = pool.histogram(slots[which]) + offsets[Int(f)] &* HistogramBuilder.entryWidth
-                        out[job] = search.best(feature: f, mapper: mappers[Int(f)], histogram: histogram,
-                                               total: totals[which], scratch: scratch[chunk])
+                data.bins.withUnsafeBufferPointer { bins in
+                    runner.forEachJob(count: featureCount, parallel: work >= HistogramBuilder.minimumParallelWork) { position in
+                        let f = Int(features[position])
+                        let begin = offsets[f] &* HistogramBuilder.entryWidth
+                        let binCount = offsets[f + 1] &- offsets[f]
+                        if let build {
+                            HistogramBuilder.buildFeature(into: build.histogram + begin, binCount: binCount,
+                                                          column: bins.baseAddress! + f &* rowCount, input: build.input)
+                            if let parent {
+                                for j in begin..<(begin &+ binCount &* HistogramBuilder.entryWidth) {
+                                    parent[j] -= build.histogram[j]
+                                }
+                            }
+                        }
+                        for (which, leaf) in searches.enumerated() {
+                            out[which &* featureCount &+ position] = search.best(
+                                feature: Int32(f), mapper: mappers[f], histogram: leaf.histogram + begin, total: leaf.total)
+                        }
                     }
                 }
             }
         }
-        for (which, leaf) in leafList.enumerated() {
+        for (which, leaf) in pass.searches.enumerated() {
             var chosen = SplitCandidate.none
-            for job in (which * featureCount)..<((which + 1) * featureCount) {
-                let candidate = candidates[job]
-                if candidate.isValid && candidate.gain > chosen.gain { chosen = candidate }
+            for job in (which * featureCount)..<((which + 1) * featureCount)
+            where candidates[job].isValid && candidates[job].gain > chosen.gain {
+                chosen = candidates[job]
             }
-            best[leaf] = chosen
+            best[leaf.leaf] = chosen
         }
     }
 
-    private func split(leaf: Int, tree: inout GrownTree, gradients: Gradients, features: UnsafeBufferPointer<Int32>) {
+    private func split(leaf: Int, tree: inout GrownTree, source: Gradients, features: UnsafeBufferPointer<Int32>) {
         let chosen = best[leaf]
         let feature = Int(chosen.feature)
         let mapper = data.mappers[feature]
@@ -271,36 +283,37 @@ final class LeafWiseTreeLearner: TreeLearner {
         let parentSlot = slot[leaf]
         slot[leaf] = -1
         slot[newLeaf] = -1
+        // After the last split no leaf will be searched again.
         guard tree.leafCount < maxLeaves else {
             pool.release(parentSlot)
             return
         }
-        let leftSplittable = canSplit(leaf: leaf, tree: tree)
-        let rightSplittable = canSplit(leaf: newLeaf, tree: tree)
         let smaller = chosen.left.count < chosen.right.count ? leaf : newLeaf
         let larger = smaller == leaf ? newLeaf : leaf
-        let smallerSplittable = smaller == leaf ? leftSplittable : rightSplittable
-        let largerSplittable = smaller == leaf ? rightSplittable : leftSplittable
+        let smallerSplittable = canSplit(leaf: smaller, tree: tree)
+        let largerSplittable = canSplit(leaf: larger, tree: tree)
+        var pass = Pass(build: nil, subtractFrom: nil, searches: [])
         if largerSplittable {
             let smallSlot = pool.acquire()
-            buildHistogram(leaf: smaller, into: smallSlot, gradients: gradients, wholeData: false, features: features)
-            data.histogramOffsets.withUnsafeBufferPointer { offsets in
-                HistogramBuilder.subtract(pool.histogram(smallSlot), from: pool.histogram(parentSlot),
-                                          features: features, offsets: offsets.baseAddress!)
-            }
+            pass.build = (smaller, smallSlot, leafInput(leaf: smaller, source: source, wholeData: false))
+            pass.subtractFrom = parentSlot
             slot[larger] = parentSlot
-            if smallerSplittable { slot[smaller] = smallSlot } else { pool.release(smallSlot) }
+            if smallerSplittable {
+                slot[smaller] = smallSlot
+                pass.searches.append((smaller, smallSlot))
+            }
+            pass.searches.append((larger, parentSlot))
         } else if smallerSplittable {
-            buildHistogram(leaf: smaller, into: parentSlot, gradients: gradients, wholeData: false, features: features)
+            pass.build = (smaller, parentSlot, leafInput(leaf: smaller, source: source, wholeData: false))
             slot[smaller] = parentSlot
+            pass.searches.append((smaller, parentSlot))
         } else {
             pool.release(parentSlot)
+            return
         }
-        switch (leftSplittable, rightSplittable) {
-        case (true, true): findBestSplits(leaves: leaf, newLeaf, tree: tree, features: features)
-        case (true, false): findBestSplits(leaves: leaf, nil, tree: tree, features: features)
-        case (false, true): findBestSplits(leaves: newLeaf, nil, tree: tree, features: features)
-        case (false, false): break
+        runPass(pass, tree: tree, features: features)
+        if largerSplittable && !smallerSplittable, let built = pass.build {
+            pool.release(built.slot)
         }
     }
 }

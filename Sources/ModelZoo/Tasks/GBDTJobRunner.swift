@@ -1,11 +1,16 @@
 import Dataset
 import Foundation
 
-/// Carries out a GBDT training job on in-memory tables: picks the features, trains, evaluates
-/// on the evaluation rows and returns the artifact with its report. Pure computation.
+/// Carries out a GBDT training job on in-memory tables: picks the features, trains, calibrates
+/// quantiles, evaluates and explains on the evaluation rows, and returns the artifact with its
+/// report. Pure computation: the worker and `engage train` both call it.
 public struct GBDTJobRunner: Sendable {
     public let spec: TrainingJobSpec
     public let threads: Int
+    /// Share of the training rows held out to calibrate quantile intervals when no validation table is given.
+    public var calibrationFraction = 0.1
+    /// Evaluation rows used for permutation importance (a sample keeps it cheap).
+    public var permutationRows = 5_000
 
     public init(spec: TrainingJobSpec, threads: Int) {
         self.spec = spec
@@ -18,82 +23,123 @@ public struct GBDTJobRunner: Sendable {
         return table.names.filter { !skip.contains($0) }
     }
 
-    public func run(train: Table, eval: Table, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
+    public func run(train: Table, eval: Table?, validation: Table? = nil, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
         let started = ContinuousClock.now
-        let features = GBDTJobRunner.featureNames(of: train, excluding: spec.excludedColumns, target: spec.target)
-        guard !features.isEmpty else { throw TaskError("job \(spec.model): no feature columns left after exclusions") }
-        let trainX = try FeatureMatrix(table: train, features: features)
-        let evalX = try FeatureMatrix(table: eval, features: features)
-        let trainY = try labels(train)
-        let evalY = try labels(eval)
+        let names = GBDTJobRunner.featureNames(of: train, excluding: spec.excludedColumns, target: spec.target)
+        guard !names.isEmpty else { throw TaskError("model \(spec.model): no feature columns left after exclusions") }
+        let schema = try FeatureSchema(table: train, features: names)
         var parameters = spec.parameters
         parameters.threads = threads
-        let split = spec.evaluationSplit
 
-        let artifact: Data
-        var metrics: [TaskMetric] = []
-        var importance: [FeatureImportance]
-        let evalPredictions: [Double]
-        var treeCount = 0
+        var trainTable = train
+        var calibrationTable = validation
+        if spec.objective == .quantile, validation == nil, spec.quantiles.count > 1 {
+            let split = Splitter.stratified(labels: try labels(train), testFraction: calibrationFraction, seed: parameters.seed &+ 17)
+            trainTable = train.rows(split.train)
+            calibrationTable = train.rows(split.test)
+        }
+        let trainX = try schema.matrix(from: trainTable)
+        let trainY = try labels(trainTable)
+        let validationPair = try validation.map { (x: try schema.matrix(from: $0), labels: try labels($0)) }
 
+        let predictor: TrainedModel.Predictor
         switch spec.objective {
         case .regression, .binary:
             let objective: ObjectiveKind = spec.objective == .binary ? .binary : .regression
-            let model = try GBDTTrainer(objective: objective, parameters: parameters).train(trainX, labels: trainY, progress: progress.map { report in
-                { @Sendable done, total in report(Double(done) / Double(max(total, 1))) }
-            })
-            let trainPredictions = try model.predict(trainX)
-            evalPredictions = try model.predict(evalX)
-            metrics += GBDTJobRunner.metrics(objective: spec.objective, labels: trainY, predictions: trainPredictions, split: "train")
-            metrics += GBDTJobRunner.metrics(objective: spec.objective, labels: evalY, predictions: evalPredictions, split: split)
-            importance = model.importance()
-            artifact = model.encode()
-            treeCount = model.trees.count
+            predictor = .gbdt(try GBDTTrainer(objective: objective, parameters: parameters)
+                .train(trainX, labels: trainY, validation: validationPair, progress: GBDTJobRunner.scaled(progress, part: 0, of: 1)))
         case .quantile:
             var models: [GBDTModel] = []
             for (index, alpha) in spec.quantiles.enumerated() {
-                let model = try GBDTTrainer(objective: .quantile(alpha: alpha), parameters: parameters).train(trainX, labels: trainY, progress: progress.map { report in
-                    let count = Double(spec.quantiles.count)
-                    return { @Sendable done, total in report((Double(index) + Double(done) / Double(max(total, 1))) / count) }
-                })
-                models.append(model)
+                models.append(try GBDTTrainer(objective: .quantile(alpha: alpha), parameters: parameters)
+                    .train(trainX, labels: trainY, validation: validationPair, progress: GBDTJobRunner.scaled(progress, part: index, of: spec.quantiles.count)))
             }
-            let set = try QuantileModelSet(alphas: spec.quantiles, models: models)
-            let quantilePredictions = try set.predict(evalX)
-            for (alpha, predictions) in zip(set.alphas, quantilePredictions) {
-                metrics.append(TaskMetric(split: split, name: "pinball_\(GBDTJobRunner.label(alpha))", value: Metrics.pinball(labels: evalY, predictions: predictions, alpha: alpha)))
+            var set = try QuantileModelSet(alphas: spec.quantiles, models: models)
+            if let calibrationTable, set.alphas.count > 1 {
+                let raw = try set.predict(try schema.matrix(from: calibrationTable), calibrated: false)
+                set.conformalOffset = ConformalCalibration.offset(labels: try labels(calibrationTable), low: raw.first!, high: raw.last!,
+                                                                   coverage: set.alphas.last! - set.alphas.first!)
             }
-            if let low = quantilePredictions.first, let high = quantilePredictions.last, set.alphas.count > 1 {
-                var covered = 0
-                for row in evalY.indices where evalY[row] >= low[row] && evalY[row] <= high[row] { covered += 1 }
-                metrics.append(TaskMetric(split: split, name: "coverage_\(GBDTJobRunner.label(set.alphas.first!))_\(GBDTJobRunner.label(set.alphas.last!))",
-                                          value: Double(covered) / Double(max(evalY.count, 1))))
-            }
-            let median = set.alphas.enumerated().min { abs($0.element - 0.5) < abs($1.element - 0.5) }!.offset
-            evalPredictions = quantilePredictions[median]
-            metrics.append(TaskMetric(split: split, name: "mae", value: Metrics.mae(labels: evalY, predictions: evalPredictions)))
-            importance = GBDTJobRunner.merge(models.map { $0.importance() })
-            artifact = set.encode()
-            treeCount = models.reduce(0) { $0 + $1.trees.count }
+            predictor = .quantiles(set)
         }
+        let model = TrainedModel(kind: spec.kind, objective: spec.objective, target: spec.target, schema: schema, predictor: predictor)
 
+        var metrics = try evaluate(model, on: trainTable, split: "train")
+        var importance = GBDTJobRunner.gainImportance(of: predictor)
+        var evalPredictions: [Double] = []
+        if let eval {
+            metrics += try evaluate(model, on: eval, split: spec.evaluationSplit)
+            evalPredictions = try model.predict(eval)[GBDTJobRunner.centralOutput(of: model)]
+            try addPermutationImportance(model, on: eval, into: &importance)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let parameterText = String(decoding: try encoder.encode(parameters), as: UTF8.self)
-        let seconds = (ContinuousClock.now - started).seconds
-        let report = TaskReport(model: spec.model, metrics: metrics, importance: importance, features: features, parameters: parameterText,
-                                trainRows: train.rowCount, evalRows: eval.rowCount, trainSeconds: seconds, trees: treeCount)
-        return TaskOutcome(artifact: artifact, report: report, evalPredictions: evalPredictions)
+        let report = TaskReport(model: spec.model, metrics: metrics, importance: importance, features: names,
+                                parameters: String(decoding: try encoder.encode(parameters), as: UTF8.self),
+                                trainRows: trainTable.rowCount, evalRows: eval?.rowCount ?? 0,
+                                trainSeconds: (ContinuousClock.now - started).seconds, trees: GBDTJobRunner.treeCount(of: predictor))
+        return TaskOutcome(artifact: try model.encode(), report: report, evalPredictions: evalPredictions)
+    }
+
+    /// The metrics of `model` on `table`, named as the registry stores them.
+    public func evaluate(_ model: TrainedModel, on table: Table, split: String) throws -> [TaskMetric] {
+        let y = try labels(table)
+        let outputs = try model.predict(table)
+        switch model.predictor {
+        case .gbdt:
+            return GBDTJobRunner.metrics(objective: spec.objective, labels: y, predictions: outputs[0], split: split)
+        case .quantiles(let set):
+            var metrics = zip(set.alphas, outputs).map { alpha, predictions in
+                TaskMetric(split: split, name: "pinball_\(GBDTJobRunner.label(alpha))", value: Metrics.pinball(labels: y, predictions: predictions, alpha: alpha))
+            }
+            if let low = outputs.first, let high = outputs.last, set.alphas.count > 1 {
+                var covered = 0
+                for row in y.indices where y[row] >= low[row] && y[row] <= high[row] { covered += 1 }
+                metrics.append(TaskMetric(split: split, name: "coverage_\(GBDTJobRunner.label(set.alphas.first!))_\(GBDTJobRunner.label(set.alphas.last!))",
+                                          value: Double(covered) / Double(max(y.count, 1))))
+            }
+            metrics.append(TaskMetric(split: split, name: "mae", value: Metrics.mae(labels: y, predictions: outputs[GBDTJobRunner.centralOutput(of: model)])))
+            return metrics
+        }
+    }
+
+    private func addPermutationImportance(_ model: TrainedModel, on eval: Table, into importance: inout [FeatureImportance]) throws {
+        guard eval.rowCount > 1 else { return }
+        let sample = eval.rowCount > permutationRows ? eval.rows(Array(0..<permutationRows)) : eval
+        let x = try model.header.schema.matrix(from: sample)
+        let y = try labels(sample)
+        let central = GBDTJobRunner.centralOutput(of: model)
+        let objective = spec.objective
+        let alpha = spec.quantiles.isEmpty ? 0.5 : spec.quantiles.sorted()[spec.quantiles.count / 2]
+        let drops = try PermutationImportance.compute(x: x, labels: y, seed: spec.parameters.seed &+ 99, predict: { matrix in
+            switch model.predictor {
+            case .gbdt(let gbdt): return try gbdt.predict(matrix)
+            case .quantiles(let set): return try set.predict(matrix)[central]
+            }
+        }, loss: { labels, predictions in
+            switch objective {
+            case .binary: return 1 - Metrics.auc(labels: labels, scores: predictions)
+            case .regression: return Metrics.rmse(labels: labels, predictions: predictions)
+            case .quantile: return Metrics.pinball(labels: labels, predictions: predictions, alpha: alpha)
+            }
+        })
+        for (index, name) in x.names.enumerated() {
+            if let i = importance.firstIndex(where: { $0.feature == name }) {
+                importance[i].permutation = drops[index]
+            } else {
+                importance.append(FeatureImportance(feature: name, gain: 0, splits: 0, permutation: drops[index], meanAbsSHAP: 0))
+            }
+        }
     }
 
     private func labels(_ table: Table) throws -> [Double] {
-        guard table.index(of: spec.target) != nil else { throw TaskError("job \(spec.model): target column '\(spec.target)' is missing") }
+        guard table.index(of: spec.target) != nil else { throw TaskError("model \(spec.model): target column '\(spec.target)' is missing") }
         let values = try table.numeric(spec.target)
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw TaskError("job \(spec.model): target '\(spec.target)' is missing or not finite in row \(bad + 1)")
+            throw TaskError("model \(spec.model): target '\(spec.target)' is missing or not a finite number in data row \(bad + 1)")
         }
         if spec.objective == .binary, let bad = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
-            throw TaskError("job \(spec.model): binary target '\(spec.target)' must be 0 or 1, row \(bad + 1) has \(values[bad])")
+            throw TaskError("model \(spec.model): binary target '\(spec.target)' must be 0 or 1, data row \(bad + 1) has \(values[bad])")
         }
         return values
     }
@@ -115,23 +161,45 @@ public struct GBDTJobRunner: Sendable {
         }
     }
 
+    /// The output used as "the" prediction: the only one, or the quantile closest to the median.
+    static func centralOutput(of model: TrainedModel) -> Int {
+        guard case .quantiles(let set) = model.predictor else { return 0 }
+        return set.alphas.enumerated().min { abs($0.element - 0.5) < abs($1.element - 0.5) }!.offset
+    }
+
     static func label(_ alpha: Double) -> String {
         String(format: "p%02d", Int((alpha * 100).rounded()))
     }
 
-    /// Sums gain and split counts of several models over the same features.
-    static func merge(_ lists: [[FeatureImportance]]) -> [FeatureImportance] {
-        guard var merged = lists.first else { return [] }
-        for list in lists.dropFirst() {
-            for item in list {
-                if let i = merged.firstIndex(where: { $0.feature == item.feature }) {
-                    merged[i].gain += item.gain
-                    merged[i].splits += item.splits
-                } else {
-                    merged.append(item)
+    static func treeCount(of predictor: TrainedModel.Predictor) -> Int {
+        switch predictor {
+        case .gbdt(let model): return model.trees.count
+        case .quantiles(let set): return set.models.reduce(0) { $0 + $1.trees.count }
+        }
+    }
+
+    /// Gain and split counts; summed over the models of a quantile set.
+    static func gainImportance(of predictor: TrainedModel.Predictor) -> [FeatureImportance] {
+        switch predictor {
+        case .gbdt(let model): return model.importance()
+        case .quantiles(let set):
+            var merged = set.models[0].importance()
+            for model in set.models.dropFirst() {
+                for item in model.importance() {
+                    if let i = merged.firstIndex(where: { $0.feature == item.feature }) {
+                        merged[i].gain += item.gain
+                        merged[i].splits += item.splits
+                    } else {
+                        merged.append(item)
+                    }
                 }
             }
+            return merged
         }
-        return merged
+    }
+
+    static func scaled(_ progress: (@Sendable (Double) -> Void)?, part: Int, of parts: Int) -> (@Sendable (Int, Int) -> Void)? {
+        guard let progress else { return nil }
+        return { done, total in progress((Double(part) + Double(done) / Double(max(total, 1))) / Double(max(parts, 1))) }
     }
 }

@@ -2,89 +2,87 @@ import Foundation
 
 /// Several GBDTs trained for different quantiles of one target, stored as one artifact.
 ///
-/// Predictions are made monotone in the quantile level (sorted per row), so P10 ≤ P50 ≤ P90 always.
+/// Predictions are made monotone in the quantile level (sorted per row), so P10 ≤ P50 ≤ P90
+/// always; an optional conformal offset widens the outer quantiles to a calibrated coverage.
 public struct QuantileModelSet: Sendable, Equatable {
     public let alphas: [Double]
     public let models: [GBDTModel]
+    /// Conformalized quantile regression: subtracted from the lowest and added to the highest quantile.
+    public var conformalOffset: Double
 
-    public init(alphas: [Double], models: [GBDTModel]) throws {
+    public static let artifactKind = "gbdt-quantiles"
+
+    public init(alphas: [Double], models: [GBDTModel], conformalOffset: Double = 0) throws {
         guard alphas.count == models.count, !alphas.isEmpty else { throw TaskError("a quantile set needs one model per quantile") }
         let order = alphas.indices.sorted { alphas[$0] < alphas[$1] }
         self.alphas = order.map { alphas[$0] }
         self.models = order.map { models[$0] }
+        self.conformalOffset = conformalOffset
     }
 
     /// Per quantile (in ascending order), one prediction per row; never crossing.
-    public func predict(_ x: FeatureMatrix) throws -> [[Double]] {
+    public func predict(_ x: FeatureMatrix, calibrated: Bool = true) throws -> [[Double]] {
         var columns = try models.map { try $0.predict(x) }
-        for row in 0..<x.rowCount {
-            let sorted = columns.map { $0[row] }.sorted()
-            for q in columns.indices { columns[q][row] = sorted[q] }
+        let offset = calibrated && alphas.count > 1 ? conformalOffset : 0
+        var row = [Double](repeating: 0, count: columns.count)
+        for r in 0..<x.rowCount {
+            for q in columns.indices { row[q] = columns[q][r] }
+            row.sort()
+            row[0] -= offset
+            row[row.count - 1] += offset
+            row.sort()
+            for q in columns.indices { columns[q][r] = row[q] }
         }
         return columns
     }
 
-    static let magic: [UInt8] = Array("ENGQ".utf8)
-    static let formatVersion: UInt16 = 1
-
-    /// "ENGQ", format version (UInt16 LE), count (UInt32 LE), then per model: alpha (Float64 LE), length (UInt64 LE), GBDT artifact bytes.
+    /// Body: count (UInt32), conformal offset (Float64), then per model its alpha (Float64) and
+    /// its GBDT artifact (UInt64 length + bytes).
     public func encode() -> Data {
-        var out = Data(QuantileModelSet.magic)
-        withUnsafeBytes(of: QuantileModelSet.formatVersion.littleEndian) { out.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt32(models.count).littleEndian) { out.append(contentsOf: $0) }
+        var writer = ModelArtifact.writer(kind: QuantileModelSet.artifactKind)
+        writer.write(UInt32(models.count))
+        writer.write(conformalOffset)
         for (alpha, model) in zip(alphas, models) {
-            let bytes = model.encode()
-            withUnsafeBytes(of: alpha.bitPattern.littleEndian) { out.append(contentsOf: $0) }
-            withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { out.append(contentsOf: $0) }
-            out.append(bytes)
+            let bytes = [UInt8](model.encode())
+            writer.write(alpha)
+            writer.write(UInt64(bytes.count))
+            writer.writeBytes(bytes)
         }
-        return out
+        return ModelArtifact.seal(writer)
     }
 
     public static func decode(_ data: Data) throws -> QuantileModelSet {
-        var reader = ByteReader(data)
-        guard try reader.bytes(4) == magic else { throw TaskError("not a quantile model set (bad magic)") }
-        let version = try reader.uint16()
-        guard version == formatVersion else { throw TaskError("quantile model set format version \(version) is not supported (expected \(formatVersion))") }
-        let count = Int(try reader.uint32())
-        guard count > 0, count <= 99 else { throw TaskError("quantile model set holds \(count) models") }
+        var reader = try ModelArtifact.reader(for: data, kind: artifactKind)
+        let count = Int(try reader.read(UInt32.self, "quantile model count"))
+        guard (1...99).contains(count) else { throw ModelArtifactError.corrupt("a quantile set of \(count) models") }
+        let offset = try reader.readDouble("conformal offset")
+        guard offset.isFinite else { throw ModelArtifactError.corrupt("conformal offset \(offset)") }
         var alphas: [Double] = [], models: [GBDTModel] = []
-        for _ in 0..<count {
-            alphas.append(Double(bitPattern: try reader.uint64()))
-            let length = try reader.uint64()
-            guard length <= UInt64(reader.remaining) else { throw TaskError("quantile model set is truncated") }
-            models.append(try GBDTModel.decode(Data(try reader.bytes(Int(length)))))
+        for index in 0..<count {
+            let alpha = try reader.readDouble("alpha of quantile model \(index)")
+            guard alpha > 0, alpha < 1 else { throw ModelArtifactError.corrupt("quantile level \(alpha)") }
+            let length = try reader.read(UInt64.self, "length of quantile model \(index)")
+            guard length <= UInt64(reader.remaining) else { throw ModelArtifactError.truncated("quantile model \(index)") }
+            alphas.append(alpha)
+            models.append(try GBDTModel.decode(Data(try reader.readBytes(Int(length), "quantile model \(index)"))))
         }
-        return try QuantileModelSet(alphas: alphas, models: models)
+        try reader.finish("the quantile models")
+        return try QuantileModelSet(alphas: alphas, models: models, conformalOffset: offset)
     }
-
-    public static func isQuantileSet(_ data: Data) -> Bool { data.prefix(4).elementsEqual(magic) }
 }
 
-/// Little-endian reads from a byte buffer that throw, never trap, on truncation.
-struct ByteReader {
-    private let data: Data
-    private var offset: Int
-
-    init(_ data: Data) {
-        self.data = data
-        self.offset = data.startIndex
-    }
-
-    var remaining: Int { data.endIndex - offset }
-
-    mutating func bytes(_ count: Int) throws -> [UInt8] {
-        guard count >= 0, count <= remaining else { throw TaskError("artifact is truncated") }
-        defer { offset += count }
-        return Array(data[offset..<offset + count])
-    }
-
-    mutating func uint16() throws -> UInt16 { try integer() }
-    mutating func uint32() throws -> UInt32 { try integer() }
-    mutating func uint64() throws -> UInt64 { try integer() }
-
-    private mutating func integer<T: FixedWidthInteger>() throws -> T {
-        let raw = try bytes(MemoryLayout<T>.size)
-        return raw.reversed().reduce(T(0)) { ($0 << 8) | T($1) }
+/// Conformalized quantile regression (Romano, Patterson & Candès 2019): on held-out rows, the
+/// conformity score is how far each label falls outside [low, high]; the offset is the
+/// ⌈(n+1)·coverage⌉-th smallest score (negative when the raw interval is too wide), which makes [low − offset, high + offset] cover at least
+/// `coverage` of exchangeable new rows.
+public enum ConformalCalibration {
+    public static func offset(labels: [Double], low: [Double], high: [Double], coverage: Double) -> Double {
+        let n = labels.count
+        guard n > 0 else { return 0 }
+        var scores = [Double](repeating: 0, count: n)
+        for i in 0..<n { scores[i] = max(low[i] - labels[i], labels[i] - high[i]) }
+        scores.sort()
+        let rank = min(n, Int((Double(n + 1) * coverage).rounded(.up)))
+        return scores[max(0, rank - 1)]
     }
 }

@@ -1,0 +1,103 @@
+import Dataset
+import Foundation
+
+/// A model as engage stores it: the fitted predictor together with everything needed to use it
+/// on new data (target, objective, feature schema). This is the artifact the registry keeps and
+/// `engage train` writes; `engage predict` needs nothing else.
+public struct TrainedModel: Sendable {
+    /// The fitted estimator inside.
+    public enum Predictor: Sendable {
+        case gbdt(GBDTModel)
+        case quantiles(QuantileModelSet)
+    }
+
+    /// What travels in the artifact's JSON header.
+    public struct Header: Codable, Sendable, Equatable {
+        public var kind: String
+        public var objective: TrainingJobSpec.Objective
+        public var target: String
+        public var schema: FeatureSchema
+        public var engageVersion: String
+    }
+
+    public var header: Header
+    public var predictor: Predictor
+
+    public static let artifactKind = "engage-model"
+
+    public init(kind: String, objective: TrainingJobSpec.Objective, target: String, schema: FeatureSchema, predictor: Predictor) {
+        header = Header(kind: kind, objective: objective, target: target, schema: schema, engageVersion: EngageVersion.current)
+        self.predictor = predictor
+    }
+
+    /// Names of the prediction columns, in order: `prediction`, or `q0.1,q0.5,q0.9`.
+    public var outputNames: [String] {
+        switch predictor {
+        case .gbdt: return ["prediction"]
+        case .quantiles(let set): return set.alphas.map { "q\(TrainedModel.format($0))" }
+        }
+    }
+
+    /// One column per output (probability for binary, value for regression, each quantile).
+    public func predict(_ table: Table) throws -> [[Double]] {
+        let x = try header.schema.matrix(from: table)
+        switch predictor {
+        case .gbdt(let model): return [try model.predict(x)]
+        case .quantiles(let set): return try set.predict(x)
+        }
+    }
+
+    /// The single GBDT inside, for explanations; nil for multi-model predictors.
+    public var gbdt: GBDTModel? {
+        if case .gbdt(let model) = predictor { return model }
+        return nil
+    }
+
+    /// Envelope kind `engage-model`; body: the JSON header (String), then the predictor's own
+    /// artifact (UInt64 length + bytes), all under the envelope's CRC-32.
+    public func encode() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(header), as: UTF8.self)
+        let inner: Data
+        switch predictor {
+        case .gbdt(let model): inner = model.encode()
+        case .quantiles(let set): inner = set.encode()
+        }
+        var writer = ModelArtifact.writer(kind: TrainedModel.artifactKind, reservingCapacity: inner.count + json.utf8.count + 16)
+        writer.write(json)
+        writer.write(UInt64(inner.count))
+        writer.writeBytes([UInt8](inner))
+        return ModelArtifact.seal(writer)
+    }
+
+    public static func decode(_ data: Data) throws -> TrainedModel {
+        var reader = try ModelArtifact.reader(for: data, kind: artifactKind)
+        let json = try reader.readString("model header")
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data(json.utf8))
+        } catch {
+            throw ModelArtifactError.corrupt("model header is not valid: \(error)")
+        }
+        let length = try reader.read(UInt64.self, "predictor length")
+        guard length <= UInt64(reader.remaining) else { throw ModelArtifactError.truncated("predictor") }
+        let inner = Data(try reader.readBytes(Int(length), "predictor"))
+        try reader.finish("the predictor")
+        let predictor: Predictor
+        switch try ModelArtifact.kind(of: inner) {
+        case QuantileModelSet.artifactKind: predictor = .quantiles(try QuantileModelSet.decode(inner))
+        default: predictor = .gbdt(try GBDTModel.decode(inner))
+        }
+        var model = TrainedModel(kind: header.kind, objective: header.objective, target: header.target, schema: header.schema, predictor: predictor)
+        model.header.engageVersion = header.engageVersion
+        return model
+    }
+
+    static func format(_ alpha: Double) -> String {
+        var text = String(format: "%.4f", alpha)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Coordinator
+import Dataset
+import Foundation
+import ModelZoo
+import Registry
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Train one model from CSV files, without a cluster.")
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case gbdt }
+
+    @Option(help: "Model kind: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: Kind = .gbdt
+    @Option(help: "regression, binary or quantile.") var objective: TrainingJobSpec.Objective
+    @Option(help: "Quantile levels for --objective quantile.") var quantiles = "0.1,0.5,0.9"
+    @Option(help: "The target column.") var target: String
+    @Option(help: "Training CSV.") var train: String
+    @Option(help: "Validation CSV (early stopping; quantile calibration).") var valid: String?
+    @Option(help: "Test CSV (metrics, permutation importance).") var test: String?
+    @Option(help: "Columns to read as categorical, comma-separated.") var categorical = ""
+    @Option(help: "Columns that are not features, comma-separated.") var ignore = ""
+    @Option(help: "Sensitive attributes: never features, comma-separated.") var sensitive = ""
+    @Option var trees = 300
+    @Option var leaves = 31
+    @Option var learningRate = 0.1
+    @Option var maxBin = 255
+    @Option var minDataInLeaf = 20
+    @Option(help: "Stop when the validation metric has not improved for N trees.") var earlyStopping: Int?
+    @Option(help: "Threads (0 = all cores).") var threads = 0
+    @Option var seed: UInt64 = 0
+    @Option(help: "Output directory: model.engage, metrics.json, importance.json.") var out: String
+
+    func run() throws {
+        try failing {
+            let forced = Set(list(categorical))
+            let trainTable = try CSV.read(path: train, categorical: forced)
+            let validTable = try valid.map { try CSV.read(path: $0, categorical: forced) }
+            let testTable = try test.map { try CSV.read(path: $0, categorical: forced) }
+            guard trainTable.index(of: target) != nil else {
+                throw CLIFailure(message: "\(train): no target column '\(target)'; columns are \(trainTable.names.joined(separator: ", "))")
+            }
+            let excluded = list(ignore) + list(sensitive)
+            for name in excluded where trainTable.index(of: name) == nil {
+                throw CLIFailure(message: "\(train): no column '\(name)' (named in --ignore or --sensitive)")
+            }
+            let features = GBDTJobRunner.featureNames(of: trainTable, excluding: excluded, target: target)
+            let prohibited = features.filter { CustomerSchema.prohibited.contains($0) }
+            guard prohibited.isEmpty else {
+                throw CLIFailure(message: "\(train): prohibited attribute\(prohibited.count > 1 ? "s" : "") \(prohibited.joined(separator: ", ")) may not be used as features; pass them in --ignore")
+            }
+            var parameters = GBDTParameters()
+            parameters.trees = trees
+            parameters.leaves = leaves
+            parameters.learningRate = learningRate
+            parameters.maxBin = maxBin
+            parameters.minDataInLeaf = minDataInLeaf
+            parameters.earlyStoppingRounds = earlyStopping
+            parameters.seed = seed
+            let levels = try list(quantiles).map { text -> Double in
+                guard let value = Double(text), value > 0, value < 1 else { throw CLIFailure(message: "--quantiles: '\(text)' is not a level between 0 and 1") }
+                return value
+            }
+            let spec = TrainingJobSpec(model: (out as NSString).lastPathComponent, kind: kind.rawValue, objective: objective, target: target,
+                                       excludedColumns: excluded, quantiles: objective == .quantile ? levels : [], parameters: parameters,
+                                       role: .full, trainShards: [], evalShards: [])
+            let outcome = try GBDTJobRunner(spec: spec, threads: threads).run(train: trainTable, eval: testTable, validation: validTable)
+            try ModelDirectory(path: out).write(outcome)
+            let shown = outcome.report.metrics.filter { $0.split == "test" || testTable == nil }
+            print("trained \(outcome.report.trees) trees on \(outcome.report.trainRows) rows × \(outcome.report.features.count) features in \(format(outcome.report.trainSeconds, digits: 2)) s → \(out)")
+            for metric in shown { print("  \(metric.split) \(metric.name) = \(format(metric.value, digits: 6))") }
+        }
+    }
+
+    private func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}
+
+extension TrainingJobSpec.Objective: ExpressibleByArgument {}
+
+/// The files `engage train` writes and `engage predict --model DIR` reads.
+struct ModelDirectory {
+    let path: String
+    static let artifactName = "model.engage"
+
+    var artifactPath: String { (path as NSString).appendingPathComponent(ModelDirectory.artifactName) }
+
+    func write(_ outcome: TaskOutcome) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try outcome.artifact.write(to: URL(fileURLWithPath: artifactPath), options: .atomic)
+        try encoder.encode(outcome.report.metrics).write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent("metrics.json")), options: .atomic)
+        try encoder.encode(outcome.report.importance).write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent("importance.json")), options: .atomic)
+    }
+
+    func load() throws -> TrainedModel {
+        guard let data = FileManager.default.contents(atPath: artifactPath) else {
+            throw CLIFailure(message: "\(path): no \(ModelDirectory.artifactName) here (expected a directory written by engage train)")
+        }
+        do {
+            return try TrainedModel.decode(data)
+        } catch {
+            throw CLIFailure(message: "\(artifactPath): \(CLIFailure(error).description)")
+        }
+    }
+}
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "predict", abstract: "Score a CSV with a trained model: a directory from engage train, or MODEL@VERSION / MODEL@ALIAS from the registry.")
+
+    @Option(help: "A model directory, or a registry reference such as churn@3 or churn@production.") var model: String
+    @Option(help: "The CSV to score.") var data: String
+    @Option(help: "Where to write the predictions.") var out: String
+    @Option(help: "The registry for MODEL@REF (default: registry.path of the cluster file).") var registry: String?
+    @Option(name: .shortAndLong, help: "The cluster file that names the registry.") var config = "cluster.yaml"
+
+    func run() throws {
+        try failing {
+            let trained = try loadModel()
+            let categorical = Set(trained.header.schema.features.filter(\.categorical).map(\.name))
+            let table = try CSV.read(path: data, categorical: categorical)
+            let extra = trained.header.schema.extraColumns(in: table)
+            if !extra.isEmpty {
+                FileHandle.standardError.write(Data("note: \(data): columns not used by the model: \(extra.joined(separator: ", "))\n".utf8))
+            }
+            let outputs: [[Double]]
+            do {
+                outputs = try trained.predict(table)
+            } catch {
+                throw CLIFailure(message: "\(data): \(CLIFailure(error).description)")
+            }
+            let result = try Table(names: trained.outputNames, columns: outputs.map { Column.numeric($0) })
+            try CSV.write(result, to: out)
+            print("wrote \(result.rowCount) predictions (\(trained.outputNames.joined(separator: ", "))) to \(out)")
+        }
+    }
+
+    private func loadModel() throws -> TrainedModel {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue {
+            return try ModelDirectory(path: model).load()
+        }
+        guard model.contains("@") else {
+            throw CLIFailure(message: "--model \(model): not a model directory, and not a registry reference like churn@3 or churn@production")
+        }
+        let path = try registry ?? (FileManager.default.fileExists(atPath: config) ? try ClusterConfig.load(path: config).registryPath : ClusterConfig(file: config).registryPath)
+        let store = try ModelRegistry.openReadOnly(path: path)
+        let version = try store.version(reference: model)
+        return try TrainedModel.decode(try store.artifact(model: version.model, version: version.version))
+    }
+}

@@ -1,0 +1,96 @@
+import Dataset
+@testable import ModelZoo
+import XCTest
+
+final class TaskRunnerTests: XCTestCase {
+    private static let data = CustomerGenerator(rows: 3000, seed: 5).generate().customers
+
+    private func spec(_ objective: TrainingJobSpec.Objective, target: String, quantiles: [Double] = []) -> TrainingJobSpec {
+        var parameters = GBDTParameters()
+        parameters.trees = 40
+        parameters.leaves = 15
+        parameters.seed = 3
+        let excluded = [CustomerSchema.idColumn, CustomerSchema.anomalyLabel] + CustomerSchema.targets + CustomerSchema.sensitive
+        return TrainingJobSpec(model: "m", kind: "gbdt", objective: objective, target: target, excludedColumns: excluded,
+                               quantiles: quantiles, parameters: parameters, role: .full, trainShards: [], evalShards: [])
+    }
+
+    private var halves: (Table, Table) {
+        let rows = TaskRunnerTests.data.rowCount
+        return (TaskRunnerTests.data.rows(Array(0..<rows * 2 / 3)), TaskRunnerTests.data.rows(Array(rows * 2 / 3..<rows)))
+    }
+
+    func testBinaryJobReportsTestMetricsAndAllImportanceKinds() throws {
+        let (train, test) = halves
+        let outcome = try GBDTJobRunner(spec: spec(.binary, target: "churn_30_day"), threads: 1).run(train: train, eval: test)
+        let auc = try XCTUnwrap(outcome.report.metric("auc"))
+        XCTAssertGreaterThan(auc, 0.75)
+        XCTAssertEqual(outcome.evalPredictions.count, test.rowCount)
+        XCTAssertFalse(outcome.report.features.contains("gender"), "sensitive attributes are never features")
+        XCTAssertFalse(outcome.report.features.contains("churn_30_day"))
+        XCTAssertTrue(outcome.report.importance.contains { $0.gain > 0 && $0.splits > 0 })
+        XCTAssertTrue(outcome.report.importance.contains { $0.permutation > 0 }, "shuffling some feature must hurt AUC")
+        let model = try TrainedModel.decode(outcome.artifact)
+        XCTAssertEqual(model.outputNames, ["prediction"])
+        XCTAssertEqual(try model.predict(test)[0], outcome.evalPredictions)
+    }
+
+    func testQuantileJobIsCalibratedAndNeverCrosses() throws {
+        let (train, test) = halves
+        let outcome = try GBDTJobRunner(spec: spec(.quantile, target: "lifetime_value_usd", quantiles: [0.9, 0.1, 0.5]), threads: 2).run(train: train, eval: test)
+        let model = try TrainedModel.decode(outcome.artifact)
+        XCTAssertEqual(model.outputNames, ["q0.1", "q0.5", "q0.9"])
+        let outputs = try model.predict(test)
+        for row in 0..<test.rowCount {
+            XCTAssertLessThanOrEqual(outputs[0][row], outputs[1][row])
+            XCTAssertLessThanOrEqual(outputs[1][row], outputs[2][row])
+        }
+        let coverage = try XCTUnwrap(outcome.report.metric("coverage_p10_p90"))
+        XCTAssertEqual(coverage, 0.8, accuracy: 0.05)
+        XCTAssertNotNil(outcome.report.metric("pinball_p50"))
+    }
+
+    func testSchemaMapsCategoriesByNameNotByCode() throws {
+        let train = try Table(names: ["color", "y"], columns: [
+            .categorical(codes: [0, 1, 2, 0, 1, 2], levels: ["red", "green", "blue"]), .numeric([1, 2, 3, 1, 2, 3]),
+        ])
+        let schema = try FeatureSchema(table: train, features: ["color"])
+        let other = try Table(names: ["color"], columns: [.categorical(codes: [0, 1, 2, -1], levels: ["blue", "red", "purple"])])
+        let x = try schema.matrix(from: other)
+        XCTAssertEqual(x.columns[0][0], 2)
+        XCTAssertEqual(x.columns[0][1], 0)
+        XCTAssertTrue(x.columns[0][2].isNaN, "an unseen category is missing")
+        XCTAssertTrue(x.columns[0][3].isNaN)
+    }
+
+    func testSchemaReadsUnparsableNumbersAsMissingAndNamesMissingColumns() throws {
+        let schema = FeatureSchema(features: [.init(name: "age", categorical: false), .init(name: "spend", categorical: false)])
+        let table = try Table(names: ["age", "spend"], columns: [.categorical(codes: [0, 1], levels: ["31", "n/a"]), .numeric([1, 2])])
+        let x = try schema.matrix(from: table)
+        XCTAssertEqual(x.columns[0][0], 31)
+        XCTAssertTrue(x.columns[0][1].isNaN)
+        XCTAssertThrowsError(try schema.matrix(from: try Table(names: ["age"], columns: [.numeric([1])]))) { error in
+            XCTAssertTrue(String(describing: error).contains("'spend'"), String(describing: error))
+        }
+    }
+
+    func testArtifactRefusesCorruptionAndForeignBytes() throws {
+        let (train, _) = halves
+        let outcome = try GBDTJobRunner(spec: spec(.regression, target: "engagement_score"), threads: 1).run(train: train, eval: nil)
+        var corrupt = outcome.artifact
+        corrupt[corrupt.count / 2] ^= 0x40
+        XCTAssertThrowsError(try TrainedModel.decode(corrupt))
+        XCTAssertThrowsError(try TrainedModel.decode(outcome.artifact.prefix(outcome.artifact.count - 7)))
+        XCTAssertThrowsError(try TrainedModel.decode(Data("not a model at all".utf8)))
+    }
+
+    func testConformalOffsetReachesTheRequestedCoverage() {
+        var rng = SeededRandom(seed: 9)
+        let labels = (0..<2001).map { _ in rng.normal() }
+        let low = [Double](repeating: -0.5, count: labels.count), high = [Double](repeating: 0.5, count: labels.count)
+        let offset = ConformalCalibration.offset(labels: labels, low: low, high: high, coverage: 0.8)
+        let covered = labels.filter { $0 >= -0.5 - offset && $0 <= 0.5 + offset }.count
+        XCTAssertEqual(Double(covered) / Double(labels.count), 0.8, accuracy: 0.002)
+        XCTAssertEqual(0.5 + offset, 1.2816, accuracy: 0.1, "the 90th percentile of a standard normal")
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+@testable import Registry
+import XCTest
+
+final class MigrationTests: XCTestCase {
+    /// A registry file written by the round-1 code (schema v1 only) upgrades in place.
+    func testAVersionOneRegistryUpgradesInPlace() throws {
+        let dir = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: (dir.databasePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        do {
+            let queue = try DatabaseQueue(path: dir.databasePath)
+            try Schema.migrator.migrate(queue, upTo: "v1")
+            try queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO models (name, created_at) VALUES ('churn', '2025-01-01T00:00:00.000Z');
+                    INSERT INTO versions (model, version, run_id, kind, created_at, artifact_sha256, artifact_path, artifact_bytes,
+                        dataset_sha256, config_sha256, shard_ids, parameters, code_version, worker, train_seconds, status)
+                    VALUES ('churn', 1, 'r', 'gbdt', '2025-01-01T00:00:00.000Z', 'ab', 'artifacts/a/b', 1, 'd', 'c', '[]', '{}', '0.1', 'w', 1, 'registered'),
+                           ('churn', 2, 'r', 'gbdt', '2025-01-02T00:00:00.000Z', 'ab', 'artifacts/a/b', 1, 'd', 'c', '[]', '{}', '0.1', 'w', 1, 'archived');
+                    INSERT INTO events (model, version, action, actor, at, detail) VALUES ('churn', 1, 'registered', 'a@b', '2025-01-01T00:00:00.000Z', '{}');
+                    """)
+            }
+            XCTAssertThrowsError(try ModelRegistry.openReadOnly(path: dir.databasePath)) { error in
+                XCTAssertTrue("\(error)".contains("not an up-to-date engage registry"), "\(error)")
+            }
+        }
+
+        let registry = try ModelRegistry(path: dir.databasePath)
+        let versions = try registry.versions()
+        XCTAssertEqual(versions.map(\.stage), [.none, .archived])
+        XCTAssertEqual(versions.map(\.prohibitedFeatures), [[], []])
+        XCTAssertNil(versions[0].host)
+        XCTAssertNil(versions[0].fairnessVerdict)
+        let event = try XCTUnwrap(try registry.history(model: "churn").first)
+        XCTAssertNil(event.from)
+        XCTAssertNil(event.reason)
+        XCTAssertEqual(try registry.register(Sample.version()).version, 3)
+        let applied = try registry.pool.read { db in try Schema.migrator.appliedIdentifiers(db) }
+        XCTAssertEqual(applied, ["v1", "v2"])
+    }
+}
