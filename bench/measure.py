@@ -1,13 +1,16 @@
 """Runs one command as a child process and measures it: wall time and the child's own peak RSS.
 
 Every side of the comparison (the engage binary, and each peer library's fit in a Python child)
-is measured the same way: `os.wait4` returns the resource usage of exactly that child, so a
-large earlier child never inflates a later one's peak (as `RUSAGE_CHILDREN` deltas would).
+is measured the same way: rusage_launcher.py, a small process, forks the command and reads its
+resource usage with `os.wait4`, so the number is that command's own peak, not inflated by the
+driver's memory (Linux carries the peak RSS across exec) nor by an earlier, larger child (as
+`RUSAGE_CHILDREN` deltas would be).
 """
+import json
 import os
 import subprocess
 import sys
-import time
+import tempfile
 from dataclasses import dataclass
 
 
@@ -33,29 +36,30 @@ class Measurement:
     returncode: int
 
 
+LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rusage_launcher.py")
+
+
 def run(argv, cwd=None, env=None, check=True, echo=False):
-    """Runs `argv` to completion with stdout and stderr captured together.
-
-    The output goes through a temporary file rather than a pipe so that `os.wait4` can reap the
-    child directly without a reader thread; `echo` copies it to our stderr afterwards.
-    """
-    import tempfile
-
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        sink.seek(0)
-        output = sink.read().decode("utf-8", errors="replace")
+    """Runs `argv` to completion with stdout and stderr captured together; `echo` copies the
+    output to our stderr afterwards."""
+    with tempfile.TemporaryDirectory(prefix="bench-measure-") as scratch:
+        result_path = os.path.join(scratch, "rusage.json")
+        output_path = os.path.join(scratch, "output.txt")
+        with open(output_path, "wb") as sink:
+            launcher = subprocess.run([sys.executable, "-S", "-I", LAUNCHER, result_path] + [str(a) for a in argv],
+                                      cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        with open(output_path, "rb") as handle:
+            output = handle.read().decode("utf-8", errors="replace")
+        if launcher.returncode != 0 or not os.path.exists(result_path):
+            raise CommandFailed(list(argv), launcher.returncode, "the measuring launcher failed:\n" + output)
+        with open(result_path) as handle:
+            usage = json.load(handle)
     if echo and output:
         sys.stderr.write(output)
-    # Linux reports ru_maxrss in KiB.
-    measured = Measurement(argv=list(argv), wall_seconds=wall, peak_rss_mib=usage.ru_maxrss / 1024.0,
-                           output=output, returncode=process.returncode)
-    if check and process.returncode != 0:
-        raise CommandFailed(list(argv), process.returncode, output)
+    measured = Measurement(argv=list(argv), wall_seconds=usage["wall_seconds"], peak_rss_mib=usage["peak_rss_kib"] / 1024.0,
+                           output=output, returncode=usage["returncode"])
+    if check and measured.returncode != 0:
+        raise CommandFailed(list(argv), measured.returncode, output)
     return measured
 
 

@@ -149,9 +149,7 @@ extension ModelRegistry {
 
     /// The version holding a stage, if any.
     static func holder(of stage: Stage, model: String, _ db: Database) throws -> ModelVersion? {
-        guard let row = try Row.fetchOne(db, sql: selectVersions + " WHERE v.model = ? AND v.stage = ?",
-                                         arguments: [model, stage.rawValue]) else { return nil }
-        return try assemble([row], db)[0]
+        try VersionReader.fetch(db, "WHERE v.model = ? AND v.stage = ?", arguments: [model, stage.rawValue]).first
     }
 
     /// The production versions in the order they took over, with each rollback

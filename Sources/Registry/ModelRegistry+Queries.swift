@@ -28,11 +28,9 @@ extension ModelRegistry {
             conditions.append(compiled.sql)
             arguments += compiled.arguments
         }
-        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: Self.selectVersions + filter + " ORDER BY v.model, v.version",
-                                        arguments: StatementArguments(arguments))
-            return try Self.assemble(rows, db)
+            try VersionReader.fetch(db, filter + " ORDER BY v.model, v.version", arguments: StatementArguments(arguments))
         }
     }
 
@@ -59,32 +57,28 @@ extension ModelRegistry {
         case .number(let number):
             return try fetchVersion(model: reference.model, version: number, db)
         case .stage(let stage):
-            guard let row = try Row.fetchOne(db, sql: selectVersions + " WHERE v.model = ? AND v.stage = ?",
-                                             arguments: [reference.model, stage.rawValue]) else {
+            guard let found = try holder(of: stage, model: reference.model, db) else {
                 try requireModel(reference.model, db)
                 throw RegistryError.notFound("\(reference) (\(reference.model) has no \(stage.rawValue) version)")
             }
-            return try assemble([row], db)[0]
+            return found
         case .alias(let alias):
-            guard let row = try Row.fetchOne(db, sql: selectVersions + """
-                 JOIN aliases a ON a.model = v.model AND a.version = v.version WHERE a.model = ? AND a.alias = ?
-                """, arguments: [reference.model, alias]) else {
+            guard let found = try VersionReader.fetch(db, """
+                JOIN aliases a ON a.model = v.model AND a.version = v.version WHERE a.model = ? AND a.alias = ?
+                """, arguments: [reference.model, alias]).first else {
                 try requireModel(reference.model, db)
                 throw RegistryError.notFound("\(reference) (no alias '\(alias)' on \(reference.model))")
             }
-            return try assemble([row], db)[0]
+            return found
         }
     }
 
     static func fetchVersion(model: String, version: Int?, _ db: Database) throws -> ModelVersion {
-        let row: Row?
-        if let version {
-            row = try Row.fetchOne(db, sql: selectVersions + " WHERE v.model = ? AND v.version = ?", arguments: [model, version])
-        } else {
-            row = try Row.fetchOne(db, sql: selectVersions + " WHERE v.model = ? ORDER BY v.version DESC LIMIT 1", arguments: [model])
-        }
-        guard let row else { throw RegistryError.notFound(version.map { "\(model)@\($0)" } ?? model) }
-        return try assemble([row], db)[0]
+        let found = try version.map {
+            try VersionReader.fetch(db, "WHERE v.model = ? AND v.version = ?", arguments: [model, $0])
+        } ?? VersionReader.fetch(db, "WHERE v.model = ? ORDER BY v.version DESC LIMIT 1", arguments: [model])
+        guard let first = found.first else { throw RegistryError.notFound(version.map { "\(model)@\($0)" } ?? model) }
+        return first
     }
 
     static func requireModel(_ model: String, _ db: Database) throws {
@@ -186,57 +180,6 @@ extension ModelRegistry {
                                           arguments: [model, version])
         else { throw RegistryError.notFound("\(model)@\(version)") }
         return id
-    }
-
-    /// The columns every version query selects: the version row and its fairness summary.
-    static let selectVersions = """
-        SELECT v.*, f.verdict AS fairness_verdict, f.min_disparate_impact AS fairness_min_di
-        FROM versions v LEFT JOIN fairness_summaries f ON f.version_id = v.id
-        """
-
-    /// Builds ``ModelVersion`` values from rows of ``selectVersions``, fetching their
-    /// metrics and aliases with one query each.
-    static func assemble(_ rows: [Row], _ db: Database) throws -> [ModelVersion] {
-        guard !rows.isEmpty else { return [] }
-        let ids: [Int64] = rows.map { $0["id"] }
-        let idList = ids.map(String.init).joined(separator: ",")
-
-        var metrics: [Int64: [MetricRecord]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT version_id, split, name, value FROM metrics WHERE version_id IN (\(idList)) ORDER BY rowid") {
-            metrics[row[0], default: []].append(MetricRecord(split: row[1], name: row[2], value: measure(row[3])))
-        }
-
-        var aliases: [Int64: [String]] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT versions.id, aliases.alias FROM aliases
-            JOIN versions ON versions.model = aliases.model AND versions.version = aliases.version
-            WHERE versions.id IN (\(idList)) ORDER BY aliases.alias
-            """) {
-            aliases[row[0], default: []].append(row[1])
-        }
-
-        return try rows.map { row in
-            let id: Int64 = row["id"]
-            let stageText: String = row["stage"]
-            guard let stage = Stage(rawValue: stageText) else {
-                throw RegistryError.invalid("malformed stage '\(stageText)' in versions.stage")
-            }
-            let verdictText: String? = row["fairness_verdict"]
-            return ModelVersion(
-                model: row["model"], version: row["version"], runID: row["run_id"], kind: row["kind"],
-                createdAt: try date(row, "created_at"),
-                artifactSHA256: row["artifact_sha256"], artifactPath: row["artifact_path"], artifactBytes: row["artifact_bytes"],
-                datasetSHA256: row["dataset_sha256"], configSHA256: row["config_sha256"],
-                shardIDs: try JSON.decode([String].self, row["shard_ids"], column: "versions.shard_ids"),
-                parameters: row["parameters"], codeVersion: row["code_version"], worker: row["worker"],
-                trainSeconds: row["train_seconds"], status: row["status"],
-                metrics: metrics[id] ?? [], aliases: aliases[id] ?? [], stage: stage,
-                objective: row["objective"], host: row["host"],
-                startedAt: try optionalDate(row, "started_at"), finishedAt: try optionalDate(row, "finished_at"),
-                prohibitedFeatures: try JSON.decode([String].self, row["prohibited_features"], column: "versions.prohibited_features"),
-                fairnessVerdict: verdictText.flatMap(FairnessVerdict.init(rawValue:)),
-                minDisparateImpact: row["fairness_min_di"])
-        }
     }
 
     static func measure(_ stored: Double?) -> Double { stored ?? .nan }

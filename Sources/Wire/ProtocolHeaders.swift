@@ -12,9 +12,12 @@ public struct HelloHeader: Codable, Sendable, Equatable {
     /// Shard ids (SHA-256 hex) already in the worker's cache.
     public var cachedShards: [String]
     public var version: String
+    /// Jobs the worker is still running (or holds an unacknowledged result for) when it
+    /// (re)connects; absent from older workers.
+    public var busyJobs: [String]?
 
     public init(workerID: String, host: String, pid: Int32, cores: Int, memoryBytes: UInt64,
-                cachedShards: [String], version: String) {
+                cachedShards: [String], version: String, busyJobs: [String]? = nil) {
         self.workerID = workerID
         self.host = host
         self.pid = pid
@@ -22,6 +25,7 @@ public struct HelloHeader: Codable, Sendable, Equatable {
         self.memoryBytes = memoryBytes
         self.cachedShards = cachedShards
         self.version = version
+        self.busyJobs = busyJobs
     }
 }
 

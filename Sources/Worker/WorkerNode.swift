@@ -89,7 +89,8 @@ public final class WorkerNode {
         liveness = Liveness(heartbeatMs: liveness.heartbeatMs, liveness: liveness.liveness)
         let hello = HelloHeader(workerID: options.workerID, host: ProcessInfo.processInfo.hostName, pid: getpid(),
                                 cores: options.effectiveThreads, memoryBytes: ProcessInfo.processInfo.physicalMemory,
-                                cachedShards: (try? store.ids()) ?? [], version: EngageVersion.current)
+                                cachedShards: (try? store.ids()) ?? [], version: EngageVersion.current,
+                                busyJobs: [job?.header.jobID, unacknowledged?.jobID].compactMap { $0 })
         send(Envelope.make(.hello, hello))
         liveness.sentHeartbeat(at: .now)
         logger.info("worker \(options.workerID) connecting to \(options.endpoint)")

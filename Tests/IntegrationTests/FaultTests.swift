@@ -25,7 +25,7 @@ final class FaultTests: XCTestCase {
         let engage = try EngageBinary.locate()
         let directory = try makeTemporaryDirectory("kill")
         _ = try smallClusterFile(in: directory, rows: 4000, workers: 0, trees: 200, models: """
-          churn: { kind: gbdt, objective: binary, target: churn_30_day, trees: 200, leaves: 15 }
+          churn: { kind: gbdt, objective: binary, target: churn_30_day, trees: 200, leaves: 15, shap_rows: 50, permutation_rows: 100 }
         """)
         let (coordinator, endpoint) = try startCoordinator(engage, in: directory)
         defer { coordinator.kill() }
@@ -60,7 +60,7 @@ final class FaultTests: XCTestCase {
         let engage = try EngageBinary.locate()
         let directory = try makeTemporaryDirectory("garbage")
         _ = try smallClusterFile(in: directory, rows: 2000, workers: 0, trees: 10, models: """
-          churn: { kind: gbdt, objective: binary, target: churn_30_day, trees: 10, leaves: 7 }
+          churn: { kind: gbdt, objective: binary, target: churn_30_day, trees: 10, leaves: 7, shap_rows: 50, permutation_rows: 100 }
         """)
         let (coordinator, endpoint) = try startCoordinator(engage, in: directory)
         defer { coordinator.kill() }

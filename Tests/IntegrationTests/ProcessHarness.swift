@@ -77,10 +77,10 @@ func makeTemporaryDirectory(_ name: String) throws -> String {
 }
 
 /// A small, fast cluster file for tests: few rows, few trees, short heartbeats.
-func smallClusterFile(in directory: String, rows: Int = 5000, workers: Int = 2, trees: Int = 30, models: String? = nil, heartbeatMs: Int = 200) throws -> String {
+func smallClusterFile(in directory: String, rows: Int = 5000, workers: Int = 2, trees: Int = 30, models: String? = nil, heartbeatMs: Int = 500) throws -> String {
     let text = """
     cluster:
-      coordinator: { bind: "tcp://127.0.0.1:*", heartbeat_ms: \(heartbeatMs), liveness: 5, max_attempts: 3 }
+      coordinator: { bind: "tcp://127.0.0.1:*", heartbeat_ms: \(heartbeatMs), liveness: 6, max_attempts: 3 }
       hosts:
         - { host: localhost, workers: \(workers), threads: 1 }
     data: { source: generate, rows: \(rows), seed: 11, shards: 4, test_fraction: 0.2, folds: 2 }
@@ -88,8 +88,8 @@ func smallClusterFile(in directory: String, rows: Int = 5000, workers: Int = 2, 
     work_dir: work
     models:
     \(models ?? """
-      engagement: { kind: gbdt, objective: regression, target: engagement_score, trees: \(trees), leaves: 15 }
-      churn:      { kind: gbdt, objective: binary, target: churn_30_day, trees: \(trees), leaves: 15 }
+      engagement: { kind: gbdt, objective: regression, target: engagement_score, trees: \(trees), leaves: 15, shap_rows: 100, permutation_rows: 300 }
+      churn:      { kind: gbdt, objective: binary, target: churn_30_day, trees: \(trees), leaves: 15, shap: true, shap_rows: 100, permutation_rows: 300 }
     """)
     """
     let path = (directory as NSString).appendingPathComponent("cluster.yaml")

@@ -42,7 +42,7 @@ final class GBDTTrainingTests: XCTestCase {
         let x = try FeatureMatrix(names: mixed.names + (0..<20).map { "noise\($0)" },
                                   columns: mixed.columns + (0..<20).map { _ in noise.normalColumn(5_000) },
                                   isCategorical: mixed.isCategorical + [Bool](repeating: false, count: 20))
-        var p = SyntheticData.parameters(trees: 20, leaves: 15, threads: 1)
+        var p = SyntheticData.parameters(trees: 10, leaves: 15, threads: 1)
         p.baggingFraction = 0.8
         p.featureFraction = 0.75
         p.minDataPerGroup = 20

@@ -40,6 +40,8 @@ public struct ClusterConfig: Sendable, Equatable {
         public var path: String?
         public var categorical: [String] = []
         public var ignore: [String] = []
+        /// Sensitive attributes beside the generator's (age_group, gender, region): never features.
+        public var sensitive: [String] = []
     }
 
     public var file: String
@@ -77,7 +79,7 @@ public struct ClusterConfig: Sendable, Equatable {
         if let cluster = try root.mapping("cluster", allowedKeys: ["coordinator", "hosts", "security"]) {
             try config.readCluster(cluster)
         }
-        if let data = try root.mapping("data", allowedKeys: ["source", "rows", "seed", "shards", "test_fraction", "folds", "path", "categorical", "ignore"]) {
+        if let data = try root.mapping("data", allowedKeys: ["source", "rows", "seed", "shards", "test_fraction", "folds", "path", "categorical", "ignore", "sensitive"]) {
             try config.readData(data)
         }
         if let registry = try root.mapping("registry", allowedKeys: ["path"]) {
@@ -135,6 +137,7 @@ public struct ClusterConfig: Sendable, Equatable {
         data.path = try d.string("path")
         data.categorical = try d.strings("categorical") ?? []
         data.ignore = try d.strings("ignore") ?? []
+        data.sensitive = try d.strings("sensitive") ?? []
         if data.source == .csv, data.path == nil {
             throw ConfigError(file: file, line: d.node.mark?.line, column: d.node.mark?.column, keyPath: "data.path",
                               message: "missing; 'source: csv' needs the path of the customers CSV")

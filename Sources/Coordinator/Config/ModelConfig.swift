@@ -13,6 +13,8 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     public var quantiles: [Double]
     public var shap: Bool
     public var gbdt: GBDTParameters
+    public var permutationRows = 5_000
+    public var shapRows = 2_000
 
     public init(name: String, kind: Kind, objective: Objective? = nil, target: String? = nil,
                 quantiles: [Double] = [0.1, 0.5, 0.9], shap: Bool = false, gbdt: GBDTParameters = GBDTParameters()) {
@@ -29,7 +31,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     public static let trainableKinds: Set<Kind> = [.gbdt]
 
     static let gbdtKeys = ["kind", "objective", "target", "trees", "leaves", "learning_rate", "max_bin", "min_data_in_leaf",
-                           "lambda_l2", "max_depth", "feature_fraction", "bagging_fraction", "early_stopping", "quantiles", "shap", "seed"]
+                           "lambda_l2", "max_depth", "feature_fraction", "bagging_fraction", "early_stopping", "quantiles", "shap", "seed", "shap_rows", "permutation_rows"]
 
     static func read(name: String, from models: YAMLNodeReader) throws -> ModelConfig {
         guard let node = models.child(name) else {
@@ -57,6 +59,8 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         config.target = target
         config.quantiles = try m.doubles("quantiles", range: 0.001...0.999) ?? config.quantiles
         config.shap = try m.bool("shap") ?? false
+        config.shapRows = try m.int("shap_rows", min: 0) ?? config.shapRows
+        config.permutationRows = try m.int("permutation_rows", min: 0) ?? config.permutationRows
         var p = GBDTParameters()
         p.trees = try m.int("trees", min: 1) ?? p.trees
         p.leaves = try m.int("leaves", min: 2) ?? p.leaves

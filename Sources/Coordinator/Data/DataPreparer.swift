@@ -14,6 +14,8 @@ public struct PreparedData: Sendable {
     public var excludedColumns: [String]
     /// SHA-256 over the ordered shard ids: the dataset's identity in lineage.
     public var datasetSHA256: String
+    /// Sensitive attributes present in the data (never features; fairness groups by them).
+    public var sensitiveColumns: [String]
 
     public var trainShards: [ShardRef] { foldShards.flatMap { $0 } }
     public var allShardIDs: [String] { (trainShards + testShards).map(\.id) }
@@ -72,11 +74,16 @@ public struct DataPreparer {
         let testShards = try Sharding.split(table, rows: split.test, into: testShardCount).map { try store.write($0) }
         let ids = (foldShards.flatMap { $0 } + testShards).map(\.id)
         return PreparedData(rows: table.rowCount, columns: table.names, foldShards: foldShards, testShards: testShards,
-                            excludedColumns: excluded, datasetSHA256: SHA256.hex(ids.joined(separator: "\n")))
+                            excludedColumns: excluded, datasetSHA256: SHA256.hex(ids.joined(separator: "\n")),
+                            sensitiveColumns: sensitiveColumns(in: table))
+    }
+
+    func sensitiveColumns(in table: Table) -> [String] {
+        (CustomerSchema.sensitive + config.data.sensitive).filter { table.index(of: $0) != nil }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
     }
 
     func excludedColumns(in table: Table) -> [String] {
-        var excluded = [CustomerSchema.idColumn, CustomerSchema.anomalyLabel] + CustomerSchema.targets + CustomerSchema.sensitive
+        var excluded = [CustomerSchema.idColumn, CustomerSchema.anomalyLabel] + CustomerSchema.targets + CustomerSchema.sensitive + config.data.sensitive
         excluded += config.models.compactMap(\.target) + config.data.ignore
         var seen = Set<String>()
         return excluded.filter { table.index(of: $0) != nil && seen.insert($0).inserted }

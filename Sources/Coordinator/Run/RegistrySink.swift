@@ -29,16 +29,20 @@ final class RegistrySink: ResultSink {
         guard case .full = job.spec.role else { return "out-of-fold predictions" }
         let artifact = result.artifact
         guard !artifact.isEmpty else { throw TaskError("the result carries no artifact") }
-        let version = NewVersion(
+        var version = NewVersion(
             model: job.spec.model, runID: runID, kind: job.spec.kind, artifact: artifact,
             metrics: report.metrics.map { MetricRecord(split: $0.split, name: $0.name, value: $0.value) },
             importance: report.importance.map {
                 ImportanceRecord(feature: $0.feature, gain: $0.gain, splits: $0.splits, permutation: $0.permutation, meanAbsSHAP: $0.meanAbsSHAP)
             },
             parameters: report.parameters,
-            reports: ["training": RegistrySink.json(TrainingFacts(report: report, attempt: attempt, jobID: job.id))],
+            reports: report.reports.merging(["training": RegistrySink.json(TrainingFacts(report: report, attempt: attempt, job: job))]) { _, facts in facts },
             datasetSHA256: data.datasetSHA256, configSHA256: configSHA256, shardIDs: job.shardIDs,
             codeVersion: EngageVersion.current, worker: worker, trainSeconds: report.trainSeconds)
+        version.objective = job.spec.objective.rawValue
+        if let json = report.reports[FairnessReport.registryName] {
+            version.fairness = FairnessRecord(report: try FairnessReport.decode(json: json), json: json)
+        }
         let stored = try registry.register(version)
         registered[job.id] = stored
         return stored.reference
@@ -65,13 +69,17 @@ final class RegistrySink: ResultSink {
         let trees: Int
         let attempt: Int
         let jobID: String
-        init(report: TaskReport, attempt: Int, jobID: String) {
+        let trainShards: [String]
+        let evalShards: [String]
+        init(report: TaskReport, attempt: Int, job: PlannedJob) {
             features = report.features
             trainRows = report.trainRows
             evalRows = report.evalRows
             trees = report.trees
             self.attempt = attempt
-            self.jobID = jobID
+            jobID = job.id
+            trainShards = job.spec.trainShards.map(\.id)
+            evalShards = job.spec.evalShards.map(\.id)
         }
     }
 

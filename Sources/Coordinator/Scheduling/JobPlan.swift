@@ -49,9 +49,13 @@ public struct JobPlanner {
 
     private func job(_ model: ModelConfig, target: String, role: TrainingJobSpec.Role, train: [ShardRef], eval: [ShardRef]) -> PlannedJob {
         let objective = TrainingJobSpec.Objective(rawValue: (model.objective ?? .regression).rawValue)!
-        let spec = TrainingJobSpec(model: model.name, kind: model.kind.rawValue, objective: objective, target: target,
+        var spec = TrainingJobSpec(model: model.name, kind: model.kind.rawValue, objective: objective, target: target,
                                    excludedColumns: data.excludedColumns, quantiles: model.quantiles, parameters: model.gbdt,
                                    role: role, trainShards: train, evalShards: eval)
+        spec.sensitive = data.sensitiveColumns
+        spec.shapSummary = model.shap && role == .full
+        spec.shapRows = role == .full ? model.shapRows : 0
+        spec.permutationRows = role == .full ? model.permutationRows : 0
         let id: String
         switch role {
         case .full: id = "\(model.name)/full"

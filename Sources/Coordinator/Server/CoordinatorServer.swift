@@ -145,9 +145,25 @@ public final class CoordinatorServer {
 
     private func hello(_ peer: Data, _ hello: HelloHeader, sink: ResultSink) throws {
         if workers[peer] != nil { lose(peer, reason: "said HELLO again", sink: sink) }
+        // A worker that reconnects under a new identity keeps the job it is still training.
+        let busy = (hello.busyJobs ?? []).first { id in
+            if case .running(let holder, _) = book.states[id] { return holder == "\(hello.workerID)@\(hello.host)" }
+            return false
+        }
+        for old in workers.all where old.hello.workerID == hello.workerID && old.hello.host == hello.host && old.peer != peer {
+            logger.info("worker \(hello.workerID) reconnected; its old connection is dropped")
+            if busy == nil { lose(old.peer, reason: "reconnected", sink: sink) } else { _ = workers.remove(old.peer) }
+        }
         var liveness = Liveness(heartbeatMs: settings.heartbeatMs, liveness: settings.liveness)
         liveness.heard(at: .now)
         workers.add(peer: peer, hello: hello, liveness: liveness)
+        if let busy {
+            workers[peer]?.runningJob = busy
+            logger.info("worker \(hello.workerID) is still running \(busy)")
+        } else if let stale = hello.busyJobs?.first {
+            // Busy with a job this run no longer expects from it: wait for that result before sending more.
+            workers[peer]?.runningJob = stale
+        }
         logger.info("worker \(hello.workerID) joined from \(hello.host) (pid \(hello.pid), \(hello.cores) cores, \(hello.cachedShards.count) cached shards)")
         send(peer, Envelope.make(.welcome, WelcomeHeader(coordinatorID: runID, heartbeatMs: settings.heartbeatMs, liveness: settings.liveness)))
     }

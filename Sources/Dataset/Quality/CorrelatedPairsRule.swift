@@ -37,122 +37,114 @@ public struct CorrelatedPairsRule: QualityRule {
     }
 }
 
-/// Every pairwise Pearson correlation of a set of columns, accumulated in one pass over the rows.
+/// Every pairwise Pearson correlation of a set of columns over the rows both columns hold.
 ///
-/// Each column is first shifted by the mean of its present values, which keeps the one-pass
-/// co-moment sums accurate (the shifted-data algorithm). Rows are visited in blocks small enough
-/// for every column's block to stay in cache while all pairs are accumulated: with 50 columns of
-/// 100,000 rows, pair by pair would stream each column from memory 49 times.
+/// Each column is shifted by the mean of its present values (which keeps one-pass co-moment
+/// sums accurate: the shifted-data algorithm) and its missing cells are set to 0, so that the
+/// co-moment Σxy of any pair is a plain dot product over all rows. The one-column sums Σx, Σx²
+/// and counts over a pair's shared rows are the column's own, less its values on the other
+/// column's (few) missing rows. The dot products are accumulated over blocks of rows small
+/// enough for every column's block to stay in cache: with 50 columns of 100,000 rows, going pair
+/// by pair would stream each column from memory 49 times.
 struct PairwiseCorrelation {
     private let count: Int
     private let rows: Int
-    /// Shared-row count and the sums of x, y, x², y², xy for each pair (i < j), row-major upper triangle.
-    private var shared: [Int]
-    private var sums: [Double]
+    /// Column-major, shifted, missing cells 0.
+    private let centred: [Double]
+    private let missingRows: [[Int]]
+    private let sums: [Double]
+    private let squares: [Double]
+    /// Σ xᵢxⱼ for i < j, row-major upper triangle.
+    private let products: [Double]
 
     private static let blockRows = 2048
 
     init(_ columns: [[Double]]) {
-        count = columns.count
-        rows = columns.first?.count ?? 0
-        shared = [Int](repeating: 0, count: count * count)
-        sums = [Double](repeating: 0, count: count * count * 5)
-        guard count >= 2 else { return }
+        let count = columns.count, rows = columns.first?.count ?? 0
+        self.count = count
+        self.rows = rows
         var centred = [Double](repeating: 0, count: count * rows)
-        var complete = [Bool](repeating: true, count: count)
+        var missingRows: [[Int]] = []
         for (c, values) in columns.enumerated() {
-            let present = values.filter { !$0.isNaN }
-            complete[c] = present.count == values.count
-            let mean = present.isEmpty ? 0 : present.reduce(0, +) / Double(present.count)
-            for row in 0..<rows { centred[c * rows + row] = values[row] - mean }
+            var missing: [Int] = []
+            var total = 0.0
+            for (row, value) in values.enumerated() {
+                if value.isNaN { missing.append(row) } else { total += value }
+            }
+            let present = rows - missing.count
+            let mean = present == 0 ? 0 : total / Double(present)
+            for row in 0..<rows where !values[row].isNaN { centred[c * rows + row] = values[row] - mean }
+            missingRows.append(missing)
         }
-        accumulate(centred, complete: complete)
+        self.centred = centred
+        self.missingRows = missingRows
+        sums = (0..<count).map { c in centred[(c * rows)..<((c + 1) * rows)].reduce(0, +) }
+        squares = centred.withUnsafeBufferPointer { x in
+            (0..<count).map { c in Self.dot(x.baseAddress! + c * rows, x.baseAddress! + c * rows, 0, rows) }
+        }
+        products = Self.products(centred, count: count, rows: rows)
     }
 
-    private mutating func accumulate(_ centred: [Double], complete: [Bool]) {
-        let count = self.count, rows = self.rows
+    private static func products(_ centred: [Double], count: Int, rows: Int) -> [Double] {
+        var products = [Double](repeating: 0, count: count * count)
         centred.withUnsafeBufferPointer { x in
-            sums.withUnsafeMutableBufferPointer { s in
-                shared.withUnsafeMutableBufferPointer { shared in
-                    var start = 0
-                    while start < rows {
-                        let end = min(start + Self.blockRows, rows)
-                        for i in 0..<count {
-                            let a = x.baseAddress! + i * rows
-                            for j in (i + 1)..<count {
-                                let b = x.baseAddress! + j * rows
-                                let pair = i * count + j
-                                if complete[i] && complete[j] {
-                                    s[pair * 5 + 4] += Self.dot(a, b, start, end)
-                                } else {
-                                    shared[pair] += Self.addPresent(a, b, start, end, into: s.baseAddress! + pair * 5)
-                                }
-                            }
-                        }
-                        start = end
-                    }
-                    // A pair of complete columns shares every row; its one-column sums are the columns' own.
-                    for i in 0..<count where complete[i] {
+            products.withUnsafeMutableBufferPointer { p in
+                var start = 0
+                while start < rows {
+                    let end = min(start + blockRows, rows)
+                    for i in 0..<count {
                         let a = x.baseAddress! + i * rows
-                        var sum = 0.0
-                        for row in 0..<rows { sum += a[row] }
-                        let squares = Self.dot(a, a, 0, rows)
-                        for j in 0..<count where complete[j] && j != i {
-                            let pair = min(i, j) * count + max(i, j)
-                            shared[pair] = rows
-                            s[pair * 5 + (i < j ? 0 : 1)] = sum
-                            s[pair * 5 + (i < j ? 2 : 3)] = squares
-                        }
+                        for j in (i + 1)..<count { p[i * count + j] += dot(a, x.baseAddress! + j * rows, start, end) }
                     }
+                    start = end
                 }
             }
         }
+        return products
     }
 
-    /// Σ a·b over rows start..<end, in four independent sums so the additions need not wait for each other.
+    /// Σ a·b over rows start..<end, in eight independent lanes so the additions need not wait for each other.
     private static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ start: Int, _ end: Int) -> Double {
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var s0 = SIMD2<Double>(), s1 = SIMD2<Double>(), s2 = SIMD2<Double>(), s3 = SIMD2<Double>()
         var row = start
-        while row + 4 <= end {
-            s0 += a[row] * b[row]
-            s1 += a[row + 1] * b[row + 1]
-            s2 += a[row + 2] * b[row + 2]
-            s3 += a[row + 3] * b[row + 3]
-            row += 4
+        while row + 8 <= end {
+            s0 += SIMD2(a[row], a[row + 1]) * SIMD2(b[row], b[row + 1])
+            s1 += SIMD2(a[row + 2], a[row + 3]) * SIMD2(b[row + 2], b[row + 3])
+            s2 += SIMD2(a[row + 4], a[row + 5]) * SIMD2(b[row + 4], b[row + 5])
+            s3 += SIMD2(a[row + 6], a[row + 7]) * SIMD2(b[row + 6], b[row + 7])
+            row += 8
         }
+        var sum = ((s0 + s1) + (s2 + s3)).sum()
         while row < end {
-            s0 += a[row] * b[row]
+            sum += a[row] * b[row]
             row += 1
         }
-        return (s0 + s1) + (s2 + s3)
+        return sum
     }
 
-    private static func addPresent(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ start: Int, _ end: Int,
-                                   into s: UnsafeMutablePointer<Double>) -> Int {
-        var sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0
-        var n = 0
-        for row in start..<end {
-            let x = a[row], y = b[row]
-            if x.isNaN || y.isNaN { continue }
-            n += 1
-            sx += x
-            sy += y
-            sxx += x * x
-            syy += y * y
-            sxy += x * y
+    /// Column `c`'s sum, sum of squares and count over the rows where column `other` is present too.
+    private func restricted(_ c: Int, to other: Int) -> (sum: Double, squares: Double, n: Int) {
+        var sum = sums[c], squares = self.squares[c]
+        var n = rows - missingRows[c].count
+        let own = Set(missingRows[c])
+        for row in missingRows[other] where !own.contains(row) {
+            let x = centred[c * rows + row]
+            sum -= x
+            squares -= x * x
+            n -= 1
         }
-        s[0] += sx; s[1] += sy; s[2] += sxx; s[3] += syy; s[4] += sxy
-        return n
+        return (sum, squares, n)
     }
 
-    /// r of columns i < j and the number of shared rows.
+    /// r of columns i < j and the number of shared rows; nil when fewer than three rows are
+    /// shared or either column is constant on them.
     func pearson(_ i: Int, _ j: Int) -> (Double, Int)? {
-        let pair = i * count + j
-        let n = shared[pair]
+        let x = restricted(i, to: j), y = restricted(j, to: i)
+        let n = x.n
         guard n >= 3 else { return nil }
-        let s = sums[(pair * 5)..<(pair * 5 + 5)].map { $0 }
         let nd = Double(n)
-        let xx = s[2] - s[0] * s[0] / nd, yy = s[3] - s[1] * s[1] / nd, xy = s[4] - s[0] * s[1] / nd
+        let xx = x.squares - x.sum * x.sum / nd, yy = y.squares - y.sum * y.sum / nd
+        let xy = products[i * count + j] - x.sum * y.sum / nd
         guard xx > 0, yy > 0 else { return nil }
         return (max(-1, min(1, xy / (xx * yy).squareRoot())), n)
     }

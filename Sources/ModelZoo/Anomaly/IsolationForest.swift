@@ -256,12 +256,27 @@ struct PackedIsolationTrees {
             // walks are what keeps the core busy.
             var r = 0
             while r + 8 <= count {
-                let row = rows + r * width
-                var k = SIMD8<Int>(repeating: 0)
+                let row0 = rows + r * width, row1 = row0 + width, row2 = row1 + width, row3 = row2 + width
+                let row4 = row3 + width, row5 = row4 + width, row6 = row5 + width, row7 = row6 + width
+                var k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0
                 for _ in 0..<depth {
-                    for j in 0..<8 { k[j] = 2 &* k[j] &+ 1 &+ goesRight(treeNodes[k[j]], row + j &* width) }
+                    k0 = 2 &* k0 &+ 1 &+ goesRight(treeNodes[k0], row0)
+                    k1 = 2 &* k1 &+ 1 &+ goesRight(treeNodes[k1], row1)
+                    k2 = 2 &* k2 &+ 1 &+ goesRight(treeNodes[k2], row2)
+                    k3 = 2 &* k3 &+ 1 &+ goesRight(treeNodes[k3], row3)
+                    k4 = 2 &* k4 &+ 1 &+ goesRight(treeNodes[k4], row4)
+                    k5 = 2 &* k5 &+ 1 &+ goesRight(treeNodes[k5], row5)
+                    k6 = 2 &* k6 &+ 1 &+ goesRight(treeNodes[k6], row6)
+                    k7 = 2 &* k7 &+ 1 &+ goesRight(treeNodes[k7], row7)
                 }
-                for j in 0..<8 { out[r + j] += treeLeaves[k[j]] }
+                out[r] += treeLeaves[k0]
+                out[r + 1] += treeLeaves[k1]
+                out[r + 2] += treeLeaves[k2]
+                out[r + 3] += treeLeaves[k3]
+                out[r + 4] += treeLeaves[k4]
+                out[r + 5] += treeLeaves[k5]
+                out[r + 6] += treeLeaves[k6]
+                out[r + 7] += treeLeaves[k7]
                 r += 8
             }
             while r < count {

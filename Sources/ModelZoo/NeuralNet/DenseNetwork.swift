@@ -132,3 +132,22 @@ public enum NeuralNetError: Error, Equatable, CustomStringConvertible, Localized
 
     public var errorDescription: String? { description }
 }
+
+extension DenseNetworkShape {
+    func write(to w: inout ArtifactWriter) {
+        w.write(UInt32(widths.count))
+        w.write(contentsOf: widths.map(UInt32.init))
+        w.write(contentsOf: activations.map(\.rawValue))
+    }
+
+    static func read(from r: inout ArtifactReader) throws -> DenseNetworkShape {
+        let count = try r.readCount("layer count", minimumBytesEach: 5, limit: 64)
+        guard count >= 2 else { throw ModelArtifactError.corrupt("a network needs at least 2 widths, found \(count)") }
+        let widths = try r.readArray(UInt32.self, count: count, "layer widths").map(Int.init)
+        let activations = try r.readArray(UInt8.self, count: count - 1, "activations").map { raw -> Activation in
+            guard let activation = Activation(rawValue: raw) else { throw ModelArtifactError.corrupt("unknown activation \(raw)") }
+            return activation
+        }
+        return try DenseNetworkShape(widths: widths, activations: activations)
+    }
+}

@@ -9,8 +9,6 @@ public struct GBDTJobRunner: Sendable {
     public let threads: Int
     /// Share of the training rows held out to calibrate quantile intervals when no validation table is given.
     public var calibrationFraction = 0.1
-    /// Evaluation rows used for permutation importance (a sample keeps it cheap).
-    public var permutationRows = 5_000
 
     public init(spec: TrainingJobSpec, threads: Int) {
         self.spec = spec
@@ -67,18 +65,71 @@ public struct GBDTJobRunner: Sendable {
         var metrics = try evaluate(model, on: trainTable, split: "train")
         var importance = GBDTJobRunner.gainImportance(of: predictor)
         var evalPredictions: [Double] = []
+        var shapSummary: SHAPSummary?
         if let eval {
             metrics += try evaluate(model, on: eval, split: spec.evaluationSplit)
             evalPredictions = try model.predict(eval)[GBDTJobRunner.centralOutput(of: model)]
             try addPermutationImportance(model, on: eval, into: &importance)
+            shapSummary = try addSHAPImportance(model, on: eval, into: &importance)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let report = TaskReport(model: spec.model, metrics: metrics, importance: importance, features: names,
+        var report = TaskReport(model: spec.model, metrics: metrics, importance: importance, features: names,
                                 parameters: String(decoding: try encoder.encode(parameters), as: UTF8.self),
                                 trainRows: trainTable.rowCount, evalRows: eval?.rowCount ?? 0,
                                 trainSeconds: (ContinuousClock.now - started).seconds, trees: GBDTJobRunner.treeCount(of: predictor))
+        if let eval, !spec.sensitive.isEmpty, case .full = spec.role {
+            let fairness = try fairnessReport(model, on: eval, predictions: evalPredictions, train: trainTable, features: names)
+            report.reports[FairnessReport.registryName] = try fairness.json()
+        }
+        if spec.shapSummary, let shapSummary {
+            report.reports[SHAPSummary.registryName] = String(decoding: try encoder.encode(shapSummary), as: UTF8.self)
+        }
         return TaskOutcome(artifact: try model.encode(), report: report, evalPredictions: evalPredictions)
+    }
+
+    /// Fairness of the evaluation predictions across the sensitive attributes, with proxy features
+    /// found in (a sample of) the training rows.
+    private func fairnessReport(_ model: TrainedModel, on eval: Table, predictions: [Double], train: Table, features: [String]) throws -> FairnessReport {
+        let present = spec.sensitive.filter { eval.index(of: $0) != nil }
+        let attributes = try present.map { SensitiveAttribute(name: $0, column: try eval.column($0)) }
+        let y = try labels(eval)
+        let sample = train.rowCount > 20_000 ? train.rows(Array(0..<20_000)) : train
+        let proxies = try ProxyDetector().detect(in: sample, features: features, sensitive: present.filter { sample.index(of: $0) != nil })
+        switch spec.objective {
+        case .binary:
+            let classifier = try ClassifierFairness().report(labels: y, scores: predictions, sensitive: attributes, labelName: spec.target, scoreName: "probability")
+            return FairnessReport(classifier: classifier, proxies: proxies)
+        case .regression, .quantile:
+            let regressor = try RegressionFairness().report(labels: y, predictions: predictions, sensitive: attributes, labelName: spec.target)
+            return FairnessReport(regressor: regressor, proxies: proxies)
+        }
+    }
+
+    /// Mean |SHAP| per feature over a sample of evaluation rows (for a quantile set, of its median model).
+    private func addSHAPImportance(_ model: TrainedModel, on eval: Table, into importance: inout [FeatureImportance]) throws -> SHAPSummary? {
+        guard let gbdt = GBDTJobRunner.explainedModel(of: model), eval.rowCount > 0, spec.shapRows > 0 else { return nil }
+        let sample = eval.rowCount > spec.shapRows ? eval.rows(Array(0..<spec.shapRows)) : eval
+        let x = try model.header.schema.matrix(from: sample)
+        let explainer = TreeSHAP(model: gbdt)
+        let (values, _) = try explainer.explain(x, threads: threads)
+        let summary = SHAPSummary(explainer: explainer, x: x, values: values)
+        for feature in summary.features {
+            if let i = importance.firstIndex(where: { $0.feature == feature.feature }) {
+                importance[i].meanAbsSHAP = feature.meanAbsSHAP
+            } else {
+                importance.append(FeatureImportance(feature: feature.feature, meanAbsSHAP: feature.meanAbsSHAP))
+            }
+        }
+        return summary
+    }
+
+    /// The GBDT whose explanations stand for the model: itself, or a quantile set's median model.
+    public static func explainedModel(of model: TrainedModel) -> GBDTModel? {
+        switch model.predictor {
+        case .gbdt(let gbdt): return gbdt
+        case .quantiles(let set): return set.models[centralOutput(of: model)]
+        }
     }
 
     /// The metrics of `model` on `table`, named as the registry stores them.
@@ -104,8 +155,8 @@ public struct GBDTJobRunner: Sendable {
     }
 
     private func addPermutationImportance(_ model: TrainedModel, on eval: Table, into importance: inout [FeatureImportance]) throws {
-        guard eval.rowCount > 1 else { return }
-        let sample = eval.rowCount > permutationRows ? eval.rows(Array(0..<permutationRows)) : eval
+        guard eval.rowCount > 1, spec.permutationRows > 0 else { return }
+        let sample = eval.rowCount > spec.permutationRows ? eval.rows(Array(0..<spec.permutationRows)) : eval
         let x = try model.header.schema.matrix(from: sample)
         let y = try labels(sample)
         let central = GBDTJobRunner.centralOutput(of: model)

@@ -25,6 +25,13 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
     public var role: Role
     public var trainShards: [ShardRef]
     public var evalShards: [ShardRef]
+    /// Sensitive attributes present in the data: never features, but the fairness report groups by them.
+    public var sensitive: [String] = []
+    /// Whether to attach a SHAP summary (per-feature mean |φ| and a sample of points) to the report.
+    public var shapSummary = false
+    /// Evaluation rows used for permutation importance, and for mean |SHAP| (samples keep both cheap).
+    public var permutationRows = 5_000
+    public var shapRows = 2_000
 
     public init(model: String, kind: String, objective: Objective, target: String, excludedColumns: [String],
                 quantiles: [Double], parameters: GBDTParameters, role: Role, trainShards: [ShardRef], evalShards: [ShardRef]) {
@@ -73,6 +80,8 @@ public struct TaskReport: Codable, Sendable, Equatable {
     public var evalRows: Int
     public var trainSeconds: Double
     public var trees: Int
+    /// Named JSON documents for the registry (e.g. `shap_summary`, `fairness`).
+    public var reports: [String: String] = [:]
 
     public init(model: String, metrics: [TaskMetric], importance: [FeatureImportance], features: [String], parameters: String,
                 trainRows: Int, evalRows: Int, trainSeconds: Double, trees: Int) {

@@ -1,0 +1,265 @@
+import Foundation
+
+/// A trained NeuMF recommender (He et al. 2017): a GMF part and an MLP tower over user and item
+/// embeddings, where an item's embeddings also draw on its category and title words.
+///
+/// Exists to score (user, item) pairs and to list a user's top items. Users and items it has
+/// never seen fall back to popularity, so a new id is answered, never an error: the score's
+/// `source` says which model answered.
+public struct NeuMFModel: Sendable, Equatable {
+    public let users: IDVocabulary
+    public let items: IDVocabulary
+    public let itemFeatures: ItemFeatures
+    public let factors: Int
+    public let mlpFactors: Int
+    /// The MLP tower: [2 · mlpFactors, hidden…], ReLU.
+    public let tower: DenseNetworkShape
+    public let towerParameters: [Float]
+    /// Output weights over [GMF ; tower output], then the bias.
+    public let outputWeights: [Float]
+    /// Row-major embedding tables, each row GMF part then MLP part.
+    public let userEmbeddings: [Float]
+    public let itemEmbeddings: [Float]
+    public let categoryEmbeddings: [Float]
+    public let wordEmbeddings: [Float]
+    /// Training interactions per item: the popularity fallback.
+    public let itemPopularity: [Int32]
+    /// Items each user interacted with in training (excluded from recommendations):
+    /// user u's are `seenItems[seenStart[u]..<seenStart[u + 1]]`, ascending.
+    public let seenStart: [Int32]
+    public let seenItems: [Int32]
+    /// Mean training log loss after each epoch.
+    public let trainingLoss: [Double]
+
+    public init(users: IDVocabulary, items: IDVocabulary, itemFeatures: ItemFeatures, factors: Int, mlpFactors: Int,
+                tower: DenseNetworkShape, towerParameters: [Float], outputWeights: [Float], userEmbeddings: [Float],
+                itemEmbeddings: [Float], categoryEmbeddings: [Float], wordEmbeddings: [Float], itemPopularity: [Int32],
+                seenStart: [Int32], seenItems: [Int32], trainingLoss: [Double]) throws {
+        let width = factors + mlpFactors
+        func require(_ ok: Bool, _ detail: @autoclosure () -> String) throws {
+            if !ok { throw RecommenderError.invalidModel(detail()) }
+        }
+        try require(factors >= 1 && mlpFactors >= 1, "factors \(factors) and MLP factors \(mlpFactors) must be positive")
+        try require(tower.inputWidth == 2 * mlpFactors, "the tower reads \(tower.inputWidth) inputs, not 2 × \(mlpFactors)")
+        try require(tower.activations.allSatisfy { $0 == .relu }, "the tower's layers must be ReLU")
+        try require(towerParameters.count == tower.parameterCount, "\(towerParameters.count) tower parameters, expected \(tower.parameterCount)")
+        try require(outputWeights.count == factors + tower.outputWidth + 1, "\(outputWeights.count) output weights")
+        try require(itemFeatures.itemCount == items.count, "item features cover \(itemFeatures.itemCount) of \(items.count) items")
+        try require(userEmbeddings.count == users.count * width, "user embeddings do not match \(users.count) users")
+        try require(itemEmbeddings.count == items.count * width, "item embeddings do not match \(items.count) items")
+        try require(categoryEmbeddings.count == itemFeatures.categories.count * width, "category embeddings do not match the categories")
+        try require(wordEmbeddings.count == itemFeatures.wordBuckets * width, "word embeddings do not match the buckets")
+        try require(itemPopularity.count == items.count && itemPopularity.allSatisfy { $0 >= 0 }, "item popularity does not match the items")
+        try require(seenStart.count == users.count + 1 && seenStart.first == 0 && Int(seenStart.last ?? -1) == seenItems.count
+                    && zip(seenStart, seenStart.dropFirst()).allSatisfy { $0 <= $1 }, "seen-item offsets are inconsistent")
+        try require(seenItems.allSatisfy { $0 >= 0 && Int($0) < items.count }, "a seen item is outside the items")
+        for array in [towerParameters, outputWeights, userEmbeddings, itemEmbeddings, categoryEmbeddings, wordEmbeddings] {
+            try require(array.allSatisfy(\.isFinite), "a parameter is not finite")
+        }
+        self.users = users
+        self.items = items
+        self.itemFeatures = itemFeatures
+        self.factors = factors
+        self.mlpFactors = mlpFactors
+        self.tower = tower
+        self.towerParameters = towerParameters
+        self.outputWeights = outputWeights
+        self.userEmbeddings = userEmbeddings
+        self.itemEmbeddings = itemEmbeddings
+        self.categoryEmbeddings = categoryEmbeddings
+        self.wordEmbeddings = wordEmbeddings
+        self.itemPopularity = itemPopularity
+        self.seenStart = seenStart
+        self.seenItems = seenItems
+        self.trainingLoss = trainingLoss
+    }
+
+    /// Scores (user id, item id) pairs: the model's probability of an interaction for known
+    /// pairs, the popularity fallback otherwise. `threads` = 0 uses all cores.
+    public func score(_ pairs: [(user: String, item: String)], threads: Int = 0) -> [RecommendationScore] {
+        let scorer = NeuMFScorer(self)
+        let fallback = PopularityFallback(itemPopularity)
+        var out = [RecommendationScore](repeating: RecommendationScore(value: 0, source: .popularity), count: pairs.count)
+        out.withUnsafeMutableBufferPointer { out in
+            let target = out.baseAddress!
+            ParallelRunner(threads: threads).forEachChunk(count: pairs.count, minimumPerChunk: 1_024) { _, range in
+                var workspace = scorer.makeWorkspace()
+                for k in range {
+                    let item = items.index(of: pairs[k].item)
+                    if let user = users.index(of: pairs[k].user), let item {
+                        let value = scorer.probability(user: user, item: item, workspace: &workspace)
+                        target[k] = RecommendationScore(value: value, source: .model)
+                    } else {
+                        target[k] = RecommendationScore(value: item.map { fallback.score($0) } ?? 0, source: .popularity)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The `k` best items for a user, best first, leaving out items the user already has; an
+    /// unknown user gets the `k` most popular items.
+    public func recommend(user id: String, k: Int) -> [RecommendedItem] {
+        guard k > 0 else { return [] }
+        guard let user = users.index(of: id) else {
+            let fallback = PopularityFallback(itemPopularity)
+            return fallback.top(k).map { RecommendedItem(item: items.ids[Int($0)], score: fallback.score($0), source: .popularity) }
+        }
+        let scorer = NeuMFScorer(self)
+        var workspace = scorer.makeWorkspace()
+        let seen = Set(seenItems[Int(seenStart[Int(user)])..<Int(seenStart[Int(user) + 1])])
+        var scored = [(item: Int32, score: Double)]()
+        scored.reserveCapacity(items.count)
+        for item in 0..<Int32(items.count) where !seen.contains(item) {
+            scored.append((item, scorer.probability(user: user, item: item, workspace: &workspace)))
+        }
+        scored.sort { $0.score > $1.score || ($0.score == $1.score && $0.item < $1.item) }
+        return scored.prefix(k).map { RecommendedItem(item: items.ids[Int($0.item)], score: $0.score, source: .model) }
+    }
+}
+
+/// A recommender's answer for one (user, item) pair.
+public struct RecommendationScore: Sendable, Equatable {
+    public enum Source: String, Sendable, Codable {
+        /// The trained model scored the pair: `value` is its probability of an interaction.
+        case model
+        /// The user or the item is unknown: `value` is the item's training interactions divided
+        /// by the most popular item's (0 for an unknown item).
+        case popularity
+    }
+
+    public let value: Double
+    public let source: Source
+}
+
+/// One entry of a top-k list.
+public struct RecommendedItem: Sendable, Equatable {
+    public let item: String
+    public let score: Double
+    public let source: RecommendationScore.Source
+}
+
+/// Popularity scores in [0, 1] (interactions relative to the most popular item) and the top-k list.
+struct PopularityFallback: Sendable {
+    let counts: [Int32]
+    let maximum: Double
+
+    init(_ counts: [Int32]) {
+        self.counts = counts
+        maximum = Double(max(1, counts.max() ?? 1))
+    }
+
+    func score(_ item: Int32) -> Double { Double(counts[Int(item)]) / maximum }
+
+    func top(_ k: Int) -> [Int32] {
+        Array(counts.indices.sorted { counts[$0] > counts[$1] || (counts[$0] == counts[$1] && $0 < $1) }.prefix(k).map { Int32($0) })
+    }
+}
+
+/// Scores with a trained NeuMF quickly: every item's GMF vector and its share of the tower's
+/// first layer are computed once, so a (user, item) pair costs an add, a ReLU and the rest of
+/// the tower instead of the whole first layer.
+struct NeuMFScorer: ItemScorer, @unchecked Sendable {
+    let model: NeuMFModel
+    /// Per item: GMF vector (factors), then W1_item · q′ (first hidden width).
+    private let itemCache: [Float]
+    private let tail: DenseNetworkShape?
+    private let tailOffset: Int
+    private let hidden: Int
+    private let cacheWidth: Int
+
+    init(_ model: NeuMFModel) {
+        self.model = model
+        let width = model.factors + model.mlpFactors
+        hidden = model.tower.widths[1]
+        cacheWidth = model.factors + hidden
+        tailOffset = model.tower.widths[0] * hidden + hidden
+        tail = model.tower.layerCount > 1
+            ? try? DenseNetworkShape(widths: Array(model.tower.widths.dropFirst()), activations: Array(model.tower.activations.dropFirst()))
+            : nil
+        var cache = [Float](repeating: 0, count: model.items.count * cacheWidth)
+        var q = [Float](repeating: 0, count: width)
+        let features = model.itemFeatures
+        for item in 0..<model.items.count {
+            for d in 0..<width { q[d] = model.itemEmbeddings[item * width + d] }
+            let category = Int(features.itemCategory[item])
+            if category >= 0 { for d in 0..<width { q[d] += model.categoryEmbeddings[category * width + d] } }
+            let start = Int(features.wordStart[item]), end = Int(features.wordStart[item + 1])
+            for k in start..<end {
+                let row = Int(features.words[k]) * width
+                for d in 0..<width { q[d] += model.wordEmbeddings[row + d] / Float(end - start) }
+            }
+            let base = item * cacheWidth
+            for d in 0..<model.factors { cache[base + d] = q[d] }
+            // Rows mlpFactors..<2·mlpFactors of the input-major first layer read the item half.
+            for j in 0..<model.mlpFactors {
+                let weights = (model.mlpFactors + j) * hidden
+                for h in 0..<hidden { cache[base + model.factors + h] += q[model.factors + j] * model.towerParameters[weights + h] }
+            }
+        }
+        itemCache = cache
+    }
+
+    struct Workspace {
+        var userHidden: [Float]
+        var activations: [Float]
+        var input: [Float]
+        var user: Int32 = -1
+    }
+
+    func makeWorkspace() -> Workspace {
+        Workspace(userHidden: Array(repeating: 0, count: hidden), activations: Array(repeating: 0, count: max(1, tail?.activationCount ?? 1)),
+                  input: Array(repeating: 0, count: hidden))
+    }
+
+    /// The bias of the first layer plus W1_user · p′_u, cached in the workspace per user.
+    private func prepare(user: Int32, _ workspace: inout Workspace) {
+        guard workspace.user != user else { return }
+        let width = model.factors + model.mlpFactors
+        let biasOffset = model.tower.widths[0] * hidden
+        for h in 0..<hidden { workspace.userHidden[h] = model.towerParameters[biasOffset + h] }
+        let base = Int(user) * width + model.factors
+        for j in 0..<model.mlpFactors {
+            let p = model.userEmbeddings[base + j]
+            for h in 0..<hidden { workspace.userHidden[h] += p * model.towerParameters[j * hidden + h] }
+        }
+        workspace.user = user
+    }
+
+    func logit(user: Int32, item: Int32, workspace: inout Workspace) -> Float {
+        prepare(user: user, &workspace)
+        let width = model.factors + model.mlpFactors
+        let userBase = Int(user) * width
+        let cacheBase = Int(item) * cacheWidth
+        var logit = model.outputWeights[model.factors + model.tower.outputWidth]
+        for d in 0..<model.factors {
+            logit += model.outputWeights[d] * model.userEmbeddings[userBase + d] * itemCache[cacheBase + d]
+        }
+        for h in 0..<hidden { workspace.input[h] = max(0, workspace.userHidden[h] + itemCache[cacheBase + model.factors + h]) }
+        if let tail {
+            workspace.input.withUnsafeBufferPointer { input in
+                workspace.activations.withUnsafeMutableBufferPointer { activations in
+                    model.towerParameters.withUnsafeBufferPointer { theta in
+                        DenseKernels(shape: tail).forward(theta.baseAddress! + tailOffset, input: input.baseAddress!,
+                                                          activations: activations.baseAddress!)
+                    }
+                }
+            }
+            let last = tail.activationCount - tail.outputWidth
+            for d in 0..<tail.outputWidth { logit += model.outputWeights[model.factors + d] * workspace.activations[last + d] }
+        } else {
+            for d in 0..<hidden { logit += model.outputWeights[model.factors + d] * workspace.input[d] }
+        }
+        return logit
+    }
+
+    func probability(user: Int32, item: Int32, workspace: inout Workspace) -> Double {
+        Double(Logistic.sigmoid(logit(user: user, item: item, workspace: &workspace)))
+    }
+
+    func score(user: Int32, items: UnsafeBufferPointer<Int32>, into scores: UnsafeMutableBufferPointer<Double>) {
+        var workspace = makeWorkspace()
+        for (k, item) in items.enumerated() { scores[k] = Double(logit(user: user, item: item, workspace: &workspace)) }
+    }
+}

@@ -1,0 +1,68 @@
+/// Hyper-parameters of NeuMF (He et al. 2017), with the item side features this project adds.
+///
+/// Decoding accepts any subset of the keys, so configuration files only name what they change.
+public struct NeuMFParameters: Codable, Sendable, Equatable {
+    /// Width of the GMF embeddings (the paper's "predictive factors").
+    public var factors = 16
+    /// The MLP tower as in the paper's code: the first entry is the width of the concatenated
+    /// user and item embeddings (so each is half of it), then each hidden layer's width (ReLU).
+    public var layers = [64, 32, 16]
+    public var epochs = 8
+    /// Sampled negatives per positive.
+    public var negatives = 4
+    /// Positives per minibatch (each with its negatives).
+    public var batchSize = 256
+    public var learningRate: Float = 0.002
+    /// L2 penalty on the embedding rows a step touches.
+    public var l2: Float = 0
+    /// Hash buckets for title words.
+    public var wordBuckets = 4_096
+    /// Standard deviation of the initial embeddings.
+    public var initialSD = 0.01
+    /// Threads for training and scoring; 0 = all cores. Results do not depend on it.
+    public var threads = 0
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case factors, layers, epochs, negatives, batchSize, learningRate, l2, wordBuckets, initialSD, threads, seed
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        factors = try c.decodeIfPresent(Int.self, forKey: .factors) ?? factors
+        layers = try c.decodeIfPresent([Int].self, forKey: .layers) ?? layers
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? epochs
+        negatives = try c.decodeIfPresent(Int.self, forKey: .negatives) ?? negatives
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
+        l2 = try c.decodeIfPresent(Float.self, forKey: .l2) ?? l2
+        wordBuckets = try c.decodeIfPresent(Int.self, forKey: .wordBuckets) ?? wordBuckets
+        initialSD = try c.decodeIfPresent(Double.self, forKey: .initialSD) ?? initialSD
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+    }
+
+    /// Throws `RecommenderError.invalidParameter` for the first value outside its domain.
+    public func validate() throws {
+        try RecommenderError.check((1...1024).contains(factors), "factors", factors, "must be in 1...1024")
+        try RecommenderError.check(layers.count >= 2 && layers.allSatisfy { (1...4096).contains($0) } && layers[0] % 2 == 0,
+                                   "layers", layers, "must list an even embedding width and at least one hidden layer, each in 1...4096")
+        try RecommenderError.check((1...10_000).contains(epochs), "epochs", epochs, "must be in 1...10000")
+        try RecommenderError.check((1...1_000).contains(negatives), "negatives", negatives, "must be in 1...1000")
+        try RecommenderError.check((1...1 << 20).contains(batchSize), "batchSize", batchSize, "must be in 1...1048576")
+        try RecommenderError.check(learningRate > 0 && learningRate.isFinite, "learningRate", learningRate, "must be a positive number")
+        try RecommenderError.check(l2 >= 0 && l2.isFinite, "l2", l2, "must be a non-negative number")
+        try RecommenderError.check((1...1 << 24).contains(wordBuckets), "wordBuckets", wordBuckets, "must be in 1...16777216")
+        try RecommenderError.check(initialSD > 0 && initialSD.isFinite, "initialSD", initialSD, "must be a positive number")
+        try RecommenderError.check(threads >= 0, "threads", threads, "must be non-negative (0 = all cores)")
+    }
+
+    var mlpFactors: Int { layers[0] / 2 }
+
+    var settings: PairwiseTrainingSettings {
+        PairwiseTrainingSettings(epochs: epochs, negatives: negatives, batchSize: batchSize,
+                                 adam: AdamSettings(learningRate: learningRate), l2: l2, threads: threads, seed: seed)
+    }
+}

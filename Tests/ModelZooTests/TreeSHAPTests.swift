@@ -1,0 +1,99 @@
+import Dataset
+@testable import ModelZoo
+import XCTest
+
+final class TreeSHAPTests: XCTestCase {
+    private func randomModel(features: Int, rows: Int, trees: Int, leaves: Int, seed: UInt64, objective: ObjectiveKind = .regression) throws -> (GBDTModel, FeatureMatrix) {
+        var rng = SeededRandom(seed: seed)
+        var columns = (0..<features).map { _ in (0..<rows).map { _ in rng.normal() } }
+        for r in 0..<rows where r % 17 == 0 { columns[1][r] = .nan }
+        let labels = (0..<rows).map { r -> Double in
+            let interaction = columns[1][r].isNaN ? 0.5 : columns[1][r] * columns[2 % features][r]
+            let signal = sin(columns[0][r]) + interaction
+            return objective == .binary ? (signal + rng.normal() * 0.3 > 0 ? 1 : 0) : signal + rng.normal() * 0.1
+        }
+        let x = try FeatureMatrix(names: (0..<features).map { "f\($0)" }, columns: columns, isCategorical: Array(repeating: false, count: features))
+        var parameters = GBDTParameters()
+        parameters.trees = trees
+        parameters.leaves = leaves
+        parameters.minDataInLeaf = 5
+        parameters.threads = 1
+        return (try GBDTTrainer(objective: objective, parameters: parameters).train(x, labels: labels), x)
+    }
+
+    /// E[f(x) | x_S] along the tree's cover (the "path-dependent" conditional expectation).
+    private func conditionalExpectation(_ tree: RegressionTree, node: Int32, row: [Double], known: Set<Int>) -> Double {
+        if node < 0 { return tree.leafValue[Int(~node)] }
+        let n = Int(node)
+        let feature = Int(tree.splitFeature[n])
+        if known.contains(feature) {
+            let next = tree.goesLeft(node: n, value: row[feature]) ? tree.leftChild[n] : tree.rightChild[n]
+            return conditionalExpectation(tree, node: next, row: row, known: known)
+        }
+        func cover(_ child: Int32) -> Double { child < 0 ? Double(tree.leafCount[Int(~child)]) : Double(tree.internalCount[Int(child)]) }
+        let left = tree.leftChild[n], right = tree.rightChild[n]
+        return (cover(left) * conditionalExpectation(tree, node: left, row: row, known: known)
+            + cover(right) * conditionalExpectation(tree, node: right, row: row, known: known)) / Double(tree.internalCount[n])
+    }
+
+    private func bruteForceShapley(_ model: GBDTModel, row: [Double]) -> [Double] {
+        let m = row.count
+        func value(_ known: Set<Int>) -> Double {
+            model.baseScore + model.trees.reduce(0) { sum, tree in
+                sum + (tree.numberOfInternalNodes == 0 ? tree.leafValue[0] : conditionalExpectation(tree, node: 0, row: row, known: known))
+            }
+        }
+        func factorial(_ n: Int) -> Double { n <= 1 ? 1 : Double(n) * factorial(n - 1) }
+        var phi = [Double](repeating: 0, count: m)
+        for feature in 0..<m {
+            let others = (0..<m).filter { $0 != feature }
+            for mask in 0..<(1 << others.count) {
+                let subset = Set(others.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element))
+                let weight = factorial(subset.count) * factorial(m - subset.count - 1) / factorial(m)
+                phi[feature] += weight * (value(subset.union([feature])) - value(subset))
+            }
+        }
+        return phi
+    }
+
+    func testEqualsBruteForceShapleyValuesOnSmallRandomTrees() throws {
+        for seed in [1, 2, 3] as [UInt64] {
+            let (model, x) = try randomModel(features: 5, rows: 400, trees: 4, leaves: 8, seed: seed)
+            let explainer = TreeSHAP(model: model)
+            let (values, count) = try explainer.explain(x.rows(Array(0..<25)), threads: 1)
+            for r in 0..<25 {
+                let row = x.columns.map { $0[r] }
+                let expected = bruteForceShapley(model, row: row)
+                for f in 0..<count {
+                    XCTAssertEqual(values[r * count + f], expected[f], accuracy: 1e-9, "seed \(seed) row \(r) feature \(f)")
+                }
+            }
+        }
+    }
+
+    func testAdditivityOnEveryRowForRegressionAndBinary() throws {
+        for objective in [ObjectiveKind.regression, .binary] {
+            let (model, x) = try randomModel(features: 6, rows: 300, trees: 25, leaves: 31, seed: 7, objective: objective)
+            let explainer = TreeSHAP(model: model)
+            let (values, count) = try explainer.explain(x, threads: 2)
+            let raw = try model.predictRaw(x)
+            for r in 0..<x.rowCount {
+                let total = explainer.expectedValue + (0..<count).reduce(0) { $0 + values[r * count + $1] }
+                XCTAssertEqual(total, raw[r], accuracy: 1e-6, "row \(r)")
+            }
+        }
+    }
+
+    func testResultDoesNotDependOnThreadCount() throws {
+        let (model, x) = try randomModel(features: 4, rows: 200, trees: 10, leaves: 15, seed: 11)
+        let one = try TreeSHAP(model: model).explain(x, threads: 1).values
+        let two = try TreeSHAP(model: model).explain(x, threads: 2).values
+        XCTAssertEqual(one, two)
+    }
+
+    func testExpectedValueIsTheCoverWeightedMeanScore() throws {
+        let (model, x) = try randomModel(features: 3, rows: 1000, trees: 10, leaves: 7, seed: 5)
+        let mean = try model.predictRaw(x).reduce(0, +) / Double(x.rowCount)
+        XCTAssertEqual(TreeSHAP(model: model).expectedValue, mean, accuracy: 1e-9, "without bagging the cover is the training rows")
+    }
+}
