@@ -30,9 +30,11 @@ test: deps
 	$(SWIFT) build
 	$(SWIFT) test --skip LongTests
 
-test-long: deps
+# Slow checks: long Swift tests, and agreement with the reference libraries (Fairlearn) through the real CLI.
+test-long: deps $(VENV)/bin/python
 	$(SWIFT) build
 	ENGAGE_LONG_TESTS=1 $(SWIFT) test
+	$(VENV)/bin/python bench/fairness_agreement.py --engage .build/debug/engage
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)

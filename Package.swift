@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "Coordinator", dependencies: ["Wire", "Dataset", "ModelZoo", "Registry", "Yams", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Worker", dependencies: ["Wire", "Dataset", "ModelZoo", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "engage", dependencies: [
-            "Coordinator", "Worker", "Registry", "Dataset", "ModelZoo", "Wire",
+            "Coordinator", "Worker", "Registry", "Dataset", "ModelZoo", "Wire", "Yams",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -88,9 +88,8 @@ enum StringList {
         return try JSON.decode([String].self, text, column: column)
     }
 
-    private static func scan(_ text: String) -> [String]? {
-        var utf8 = text.utf8
-        return utf8.withContiguousStorageIfAvailable { bytes -> [String]? in
+    static func scan(_ text: String) -> [String]? {
+        text.utf8.withContiguousStorageIfAvailable { bytes -> [String]? in
             var i = 0
             func skipSpace() { while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x09 || bytes[i] == 0x0D { i += 1 } }
             skipSpace()

@@ -181,10 +181,20 @@ struct RegistryCommand: ParsableCommand {
                 if location.json { return try location.printJSON(events) }
                 let iso = ISO8601DateFormatter()
                 print(renderTable(header: ["#", "when", "action", "version", "from", "to", "who", "why"], rows: events.map { e in
-                    [String(e.id), iso.string(from: e.at), e.action, e.version.map { "v\($0)" } ?? "", e.from ?? "", e.to ?? "", e.actor,
-                     e.reason ?? ""]
+                    let versions = e.action == RegistryEvent.Action.alias.rawValue || e.action == RegistryEvent.Action.rollback.rawValue
+                    let state = { (value: String?) in value.map { versions ? "v\($0)" : $0 } ?? "" }
+                    return [String(e.id), iso.string(from: e.at), action(e), e.version.map { "v\($0)" } ?? "", state(e.from), state(e.to),
+                            e.actor, e.reason ?? ""]
                 }))
             }
+        }
+
+        /// `alias champion` for alias events, whose name is in the detail; the action otherwise.
+        private func action(_ event: RegistryEvent) -> String {
+            guard event.action == RegistryEvent.Action.alias.rawValue,
+                  let detail = try? JSONSerialization.jsonObject(with: Data(event.detail.utf8)) as? [String: Any],
+                  let alias = detail["alias"] as? String else { return event.action }
+            return "alias \(alias)"
         }
     }
 
@@ -302,6 +312,7 @@ enum PromotionSettings {
         var config = PromotionConfig()
         if let fairness = root["fairness"]?.mapping, let node = fairness["min_disparate_impact"] {
             config.minDisparateImpact = try number(node, file, "fairness.min_disparate_impact")
+            try check(config, node, file, "fairness.min_disparate_impact")
         }
         guard let section = root["promotion"], section.null == nil else { return config }
         guard let promotion = section.mapping else {
@@ -314,11 +325,13 @@ enum PromotionSettings {
             switch name {
             case "margin":
                 config.margin = try number(value, file, keyPath)
+                try check(config, value, file, keyPath)
             case "require_fair":
                 guard let flag = value.bool else { throw error(file, value, keyPath, "expected true or false") }
                 config.requireFair = flag
             case "min_disparate_impact":
                 config.minDisparateImpact = try number(value, file, keyPath)
+                try check(config, value, file, keyPath)
             case "gates":
                 guard let models = value.mapping else { throw error(file, value, keyPath, "expected a mapping of model names to metric conditions") }
                 for (modelKey, rules) in models {
@@ -339,12 +352,16 @@ enum PromotionSettings {
                 throw error(file, key, keyPath, "unknown key '\(name)'; expected one of: \(allowed.joined(separator: ", "))")
             }
         }
+        return config
+    }
+
+    /// Validates the numbers read so far, blaming `node` for a bad one.
+    private static func check(_ config: PromotionConfig, _ node: Node, _ file: String, _ keyPath: String) throws {
         do {
             try config.validate()
         } catch let problem as PromotionConfigError {
-            throw error(file, section, "promotion", problem.message)
+            throw error(file, node, keyPath, problem.message)
         }
-        return config
     }
 
     private static func number(_ node: Node, _ file: String, _ keyPath: String) throws -> Double {

@@ -12,7 +12,8 @@ enum SummaryPrinter {
         var lines = [renderTable(header: ["model", "version", "test metrics", "seconds", "worker"], rows: rows)]
         lines.append("run \(summary.runID): \(summary.rows.count) new version\(summary.rows.count == 1 ? "" : "s") in \(format(summary.wallSeconds, digits: 1)) s"
             + (summary.workersLost > 0 ? ", \(summary.workersLost) worker(s) lost" : "")
-            + (summary.droppedMessages > 0 ? ", \(summary.droppedMessages) malformed message(s) dropped" : ""))
+            + (summary.droppedMessages > 0 ? ", \(summary.droppedMessages) malformed message(s) dropped" : "")
+            + (summary.qualityWarnings.isEmpty ? "" : ", \(summary.qualityWarnings.count) data-quality warning(s)"))
         return lines.joined(separator: "\n")
     }
 

@@ -114,6 +114,9 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Where to write the predictions.") var out: String
     @Option(help: "The registry for MODEL@REF (default: registry.path of the cluster file).") var registry: String?
     @Option(name: .shortAndLong, help: "The cluster file that names the registry.") var config = "cluster.yaml"
+    @Flag(help: "Add exact TreeSHAP values: one shap_<feature> column per feature and shap_base, in raw-score (margin) space. For a quantile model, of its median model.")
+    var shap = false
+    @Option(help: "Threads for scoring and SHAP (0 = all cores).") var threads = 0
 
     func run() throws {
         try failing {
@@ -130,7 +133,18 @@ struct PredictCommand: ParsableCommand {
             } catch {
                 throw CLIFailure(message: "\(data): \(CLIFailure(error).description)")
             }
-            let result = try Table(names: trained.outputNames, columns: outputs.map { Column.numeric($0) })
+            var result = try Table(names: trained.outputNames, columns: outputs.map { Column.numeric($0) })
+            if shap {
+                guard let gbdt = GBDTJobRunner.explainedModel(of: trained) else {
+                    throw CLIFailure(message: "--shap: this model has no tree ensemble to explain")
+                }
+                let explainer = TreeSHAP(model: gbdt)
+                let (values, count) = try explainer.explain(try trained.header.schema.matrix(from: table), threads: threads)
+                for (f, name) in gbdt.featureNames.enumerated() {
+                    try result.set("shap_\(name)", .numeric((0..<table.rowCount).map { values[$0 * count + f] }))
+                }
+                try result.set("shap_base", .numeric(Array(repeating: explainer.expectedValue, count: table.rowCount)))
+            }
             try CSV.write(result, to: out)
             print("wrote \(result.rowCount) predictions (\(trained.outputNames.joined(separator: ", "))) to \(out)")
         }

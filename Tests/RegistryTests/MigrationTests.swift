@@ -37,6 +37,6 @@ final class MigrationTests: XCTestCase {
         XCTAssertNil(event.reason)
         XCTAssertEqual(try registry.register(Sample.version()).version, 3)
         let applied = try registry.pool.read { db in try Schema.migrator.appliedIdentifiers(db) }
-        XCTAssertEqual(applied, ["v1", "v2"])
+        XCTAssertEqual(applied, ["v1", "v2", "v3"])
     }
 }

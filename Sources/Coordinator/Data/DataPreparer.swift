@@ -50,9 +50,18 @@ public struct DataPreparer {
         }
     }
 
+    /// Data-quality rules over the whole table; error-level findings stop the run before any shard is written.
+    public func qualityReport(_ table: Table) throws -> DataQualityReport {
+        let binaryTargets = config.models.filter { $0.objective == .binary }.compactMap(\.target)
+        let context = QualityContext(idColumn: table.index(of: CustomerSchema.idColumn) != nil ? CustomerSchema.idColumn : nil,
+                                     binaryTargets: binaryTargets,
+                                     ignored: Set(config.data.ignore + [CustomerSchema.anomalyLabel]))
+        return try DataQualityChecker().report(table, context: context)
+    }
+
     public func prepare(_ table: Table) throws -> PreparedData {
         let excluded = excludedColumns(in: table)
-        try checkProhibited(table, excluded: excluded)
+        try ProhibitedAttributes.check(features: table.names.filter { !excluded.contains($0) })
         let stratifyColumn = config.models.first { $0.objective == .binary }?.target ?? config.models.first?.target
         let labels: [Double]
         if let stratifyColumn, table.index(of: stratifyColumn) != nil {
@@ -89,13 +98,4 @@ public struct DataPreparer {
         return excluded.filter { table.index(of: $0) != nil && seen.insert($0).inserted }
     }
 
-    /// A prohibited attribute may never be a feature: refuse the run before any training.
-    func checkProhibited(_ table: Table, excluded: [String]) throws {
-        let features = Set(table.names).subtracting(excluded)
-        let used = CustomerSchema.prohibited.filter { features.contains($0) }
-        guard used.isEmpty else {
-            throw DataPreparationError(message: "prohibited attribute\(used.count > 1 ? "s" : "") used as feature: \(used.joined(separator: ", ")). "
-                + "These may never be features; list them under data.ignore (or remove them from the data) and run again.")
-        }
-    }
 }

@@ -20,6 +20,7 @@ public struct RunSummary: Sendable {
     public var failure: String?
     public var droppedMessages: Int
     public var workersLost: Int
+    public var qualityWarnings: [String]
 }
 
 /// Runs the whole pipeline once: data → shards → job graph → workers → registry.
@@ -61,12 +62,16 @@ public struct PipelineRunner {
         let store = try ShardStore(directory: (config.workDirectory as NSString).appendingPathComponent("shards"))
         let preparer = DataPreparer(config: config, store: store)
         let table = try preparer.loadTable()
+        let quality = try preparer.qualityReport(table)
+        try quality.requireNoErrors()
+        for warning in quality.warnings { logger.warning("data quality: \(warning)") }
         let data = try preparer.prepare(table)
         logger.info("data: \(data.rows) rows, \(data.columns.count) columns, \(data.trainShards.count) train + \(data.testShards.count) test shards, dataset \(data.datasetSHA256.prefix(12))")
         let jobs = try JobPlanner(config: config, data: data).plan()
 
         let registry = try ModelRegistry(path: config.registryPath)
         try registry.beginRun(id: runID, configSHA256: configSHA256, datasetSHA256: data.datasetSHA256, startedAt: Date())
+        try registry.recordQuality(runID: runID, errors: quality.errors.count, warnings: quality.warnings.count, body: try quality.json())
         let sink = RegistrySink(registry: registry, runID: runID, data: data, configSHA256: configSHA256)
         let book = JobBook(jobs: jobs, maxAttempts: config.coordinator.maxAttempts,
                            alreadyDone: try RegistrySink.doneJobs(registry: registry, runID: runID))
@@ -92,6 +97,7 @@ public struct PipelineRunner {
                                   seconds: version.trainSeconds, worker: version.worker)
         }.sorted { $0.model < $1.model }
         return RunSummary(runID: runID, rows: rows, wallSeconds: (ContinuousClock.now - started).seconds, failure: outcome.failure,
-                          droppedMessages: outcome.droppedMessages, workersLost: outcome.workersLost)
+                          droppedMessages: outcome.droppedMessages, workersLost: outcome.workersLost,
+                          qualityWarnings: quality.warnings.map(\.description))
     }
 }

@@ -40,6 +40,9 @@ final class RegistrySink: ResultSink {
             datasetSHA256: data.datasetSHA256, configSHA256: configSHA256, shardIDs: job.shardIDs,
             codeVersion: EngageVersion.current, worker: worker, trainSeconds: report.trainSeconds)
         version.objective = job.spec.objective.rawValue
+        version.host = worker.split(separator: "@").last.map(String.init)
+        version.finishedAt = Date()
+        version.startedAt = Date().addingTimeInterval(-report.trainSeconds)
         if let json = report.reports[FairnessReport.registryName] {
             version.fairness = FairnessRecord(report: try FairnessReport.decode(json: json), json: json)
         }
