@@ -179,10 +179,15 @@ class Run:
         if not os.path.exists(script):
             self.board.skip(name, "n/a: bench/fairness_agreement.py is not there yet")
             return
+        if "fairness" not in self.engage.subcommands:
+            self.board.skip(name, "n/a (not built yet): engage has no fairness command")
+            return
         self.log("fairness_agreement.py")
         measured = measure.run([sys.executable, script, "--engage", self.engage.path], check=False)
         lines = [line for line in measured.output.splitlines() if line.strip()]
-        closing = next((line for line in reversed(lines) if " passed, " in line), "no closing line")
+        closing = next((line for line in reversed(lines) if " passed, " in line), None)
+        if closing is None:
+            closing = "no closing line; last output: " + (lines[-1] if lines else "(none)")
         print("Fairness agreement with Fairlearn (bench/fairness_agreement.py)")
         print("---------------------------------------------------------------")
         print("\n".join(lines[-15:]))

@@ -20,6 +20,7 @@ class Engage:
         if not os.path.isfile(path) or not os.access(path, os.X_OK):
             raise FileNotFoundError(f"{path}: no engage executable here (build it with `swift build -c release`)")
         self.path = os.path.abspath(path)
+        self.subcommands = _subcommands(measure.run([self.path, "--help"], check=False).output)
         self.train_help = _flat(measure.run([self.path, "train", "--help"], check=False).output)
         self.predict_help = _flat(measure.run([self.path, "predict", "--help"], check=False).output)
         self.train_kinds = _option_values(self.train_help, "kind")
@@ -50,6 +51,19 @@ def training_seconds(output, command):
     if not match:
         raise EngageOutputError(f"{command}: no 'trained … in N s' line in its output:\n{output[-2000:]}")
     return float(match.group(1))
+
+
+def _subcommands(help_text):
+    """The names listed under SUBCOMMANDS: in swift-argument-parser's top-level help."""
+    names, listing = [], False
+    for line in help_text.splitlines():
+        if line.strip() == "SUBCOMMANDS:":
+            listing = True
+        elif listing and re.match(r"^  [a-z][a-z0-9-]*( |$)", line):
+            names.append(line.split()[0])
+        elif listing and line and not line.startswith(" "):
+            listing = False
+    return names
 
 
 def _flat(text):

@@ -38,10 +38,13 @@ class LightGBMSide:
         self.lgb = lightgbm
         self.threads = threads
 
-    def fit(self, settings, objective, x, y, alpha=None):
+    def training_data(self, x, y):
+        """Binned on first use, by the first `lgb.train`; later fits (the other quantiles) reuse it."""
+        return self.lgb.Dataset(x, label=y, categorical_feature=[c for c in x.columns if str(x[c].dtype) == "category"],
+                                free_raw_data=False)
+
+    def fit(self, settings, objective, data, y, alpha=None):
         params = peer_params.lightgbm(settings, objective, self.threads, alpha=alpha)
-        data = self.lgb.Dataset(x, label=y, categorical_feature=[c for c in x.columns if str(x[c].dtype) == "category"],
-                                free_raw_data=True)
         return self.lgb.train(params, data, num_boost_round=settings.trees), params
 
     def save(self, model, path):
@@ -72,10 +75,13 @@ class XGBoostSide:
     def matrix(self, x, y=None):
         return self.xgb.DMatrix(x, label=y, enable_categorical=True, nthread=self.threads)
 
-    def fit(self, settings, objective, x, y, alpha=None):
+    def training_data(self, x, y):
+        return self.matrix(x, y)
+
+    def fit(self, settings, objective, data, y, alpha=None):
         base_rate = float(np.mean(y)) if objective == "binary" else None
         params = peer_params.xgboost(settings, objective, self.threads, base_rate=base_rate)
-        return self.xgb.train(params, self.matrix(x, y), num_boost_round=settings.trees), params
+        return self.xgb.train(params, data, num_boost_round=settings.trees), params
 
     def save(self, model, path):
         model.save_model(path)
@@ -111,11 +117,16 @@ def fit(args):
     alphas = [float(a) for a in args.alphas.split(",")] if args.objective == "quantile" else [None]
     os.makedirs(args.model_dir, exist_ok=True)
     fits, models, params = [], [], None
+    started = clock()
+    data = side.training_data(x, y)
+    preparation = clock() - started
     for alpha in alphas:
         started = clock()
-        model, params = side.fit(settings, args.objective, x, y, alpha=alpha)
+        model, params = side.fit(settings, args.objective, data, y, alpha=alpha)
         fits.append(clock() - started)
         models.append(model)
+    fits[0] += preparation
+    del data
     del x
 
     test = peer_frame.read(args.test)

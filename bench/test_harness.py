@@ -29,6 +29,13 @@ class EngageOutputTests(unittest.TestCase):
             engage_cli.training_seconds("wrote nothing\n", "engage train --kind ncf")
         self.assertIn("engage train --kind ncf", str(caught.exception))
 
+    def test_subcommands_are_read_from_the_top_level_help(self):
+        help_text = ("OVERVIEW: x\n\nOPTIONS:\n  --version  Show the version.\n\nSUBCOMMANDS:\n"
+                     "  run                     Run the pipeline once: the coordinator plus the local\n"
+                     "                          workers cluster.yaml lists.\n  fairness                Audit.\n"
+                     "  registry                Query.\n\n  See 'engage help <subcommand>' for detailed help.\n")
+        self.assertEqual(engage_cli._subcommands(help_text), ["run", "fairness", "registry"])
+
     def test_kind_values_come_from_the_kind_option_only(self):
         help_text = engage_cli._flat("""
           --kind <kind>           Model kind: gbdt, anomaly. (values: gbdt, anomaly,

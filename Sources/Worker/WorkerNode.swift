@@ -208,7 +208,7 @@ public final class WorkerNode {
                 let train = try Table.concatenated(try spec.trainShards.map { try store.read($0.id) })
                 let eval = try Table.concatenated(try spec.evalShards.map { try store.read($0.id) })
                 let lastReported = Counter()
-                let outcome = try GBDTJobRunner(spec: spec, threads: threads).run(train: train, eval: eval) { fraction in
+                let outcome = try JobRunner.run(spec: spec, threads: threads, train: train, eval: eval) { fraction in
                     let step = Int(fraction * 10)
                     if lastReported.advance(to: step) {
                         outbox.post(Envelope.make(.progress, ProgressHeader(jobID: header.jobID, attempt: header.attempt, fraction: fraction, message: "training")))

@@ -8,12 +8,13 @@ import Registry
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train one model from CSV files, without a cluster.")
 
-    enum Kind: String, ExpressibleByArgument, CaseIterable { case gbdt }
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case gbdt, anomaly }
 
     @Option(help: "Model kind: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: Kind = .gbdt
-    @Option(help: "regression, binary or quantile.") var objective: TrainingJobSpec.Objective
+    @Option(help: "regression, binary or quantile (gbdt only).") var objective: TrainingJobSpec.Objective?
     @Option(help: "Quantile levels for --objective quantile.") var quantiles = "0.1,0.5,0.9"
-    @Option(help: "The target column.") var target: String
+    @Option(help: "The target column (for anomaly: an optional evaluation-only label such as is_anomaly).") var target: String?
+    @Option(help: "Anomaly: expected share of anomalies, which sets the flag threshold.") var contamination = 0.01
     @Option(help: "Training CSV.") var train: String
     @Option(help: "Validation CSV (early stopping; quantile calibration).") var valid: String?
     @Option(help: "Test CSV (metrics, permutation importance).") var test: String?
@@ -36,7 +37,16 @@ struct TrainCommand: ParsableCommand {
             let trainTable = try CSV.read(path: train, categorical: forced)
             let validTable = try valid.map { try CSV.read(path: $0, categorical: forced) }
             let testTable = try test.map { try CSV.read(path: $0, categorical: forced) }
-            guard trainTable.index(of: target) != nil else {
+            let objective: TrainingJobSpec.Objective
+            switch kind {
+            case .anomaly:
+                objective = .anomaly
+            case .gbdt:
+                guard let chosen = self.objective, chosen != .anomaly else { throw CLIFailure(message: "--objective regression, binary or quantile is required for --kind gbdt") }
+                objective = chosen
+            }
+            let target = self.target ?? ""
+            if kind == .gbdt || !target.isEmpty, trainTable.index(of: target) == nil {
                 throw CLIFailure(message: "\(train): no target column '\(target)'; columns are \(trainTable.names.joined(separator: ", "))")
             }
             let excluded = list(ignore) + list(sensitive)
@@ -60,13 +70,15 @@ struct TrainCommand: ParsableCommand {
                 guard let value = Double(text), value > 0, value < 1 else { throw CLIFailure(message: "--quantiles: '\(text)' is not a level between 0 and 1") }
                 return value
             }
-            let spec = TrainingJobSpec(model: (out as NSString).lastPathComponent, kind: kind.rawValue, objective: objective, target: target,
+            var spec = TrainingJobSpec(model: (out as NSString).lastPathComponent, kind: kind.rawValue, objective: objective, target: target,
                                        excludedColumns: excluded, quantiles: objective == .quantile ? levels : [], parameters: parameters,
                                        role: .full, trainShards: [], evalShards: [])
-            let outcome = try GBDTJobRunner(spec: spec, threads: threads).run(train: trainTable, eval: testTable, validation: validTable)
+            spec.anomaly.contamination = contamination
+            spec.anomaly.seed = seed
+            let outcome = try JobRunner.run(spec: spec, threads: threads, train: trainTable, eval: testTable, validation: validTable)
             try ModelDirectory(path: out).write(outcome)
             let shown = outcome.report.metrics.filter { $0.split == "test" || testTable == nil }
-            print("trained \(outcome.report.trees) trees on \(outcome.report.trainRows) rows × \(outcome.report.features.count) features in \(format(outcome.report.trainSeconds, digits: 2)) s → \(out)")
+            print("trained \(outcome.report.trees) trees (\(kind.rawValue)) on \(outcome.report.trainRows) rows × \(outcome.report.features.count) features in \(format(outcome.report.trainSeconds, digits: 2)) s → \(out)")
             for metric in shown { print("  \(metric.split) \(metric.name) = \(format(metric.value, digits: 6))") }
         }
     }

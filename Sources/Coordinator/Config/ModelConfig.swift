@@ -1,5 +1,6 @@
 import Foundation
 import ModelZoo
+import Yams
 
 /// One model section of `cluster.yaml`: what to train, on which target, with which settings.
 public struct ModelConfig: Sendable, Equatable, Codable {
@@ -15,6 +16,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     public var gbdt: GBDTParameters
     public var permutationRows = 5_000
     public var shapRows = 2_000
+    public var anomaly = AnomalyDetectorParameters()
 
     public init(name: String, kind: Kind, objective: Objective? = nil, target: String? = nil,
                 quantiles: [Double] = [0.1, 0.5, 0.9], shap: Bool = false, gbdt: GBDTParameters = GBDTParameters()) {
@@ -28,7 +30,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     }
 
     /// Kinds whose jobs the workers can run today; the others are planned but refused with a clear error.
-    public static let trainableKinds: Set<Kind> = [.gbdt]
+    public static let trainableKinds: Set<Kind> = [.gbdt, .anomaly]
 
     static let gbdtKeys = ["kind", "objective", "target", "trees", "leaves", "learning_rate", "max_bin", "min_data_in_leaf",
                            "lambda_l2", "max_depth", "feature_fraction", "bagging_fraction", "early_stopping", "quantiles", "shap", "seed", "shap_rows", "permutation_rows"]
@@ -44,8 +46,9 @@ public struct ModelConfig: Sendable, Equatable, Codable {
                                        "missing; expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let kind = Kind(rawValue: kindText)!
+        if kind == .anomaly { return try readAnomaly(name: name, node: node, from: models) }
         guard kind == .gbdt else {
-            throw probe.fail("kind", node, "kind '\(kindText)' is not trainable yet in this version of engage; supported: gbdt")
+            throw probe.fail("kind", node, "kind '\(kindText)' is not trainable yet in this version of engage; supported: gbdt, anomaly")
         }
         let m = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node, allowedKeys: gbdtKeys)
         var config = ModelConfig(name: name, kind: kind)
@@ -75,6 +78,20 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         p.earlyStoppingRounds = try m.int("early_stopping", min: 1)
         if let seed = try m.int("seed", min: 0) { p.seed = UInt64(seed) }
         config.gbdt = p
+        return config
+    }
+
+    static func readAnomaly(name: String, node: Node, from models: YAMLNodeReader) throws -> ModelConfig {
+        let m = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node,
+                                   allowedKeys: ["kind", "target", "trees", "sample", "contamination", "seed", "epochs"])
+        var config = ModelConfig(name: name, kind: .anomaly, target: try m.string("target") ?? "is_anomaly")
+        var p = AnomalyDetectorParameters()
+        p.forest.trees = try m.int("trees", min: 1) ?? p.forest.trees
+        p.forest.sampleSize = try m.int("sample", min: 2) ?? p.forest.sampleSize
+        p.contamination = try m.double("contamination", range: 0.0001...0.4999) ?? p.contamination
+        if let seed = try m.int("seed", min: 0) { p.seed = UInt64(seed) }
+        if let epochs = try m.int("epochs", min: 1) { p.autoencoder.epochs = epochs }
+        config.anomaly = p
         return config
     }
 }

@@ -33,7 +33,7 @@ public struct JobPlanner {
             guard ModelConfig.trainableKinds.contains(model.kind) else {
                 throw DataPreparationError(message: "model '\(model.name)': kind '\(model.kind.rawValue)' cannot be trained by this version")
             }
-            guard let target = model.target, data.columns.contains(target) else {
+            guard let target = model.target, data.columns.contains(target) || model.kind == .anomaly else {
                 throw DataPreparationError(message: "model '\(model.name)': target column '\(model.target ?? "?")' is not in the data")
             }
             jobs.append(job(model, target: target, role: .full, train: data.trainShards, eval: data.testShards))
@@ -48,7 +48,7 @@ public struct JobPlanner {
     }
 
     private func job(_ model: ModelConfig, target: String, role: TrainingJobSpec.Role, train: [ShardRef], eval: [ShardRef]) -> PlannedJob {
-        let objective = TrainingJobSpec.Objective(rawValue: (model.objective ?? .regression).rawValue)!
+        let objective = model.kind == .anomaly ? .anomaly : TrainingJobSpec.Objective(rawValue: (model.objective ?? .regression).rawValue)!
         var spec = TrainingJobSpec(model: model.name, kind: model.kind.rawValue, objective: objective, target: target,
                                    excludedColumns: data.excludedColumns, quantiles: model.quantiles, parameters: model.gbdt,
                                    role: role, trainShards: train, evalShards: eval)
@@ -56,6 +56,7 @@ public struct JobPlanner {
         spec.shapSummary = model.shap && role == .full
         spec.shapRows = role == .full ? model.shapRows : 0
         spec.permutationRows = role == .full ? model.permutationRows : 0
+        spec.anomaly = model.anomaly
         let id: String
         switch role {
         case .full: id = "\(model.name)/full"

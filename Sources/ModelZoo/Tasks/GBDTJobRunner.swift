@@ -42,6 +42,8 @@ public struct GBDTJobRunner: Sendable {
 
         let predictor: TrainedModel.Predictor
         switch spec.objective {
+        case .anomaly:
+            throw TaskError("model \(spec.model): objective 'anomaly' needs kind 'anomaly', not a GBDT")
         case .regression, .binary:
             let objective: ObjectiveKind = spec.objective == .binary ? .binary : .regression
             predictor = .gbdt(try GBDTTrainer(objective: objective, parameters: parameters)
@@ -97,7 +99,7 @@ public struct GBDTJobRunner: Sendable {
         let sample = train.rowCount > 20_000 ? train.rows(Array(0..<20_000)) : train
         let proxies = try ProxyDetector().detect(in: sample, features: features, sensitive: present.filter { sample.index(of: $0) != nil })
         switch spec.objective {
-        case .binary:
+        case .binary, .anomaly:
             let classifier = try ClassifierFairness().report(labels: y, scores: predictions, sensitive: attributes, labelName: spec.target, scoreName: "probability")
             return FairnessReport(classifier: classifier, proxies: proxies)
         case .regression, .quantile:
@@ -129,6 +131,7 @@ public struct GBDTJobRunner: Sendable {
         switch model.predictor {
         case .gbdt(let gbdt): return gbdt
         case .quantiles(let set): return set.models[centralOutput(of: model)]
+        case .anomaly: return nil
         }
     }
 
@@ -137,6 +140,8 @@ public struct GBDTJobRunner: Sendable {
         let y = try labels(table)
         let outputs = try model.predict(table)
         switch model.predictor {
+        case .anomaly:
+            return GBDTJobRunner.metrics(objective: .anomaly, labels: y, predictions: outputs[0], split: split)
         case .gbdt:
             return GBDTJobRunner.metrics(objective: spec.objective, labels: y, predictions: outputs[0], split: split)
         case .quantiles(let set):
@@ -166,12 +171,14 @@ public struct GBDTJobRunner: Sendable {
             switch model.predictor {
             case .gbdt(let gbdt): return try gbdt.predict(matrix)
             case .quantiles(let set): return try set.predict(matrix)[central]
+            case .anomaly(let detector): return try detector.score(matrix)
             }
         }, loss: { labels, predictions in
             switch objective {
             case .binary: return 1 - Metrics.auc(labels: labels, scores: predictions)
             case .regression: return Metrics.rmse(labels: labels, predictions: predictions)
             case .quantile: return Metrics.pinball(labels: labels, predictions: predictions, alpha: alpha)
+            case .anomaly: return 1 - Metrics.auc(labels: labels, scores: predictions)
             }
         })
         for (index, name) in x.names.enumerated() {
@@ -203,6 +210,8 @@ public struct GBDTJobRunner: Sendable {
                 TaskMetric(split: split, name: "logloss", value: Metrics.logLoss(labels: labels, probabilities: predictions)),
                 TaskMetric(split: split, name: "accuracy", value: Metrics.accuracy(labels: labels, probabilities: predictions)),
             ]
+        case .anomaly:
+            return [TaskMetric(split: split, name: "auc", value: Metrics.auc(labels: labels, scores: predictions))]
         case .regression, .quantile:
             return [
                 TaskMetric(split: split, name: "r2", value: Metrics.r2(labels: labels, predictions: predictions)),
@@ -226,12 +235,14 @@ public struct GBDTJobRunner: Sendable {
         switch predictor {
         case .gbdt(let model): return model.trees.count
         case .quantiles(let set): return set.models.reduce(0) { $0 + $1.trees.count }
+        case .anomaly(let detector): return detector.forest.treeCount
         }
     }
 
     /// Gain and split counts; summed over the models of a quantile set.
     static func gainImportance(of predictor: TrainedModel.Predictor) -> [FeatureImportance] {
         switch predictor {
+        case .anomaly: return []
         case .gbdt(let model): return model.importance()
         case .quantiles(let set):
             var merged = set.models[0].importance()

@@ -9,6 +9,7 @@ public struct TrainedModel: Sendable {
     public enum Predictor: Sendable {
         case gbdt(GBDTModel)
         case quantiles(QuantileModelSet)
+        case anomaly(AnomalyDetector)
     }
 
     /// What travels in the artifact's JSON header.
@@ -35,6 +36,7 @@ public struct TrainedModel: Sendable {
         switch predictor {
         case .gbdt: return ["prediction"]
         case .quantiles(let set): return set.alphas.map { "q\(TrainedModel.format($0))" }
+        case .anomaly: return ["score", "flag"]
         }
     }
 
@@ -44,6 +46,9 @@ public struct TrainedModel: Sendable {
         switch predictor {
         case .gbdt(let model): return [try model.predict(x)]
         case .quantiles(let set): return try set.predict(x)
+        case .anomaly(let detector):
+            let scores = try detector.evaluate(x)
+            return [scores.score, scores.flag.map { $0 ? 1 : 0 }]
         }
     }
 
@@ -63,6 +68,7 @@ public struct TrainedModel: Sendable {
         switch predictor {
         case .gbdt(let model): inner = model.encode()
         case .quantiles(let set): inner = set.encode()
+        case .anomaly(let detector): inner = detector.encode()
         }
         var writer = ModelArtifact.writer(kind: TrainedModel.artifactKind, reservingCapacity: inner.count + json.utf8.count + 16)
         writer.write(json)
@@ -87,7 +93,8 @@ public struct TrainedModel: Sendable {
         let predictor: Predictor
         switch try ModelArtifact.kind(of: inner) {
         case QuantileModelSet.artifactKind: predictor = .quantiles(try QuantileModelSet.decode(inner))
-        default: predictor = .gbdt(try GBDTModel.decode(inner))
+        case GBDTModel.artifactKind: predictor = .gbdt(try GBDTModel.decode(inner))
+        default: predictor = .anomaly(try AnomalyDetector.decode(inner))
         }
         var model = TrainedModel(kind: header.kind, objective: header.objective, target: header.target, schema: header.schema, predictor: predictor)
         model.header.engageVersion = header.engageVersion

@@ -12,7 +12,11 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
         case fold(Int)
     }
 
-    public enum Objective: String, Codable, Sendable, Equatable { case regression, binary, quantile }
+    public enum Objective: String, Codable, Sendable, Equatable {
+        case regression, binary, quantile
+        /// Unsupervised outlier scoring; the target, when present, is an evaluation-only label.
+        case anomaly
+    }
 
     public var model: String
     public var kind: String
@@ -32,6 +36,8 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
     /// Evaluation rows used for permutation importance, and for mean |SHAP| (samples keep both cheap).
     public var permutationRows = 5_000
     public var shapRows = 2_000
+    /// Settings of an anomaly job (kind `anomaly`).
+    public var anomaly = AnomalyDetectorParameters()
 
     public init(model: String, kind: String, objective: Objective, target: String, excludedColumns: [String],
                 quantiles: [Double], parameters: GBDTParameters, role: Role, trainShards: [ShardRef], evalShards: [ShardRef]) {

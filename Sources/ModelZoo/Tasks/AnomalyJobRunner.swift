@@ -1,0 +1,75 @@
+import Dataset
+import Foundation
+
+/// Carries out an anomaly-detection job: fits the isolation forest + autoencoder on the training
+/// rows' features (labels are never seen), then scores the evaluation rows. When the target
+/// column (e.g. `is_anomaly`) is present it is used for evaluation only: the AUC of the combined
+/// score and of each part, and the precision of the flags.
+public struct AnomalyJobRunner: Sendable {
+    public let spec: TrainingJobSpec
+    public let threads: Int
+
+    public init(spec: TrainingJobSpec, threads: Int) {
+        self.spec = spec
+        self.threads = threads
+    }
+
+    public func run(train: Table, eval: Table?, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
+        let started = ContinuousClock.now
+        let names = GBDTJobRunner.featureNames(of: train, excluding: spec.excludedColumns, target: spec.target)
+        guard !names.isEmpty else { throw TaskError("model \(spec.model): no feature columns left after exclusions") }
+        let schema = try FeatureSchema(table: train, features: names)
+        var parameters = spec.anomaly
+        parameters.threads = threads
+        let detector = try AnomalyDetectorTrainer(parameters: parameters).fit(try schema.matrix(from: train)) { _, fraction in
+            progress?(fraction)
+        }
+        let model = TrainedModel(kind: spec.kind, objective: .anomaly, target: spec.target, schema: schema, predictor: .anomaly(detector))
+
+        var metrics: [TaskMetric] = []
+        var predictions: [Double] = []
+        var reports: [String: String] = [:]
+        if let eval {
+            let scores = try detector.evaluate(try schema.matrix(from: eval), threads: threads)
+            predictions = scores.score
+            let split = spec.evaluationSplit
+            metrics.append(TaskMetric(split: split, name: "flagged_share", value: Double(scores.flag.filter { $0 }.count) / Double(max(eval.rowCount, 1))))
+            if eval.index(of: spec.target) != nil {
+                let labels = try eval.numeric(spec.target).map { $0.isFinite ? $0 : 0 }
+                metrics.append(TaskMetric(split: split, name: "auc", value: Metrics.auc(labels: labels, scores: scores.score)))
+                metrics.append(TaskMetric(split: split, name: "auc_isolation_forest", value: Metrics.auc(labels: labels, scores: scores.forest)))
+                metrics.append(TaskMetric(split: split, name: "auc_autoencoder", value: Metrics.auc(labels: labels, scores: scores.autoencoder)))
+                let flagged = scores.flag.indices.filter { scores.flag[$0] }
+                if !flagged.isEmpty {
+                    metrics.append(TaskMetric(split: split, name: "flag_precision", value: flagged.reduce(0) { $0 + labels[$1] } / Double(flagged.count)))
+                }
+                if !spec.sensitive.isEmpty, case .full = spec.role {
+                    let attributes = try spec.sensitive.filter { eval.index(of: $0) != nil }.map { SensitiveAttribute(name: $0, column: try eval.column($0)) }
+                    let classifier = try ClassifierFairness(threshold: detector.threshold).report(labels: labels, scores: scores.score, sensitive: attributes,
+                                                                                                 labelName: spec.target, scoreName: "score")
+                    reports[FairnessReport.registryName] = try FairnessReport(classifier: classifier).json()
+                }
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var report = TaskReport(model: spec.model, metrics: metrics, importance: [], features: names,
+                                parameters: String(decoding: try encoder.encode(parameters), as: UTF8.self),
+                                trainRows: train.rowCount, evalRows: eval?.rowCount ?? 0,
+                                trainSeconds: (ContinuousClock.now - started).seconds, trees: detector.forest.treeCount)
+        report.reports = reports
+        return TaskOutcome(artifact: try model.encode(), report: report, evalPredictions: predictions)
+    }
+}
+
+/// Picks the runner for a job's kind: the one entry point the worker and `engage train` call.
+public enum JobRunner {
+    public static func run(spec: TrainingJobSpec, threads: Int, train: Table, eval: Table?, validation: Table? = nil,
+                           progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
+        switch spec.kind {
+        case "gbdt": return try GBDTJobRunner(spec: spec, threads: threads).run(train: train, eval: eval, validation: validation, progress: progress)
+        case "anomaly": return try AnomalyJobRunner(spec: spec, threads: threads).run(train: train, eval: eval, progress: progress)
+        default: throw TaskError("model \(spec.model): kind '\(spec.kind)' cannot be trained by this version of engage")
+        }
+    }
+}
