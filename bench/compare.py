@@ -190,7 +190,7 @@ class Run:
             closing = "no closing line; last output: " + (lines[-1] if lines else "(none)")
         print("Fairness agreement with Fairlearn (bench/fairness_agreement.py)")
         print("---------------------------------------------------------------")
-        print("\n".join(lines[-15:]))
+        print("\n".join("  | " + line for line in lines[-15:]))
         print(flush=True)
         self.results["fairness"] = {"returncode": measured.returncode, "closing": closing, "output": measured.output[-20000:]}
         self.board.check(name, measured.returncode == 0, f"{closing} (exit status {measured.returncode})")

@@ -78,7 +78,8 @@ struct TrainCommand: ParsableCommand {
             let outcome = try JobRunner.run(spec: spec, threads: threads, train: trainTable, eval: testTable, validation: validTable)
             try ModelDirectory(path: out).write(outcome)
             let shown = outcome.report.metrics.filter { $0.split == "test" || testTable == nil }
-            print("trained \(outcome.report.trees) trees (\(kind.rawValue)) on \(outcome.report.trainRows) rows × \(outcome.report.features.count) features in \(format(outcome.report.trainSeconds, digits: 2)) s → \(out)")
+            print("trained \(outcome.report.trees) trees (\(kind.rawValue)) on \(outcome.report.trainRows) rows × \(outcome.report.features.count) features in \(format(outcome.report.fitSeconds, digits: 2)) s"
+                + "; evaluation and explanations \(format(outcome.report.trainSeconds - outcome.report.fitSeconds, digits: 2)) s → \(out)")
             for metric in shown { print("  \(metric.split) \(metric.name) = \(format(metric.value, digits: 6))") }
         }
     }

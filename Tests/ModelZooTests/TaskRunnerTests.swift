@@ -93,4 +93,30 @@ final class TaskRunnerTests: XCTestCase {
         XCTAssertEqual(Double(covered) / Double(labels.count), 0.8, accuracy: 0.002)
         XCTAssertEqual(0.5 + offset, 1.2816, accuracy: 0.1, "the 90th percentile of a standard normal")
     }
+
+    func testAnomalyJobScoresWithoutSeeingTheLabelAndRoundTrips() throws {
+        let (train, test) = halves
+        var anomalySpec = spec(.anomaly, target: CustomerSchema.anomalyLabel)
+        anomalySpec.kind = "anomaly"
+        anomalySpec.anomaly.forest.trees = 50
+        anomalySpec.anomaly.autoencoder.epochs = 2
+        let outcome = try JobRunner.run(spec: anomalySpec, threads: 2, train: train, eval: test)
+        XCTAssertFalse(outcome.report.features.contains(CustomerSchema.anomalyLabel), "the label is for evaluation only")
+        XCTAssertGreaterThan(try XCTUnwrap(outcome.report.metric("auc")), 0.8)
+        XCTAssertNotNil(outcome.report.metric("auc_isolation_forest"))
+        let model = try TrainedModel.decode(outcome.artifact)
+        XCTAssertEqual(model.outputNames, ["score", "flag"])
+        let outputs = try model.predict(test)
+        XCTAssertEqual(outputs[0], outcome.evalPredictions)
+        XCTAssertTrue(outputs[0].allSatisfy { $0 >= 0 && $0 <= 1 })
+        XCTAssertTrue(outputs[1].allSatisfy { $0 == 0 || $0 == 1 })
+    }
+
+    func testUnknownKindIsRefusedByName() {
+        var other = spec(.binary, target: "churn_30_day")
+        other.kind = "ncf"
+        XCTAssertThrowsError(try JobRunner.run(spec: other, threads: 1, train: halves.0, eval: nil)) { error in
+            XCTAssertTrue(String(describing: error).contains("'ncf'"))
+        }
+    }
 }

@@ -96,7 +96,9 @@ public struct LogisticRegression: Sendable {
         var objective = Self.objective(z, labels, w, lambda: lambda, p: p)
         var converged = false
         var gradientNorm = Double.infinity
-        for _ in 0..<parameters.maximumIterations {
+        var iterations = 0
+        while iterations < parameters.maximumIterations {
+            iterations += 1
             var gradient = [Double](repeating: 0, count: p)
             var hessian = [Double](repeating: 0, count: p * p)
             for row in 0..<n {
@@ -122,28 +124,26 @@ public struct LogisticRegression: Sendable {
             }
             for a in 0..<p { for b in (a + 1)..<p { hessian[a * p + b] = hessian[b * p + a] } }
             guard let step = Cholesky.solve(hessian, gradient, size: p) else { break }
-            // Backtracking: Newton's step is taken whole near the optimum.
+            // Backtracking far from the optimum; near it the decrease is below the rounding of
+            // the objective, so a step that does not raise it beyond that rounding is taken whole.
+            let slack = 1e-12 * max(1, abs(objective))
             var t = 1.0
             var candidate = w
-            var improved = false
-            for _ in 0..<50 {
+            var accepted = false
+            for _ in 0..<60 {
                 for k in 0..<p { candidate[k] = w[k] - t * step[k] }
                 let value = Self.objective(z, labels, candidate, lambda: lambda, p: p)
-                if value <= objective {
-                    objective = value
-                    improved = true
+                if value <= objective + slack {
+                    objective = min(objective, value)
+                    accepted = true
                     break
                 }
                 t /= 2
             }
-            guard improved else {
-                // No decrease left at double precision: the optimum.
-                converged = gradientNorm <= 1e-6 * Double(n)
-                break
-            }
+            guard accepted else { break }
             w = candidate
         }
-        guard converged else { throw StackingError.notConverged(iterations: parameters.maximumIterations, gradient: gradientNorm) }
+        guard converged else { throw StackingError.notConverged(iterations: iterations, gradient: gradientNorm) }
         return try LogisticRegressionModel(featureNames: x.names, means: means, scales: scales, coefficients: Array(w[0..<d]),
                                            intercept: w[d])
     }

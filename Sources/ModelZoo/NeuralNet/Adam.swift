@@ -63,7 +63,7 @@ public struct AdamSettings: Codable, Sendable, Equatable {
 struct AdamStep {
     let beta1: Float
     let beta2: Float
-    let stepSize: Float
+    var stepSize: Float
     let secondCorrection: Float
     let epsilon: Float
 
@@ -79,15 +79,33 @@ struct AdamStep {
     @inline(__always)
     func apply(_ buffer: TrainableBuffer, offset: Int, gradients: UnsafePointer<Float>, count: Int) {
         let theta = buffer.values + offset, m = buffer.firstMoment + offset, v = buffer.secondMoment + offset
-        let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
         let inverseCorrection = 1 / secondCorrection
-        for i in 0..<count {
+        var i = 0
+        let b1 = SIMD8<Float>(repeating: beta1), b2 = SIMD8<Float>(repeating: beta2)
+        let c1 = SIMD8<Float>(repeating: 1 - beta1), c2 = SIMD8<Float>(repeating: 1 - beta2)
+        let size = SIMD8<Float>(repeating: stepSize), correction = SIMD8<Float>(repeating: inverseCorrection)
+        let eps = SIMD8<Float>(repeating: epsilon)
+        let rawTheta = UnsafeMutableRawPointer(theta), rawM = UnsafeMutableRawPointer(m), rawV = UnsafeMutableRawPointer(v)
+        let rawG = UnsafeRawPointer(gradients)
+        while i + 8 <= count {
+            let at = i * MemoryLayout<Float>.stride
+            let g = rawG.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
+            let mi = b1 * rawM.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self) + c1 * g
+            let vi = b2 * rawV.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self) + c2 * g * g
+            rawM.storeBytes(of: mi, toByteOffset: at, as: SIMD8<Float>.self)
+            rawV.storeBytes(of: vi, toByteOffset: at, as: SIMD8<Float>.self)
+            let t = rawTheta.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
+            rawTheta.storeBytes(of: t - size * mi / (vi.squareRoot() * correction + eps), toByteOffset: at, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
             let g = gradients[i]
-            let mi = beta1 * m[i] + oneMinusBeta1 * g
-            let vi = beta2 * v[i] + oneMinusBeta2 * g * g
+            let mi = beta1 * m[i] + (1 - beta1) * g
+            let vi = beta2 * v[i] + (1 - beta2) * g * g
             m[i] = mi
             v[i] = vi
             theta[i] -= stepSize * mi / (vi.squareRoot() * inverseCorrection + epsilon)
+            i += 1
         }
     }
 }

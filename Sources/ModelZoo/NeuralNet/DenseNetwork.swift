@@ -66,25 +66,68 @@ public struct DenseNetworkShape: Sendable, Equatable {
 
 /// The forward and backward pass of a `DenseNetworkShape` over raw buffers, one example at a time.
 ///
-/// Weights are stored input-major (row i holds the weights from input i to every output), so
-/// the forward pass and the weight gradient are `axpy`s over contiguous rows and the input
-/// gradient is a `dot` per input; zero inputs (one-hot codes, ReLU outputs) are skipped.
+/// Weights are stored input-major (row i holds the weights from input i to every output). The
+/// forward pass keeps blocks of 32 outputs in SIMD registers while it runs over the inputs, so
+/// each weight is loaded once and each output stored once; the backward pass reads each weight
+/// row once for both the weight gradient and the input gradient.
 struct DenseKernels {
     let shape: DenseNetworkShape
 
     /// Writes every layer's output into `activations` (`shape.activationCount` values).
     func forward(_ parameters: UnsafePointer<Float>, input: UnsafePointer<Float>, activations: UnsafeMutablePointer<Float>) {
         for layer in 0..<shape.layerCount {
-            let inputs = shape.widths[layer], outputs = shape.widths[layer + 1]
             let x = layer == 0 ? input : UnsafePointer(activations + shape.outputOffsets[layer - 1])
             let y = activations + shape.outputOffsets[layer]
-            let weights = parameters + shape.weightOffsets[layer]
-            y.update(from: parameters + shape.biasOffsets[layer], count: outputs)
+            Self.affine(x, inputs: shape.widths[layer], weights: parameters + shape.weightOffsets[layer],
+                        bias: parameters + shape.biasOffsets[layer], outputs: shape.widths[layer + 1], into: y)
+            shape.activations[layer].apply(y, count: shape.widths[layer + 1])
+        }
+    }
+
+    /// y = b + Wᵀx for input-major W.
+    @inline(__always)
+    static func affine(_ x: UnsafePointer<Float>, inputs: Int, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                       outputs: Int, into y: UnsafeMutablePointer<Float>) {
+        let w = UnsafeRawPointer(weights), b = UnsafeRawPointer(bias), out = UnsafeMutableRawPointer(y)
+        let stride = outputs * MemoryLayout<Float>.stride
+        var o = 0
+        while o + 32 <= outputs {
+            let offset = o * MemoryLayout<Float>.stride
+            var a0 = b.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            var a1 = b.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self)
+            var a2 = b.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Float>.self)
+            var a3 = b.loadUnaligned(fromByteOffset: offset + 96, as: SIMD8<Float>.self)
+            var row = w + offset
             for i in 0..<inputs {
-                let xi = x[i]
-                if xi != 0 { VectorKernels.axpy(xi, weights + i * outputs, y, count: outputs) }
+                let xi = SIMD8<Float>(repeating: x[i])
+                a0 += xi * row.loadUnaligned(as: SIMD8<Float>.self)
+                a1 += xi * row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                a2 += xi * row.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
+                a3 += xi * row.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+                row += stride
             }
-            shape.activations[layer].apply(y, count: outputs)
+            out.storeBytes(of: a0, toByteOffset: offset, as: SIMD8<Float>.self)
+            out.storeBytes(of: a1, toByteOffset: offset + 32, as: SIMD8<Float>.self)
+            out.storeBytes(of: a2, toByteOffset: offset + 64, as: SIMD8<Float>.self)
+            out.storeBytes(of: a3, toByteOffset: offset + 96, as: SIMD8<Float>.self)
+            o += 32
+        }
+        while o + 8 <= outputs {
+            let offset = o * MemoryLayout<Float>.stride
+            var a0 = b.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            var row = w + offset
+            for i in 0..<inputs {
+                a0 += SIMD8<Float>(repeating: x[i]) * row.loadUnaligned(as: SIMD8<Float>.self)
+                row += stride
+            }
+            out.storeBytes(of: a0, toByteOffset: offset, as: SIMD8<Float>.self)
+            o += 8
+        }
+        while o < outputs {
+            var sum = bias[o]
+            for i in 0..<inputs { sum += x[i] * weights[i * outputs + o] }
+            y[o] = sum
+            o += 1
         }
     }
 
@@ -98,24 +141,25 @@ struct DenseKernels {
         for layer in stride(from: shape.layerCount - 1, through: 0, by: -1) {
             let inputs = shape.widths[layer], outputs = shape.widths[layer + 1]
             let x = layer == 0 ? input : activations + shape.outputOffsets[layer - 1]
-            let weights = parameters + shape.weightOffsets[layer]
             shape.activations[layer].backpropagate(current, outputs: activations + shape.outputOffsets[layer], count: outputs)
             VectorKernels.add(current, into: gradients + shape.biasOffsets[layer], count: outputs)
-            let weightGradients = gradients + shape.weightOffsets[layer]
-            for i in 0..<inputs {
-                let xi = x[i]
-                if xi != 0 { VectorKernels.axpy(xi, current, weightGradients + i * outputs, count: outputs) }
-            }
-            let target: UnsafeMutablePointer<Float>
-            if layer > 0 {
-                target = current == first ? second : first
-            } else if let inputGradient {
-                target = inputGradient
-            } else {
-                break
-            }
-            for i in 0..<inputs { target[i] = VectorKernels.dot(weights + i * outputs, current, count: outputs) }
+            let target: UnsafeMutablePointer<Float>? = layer > 0 ? (current == first ? second : first) : inputGradient
+            Self.backwardAffine(x, inputs: inputs, weights: parameters + shape.weightOffsets[layer], delta: current,
+                                outputs: outputs, weightGradients: gradients + shape.weightOffsets[layer], inputGradient: target)
+            guard let target else { break }
             current = target
+        }
+    }
+
+    /// dW += x δᵀ and, when wanted, dx = W δ, reading each weight row once.
+    @inline(__always)
+    static func backwardAffine(_ x: UnsafePointer<Float>, inputs: Int, weights: UnsafePointer<Float>, delta: UnsafePointer<Float>,
+                               outputs: Int, weightGradients: UnsafeMutablePointer<Float>,
+                               inputGradient: UnsafeMutablePointer<Float>?) {
+        for i in 0..<inputs {
+            let w = weights + i * outputs, g = weightGradients + i * outputs
+            VectorKernels.axpy(x[i], delta, g, count: outputs)
+            if let inputGradient { inputGradient[i] = VectorKernels.dot(w, delta, count: outputs) }
         }
     }
 }

@@ -47,9 +47,13 @@ final class EmbeddingTable: @unchecked Sendable {
         VectorKernels.axpy(scale, gradient, accumulator + Int(index) * width, count: width)
     }
 
+    /// The gradient summed so far for row `index` in this step.
+    @inline(__always)
+    func pendingGradient(_ index: Int32) -> UnsafePointer<Float> { UnsafePointer(accumulator + Int(index) * width) }
+
     /// One Adam step on every touched row (with L2 `decay` · θ added to its gradient), then clears them.
     func applyAdam(_ step: AdamStep, decay: Float, runner: ParallelRunner) {
-        let touched = self.touched, width = self.width, accumulator = self.accumulator, parameters = self.parameters
+        let width = self.width, accumulator = self.accumulator, parameters = self.parameters
         touched.withUnsafeBufferPointer { rows in
             runner.forEachChunk(count: rows.count, minimumPerChunk: 256) { _, range in
                 for k in range {
@@ -57,7 +61,7 @@ final class EmbeddingTable: @unchecked Sendable {
                     let gradient = accumulator + offset
                     if decay > 0 { VectorKernels.axpy(decay, parameters.values + offset, gradient, count: width) }
                     step.apply(parameters, offset: offset, gradients: gradient, count: width)
-                    gradient.update(repeating: 0, count: width)
+                    VectorKernels.zero(gradient, count: width)
                 }
             }
         }

@@ -38,6 +38,37 @@ enum VectorKernels {
         return sum
     }
 
+    /// y[i] = x[i] for `count` values: short vectors, where a `memmove` call costs more than the copy.
+    @inline(__always)
+    static func copy(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        let raw = UnsafeRawPointer(x), out = UnsafeMutableRawPointer(y)
+        while i + 8 <= count {
+            let offset = i * MemoryLayout<Float>.stride
+            out.storeBytes(of: raw.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self), toByteOffset: offset, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            y[i] = x[i]
+            i += 1
+        }
+    }
+
+    /// y[i] = 0 for `count` values.
+    @inline(__always)
+    static func zero(_ y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        let out = UnsafeMutableRawPointer(y)
+        while i + 8 <= count {
+            out.storeBytes(of: SIMD8<Float>(repeating: 0), toByteOffset: i * MemoryLayout<Float>.stride, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            y[i] = 0
+            i += 1
+        }
+    }
+
     /// y[i] += x[i] for `count` values.
     @inline(__always)
     static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {

@@ -17,7 +17,8 @@ public struct NeuMFModel: Sendable, Equatable {
     public let towerParameters: [Float]
     /// Output weights over [GMF ; tower output], then the bias.
     public let outputWeights: [Float]
-    /// Row-major embedding tables, each row GMF part then MLP part.
+    /// Row-major embedding tables. A user row is the GMF part then the MLP part
+    /// (factors + mlpFactors); an item, category or word row adds a bias at the end.
     public let userEmbeddings: [Float]
     public let itemEmbeddings: [Float]
     public let categoryEmbeddings: [Float]
@@ -46,9 +47,9 @@ public struct NeuMFModel: Sendable, Equatable {
         try require(outputWeights.count == factors + tower.outputWidth + 1, "\(outputWeights.count) output weights")
         try require(itemFeatures.itemCount == items.count, "item features cover \(itemFeatures.itemCount) of \(items.count) items")
         try require(userEmbeddings.count == users.count * width, "user embeddings do not match \(users.count) users")
-        try require(itemEmbeddings.count == items.count * width, "item embeddings do not match \(items.count) items")
-        try require(categoryEmbeddings.count == itemFeatures.categories.count * width, "category embeddings do not match the categories")
-        try require(wordEmbeddings.count == itemFeatures.wordBuckets * width, "word embeddings do not match the buckets")
+        try require(itemEmbeddings.count == items.count * (width + 1), "item embeddings do not match \(items.count) items")
+        try require(categoryEmbeddings.count == itemFeatures.categories.count * (width + 1), "category embeddings do not match the categories")
+        try require(wordEmbeddings.count == itemFeatures.wordBuckets * (width + 1), "word embeddings do not match the buckets")
         try require(itemPopularity.count == items.count && itemPopularity.allSatisfy { $0 >= 0 }, "item popularity does not match the items")
         try require(seenStart.count == users.count + 1 && seenStart.first == 0 && Int(seenStart.last ?? -1) == seenItems.count
                     && zip(seenStart, seenStart.dropFirst()).allSatisfy { $0 <= $1 }, "seen-item offsets are inconsistent")
@@ -162,7 +163,7 @@ struct PopularityFallback: Sendable {
 /// the tower instead of the whole first layer.
 struct NeuMFScorer: ItemScorer, @unchecked Sendable {
     let model: NeuMFModel
-    /// Per item: GMF vector (factors), then W1_item · q′ (first hidden width).
+    /// Per item: GMF vector (factors), W1_item · q′ (first hidden width), then the item's bias.
     private let itemCache: [Float]
     private let tail: DenseNetworkShape?
     private let tailOffset: Int
@@ -171,9 +172,9 @@ struct NeuMFScorer: ItemScorer, @unchecked Sendable {
 
     init(_ model: NeuMFModel) {
         self.model = model
-        let width = model.factors + model.mlpFactors
+        let width = model.factors + model.mlpFactors + 1
         hidden = model.tower.widths[1]
-        cacheWidth = model.factors + hidden
+        cacheWidth = model.factors + hidden + 1
         tailOffset = model.tower.widths[0] * hidden + hidden
         tail = model.tower.layerCount > 1
             ? try? DenseNetworkShape(widths: Array(model.tower.widths.dropFirst()), activations: Array(model.tower.activations.dropFirst()))
@@ -192,6 +193,7 @@ struct NeuMFScorer: ItemScorer, @unchecked Sendable {
             }
             let base = item * cacheWidth
             for d in 0..<model.factors { cache[base + d] = q[d] }
+            cache[base + model.factors + hidden] = q[width - 1]
             // Rows mlpFactors..<2·mlpFactors of the input-major first layer read the item half.
             for j in 0..<model.mlpFactors {
                 let weights = (model.mlpFactors + j) * hidden
@@ -232,7 +234,7 @@ struct NeuMFScorer: ItemScorer, @unchecked Sendable {
         let width = model.factors + model.mlpFactors
         let userBase = Int(user) * width
         let cacheBase = Int(item) * cacheWidth
-        var logit = model.outputWeights[model.factors + model.tower.outputWidth]
+        var logit = model.outputWeights[model.factors + model.tower.outputWidth] + itemCache[cacheBase + model.factors + hidden]
         for d in 0..<model.factors {
             logit += model.outputWeights[d] * model.userEmbeddings[userBase + d] * itemCache[cacheBase + d]
         }

@@ -24,6 +24,7 @@ public struct AnomalyJobRunner: Sendable {
         let detector = try AnomalyDetectorTrainer(parameters: parameters).fit(try schema.matrix(from: train)) { _, fraction in
             progress?(fraction)
         }
+        let fitSeconds = (ContinuousClock.now - started).seconds
         let model = TrainedModel(kind: spec.kind, objective: .anomaly, target: spec.target, schema: schema, predictor: .anomaly(detector))
 
         var metrics: [TaskMetric] = []
@@ -58,6 +59,7 @@ public struct AnomalyJobRunner: Sendable {
                                 trainRows: train.rowCount, evalRows: eval?.rowCount ?? 0,
                                 trainSeconds: (ContinuousClock.now - started).seconds, trees: detector.forest.treeCount)
         report.reports = reports
+        report.fitSeconds = fitSeconds
         return TaskOutcome(artifact: try model.encode(), report: report, evalPredictions: predictions)
     }
 }

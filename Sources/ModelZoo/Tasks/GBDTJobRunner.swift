@@ -36,6 +36,7 @@ public struct GBDTJobRunner: Sendable {
             trainTable = train.rows(split.train)
             calibrationTable = train.rows(split.test)
         }
+        let fitStarted = ContinuousClock.now
         let trainX = try schema.matrix(from: trainTable)
         let trainY = try labels(trainTable)
         let validationPair = try validation.map { (x: try schema.matrix(from: $0), labels: try labels($0)) }
@@ -62,6 +63,7 @@ public struct GBDTJobRunner: Sendable {
             }
             predictor = .quantiles(set)
         }
+        let fitSeconds = (ContinuousClock.now - fitStarted).seconds
         let model = TrainedModel(kind: spec.kind, objective: spec.objective, target: spec.target, schema: schema, predictor: predictor)
 
         var metrics = try evaluate(model, on: trainTable, split: "train")
@@ -80,6 +82,7 @@ public struct GBDTJobRunner: Sendable {
                                 parameters: String(decoding: try encoder.encode(parameters), as: UTF8.self),
                                 trainRows: trainTable.rowCount, evalRows: eval?.rowCount ?? 0,
                                 trainSeconds: (ContinuousClock.now - started).seconds, trees: GBDTJobRunner.treeCount(of: predictor))
+        report.fitSeconds = fitSeconds
         if let eval, !spec.sensitive.isEmpty, case .full = spec.role {
             let fairness = try fairnessReport(model, on: eval, predictions: evalPredictions, train: trainTable, features: names)
             report.reports[FairnessReport.registryName] = try fairness.json()

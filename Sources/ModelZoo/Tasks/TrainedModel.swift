@@ -91,10 +91,12 @@ public struct TrainedModel: Sendable {
         let inner = Data(try reader.readBytes(Int(length), "predictor"))
         try reader.finish("the predictor")
         let predictor: Predictor
-        switch try ModelArtifact.kind(of: inner) {
-        case QuantileModelSet.artifactKind: predictor = .quantiles(try QuantileModelSet.decode(inner))
-        case GBDTModel.artifactKind: predictor = .gbdt(try GBDTModel.decode(inner))
-        default: predictor = .anomaly(try AnomalyDetector.decode(inner))
+        if inner.prefix(4).elementsEqual("ENGA".utf8) {
+            predictor = .anomaly(try AnomalyDetector.decode(inner))
+        } else if try ModelArtifact.kind(of: inner) == QuantileModelSet.artifactKind {
+            predictor = .quantiles(try QuantileModelSet.decode(inner))
+        } else {
+            predictor = .gbdt(try GBDTModel.decode(inner))
         }
         var model = TrainedModel(kind: header.kind, objective: header.objective, target: header.target, schema: header.schema, predictor: predictor)
         model.header.engageVersion = header.engageVersion

@@ -88,6 +88,8 @@ public struct TaskReport: Codable, Sendable, Equatable {
     public var trees: Int
     /// Named JSON documents for the registry (e.g. `shap_summary`, `fairness`).
     public var reports: [String: String] = [:]
+    /// Seconds spent fitting only (binning and boosting), without evaluation and explanations.
+    public var fitSeconds: Double = 0
 
     public init(model: String, metrics: [TaskMetric], importance: [FeatureImportance], features: [String], parameters: String,
                 trainRows: Int, evalRows: Int, trainSeconds: Double, trees: Int) {

@@ -1,0 +1,295 @@
+import Dataset
+import Foundation
+import XCTest
+@testable import ModelZoo
+
+final class RecommendTests: XCTestCase {
+    private static func table(_ users: [Double], _ items: [Double], _ times: [Double]) throws -> Table {
+        try Table(names: ["u", "i", "t"], columns: [.numeric(users), .numeric(items), .numeric(times)])
+    }
+
+    func testInteractionLogOrdersByTimeAndCountsRepeatsOnce() throws {
+        let t = try Self.table([7, 7, 3, 7, 3, 7], [10, 11, 10, 10, 12, 13], [5, 1, 2, 9, 1, 3])
+        let log = try InteractionLog(table: t, userColumn: "u", itemColumn: "i", timestampColumn: "t", knownItems: ["99"])
+        XCTAssertEqual(log.users.ids, ["7", "3"])
+        XCTAssertEqual(log.items.ids, ["99", "10", "11", "12", "13"])
+        // User 7: 11@1, 13@3, 10@9 (10@5 is the same pair earlier); user 3: 12@1, 10@2.
+        XCTAssertEqual(Array(log.items(of: 0)).map { log.items.ids[Int($0)] }, ["11", "13", "10"])
+        XCTAssertEqual(Array(log.items(of: 1)).map { log.items.ids[Int($0)] }, ["12", "10"])
+        XCTAssertEqual(log.interactionCount, 5)
+        XCTAssertEqual(log.itemCounts(), [0, 2, 1, 1, 1])
+    }
+
+    func testBadInteractionRowsAreNamed() throws {
+        let t = try Self.table([1, .nan], [2, 3], [0, 1])
+        XCTAssertThrowsError(try InteractionLog(table: t, userColumn: "u", itemColumn: "i", timestampColumn: "t")) { error in
+            XCTAssertEqual(error as? RecommenderError, .missingID(table: "interactions", column: "u", row: 1))
+            XCTAssertTrue("\(error)".contains("row 2"))
+        }
+        XCTAssertThrowsError(try InteractionLog(table: t, userColumn: "user", itemColumn: "i")) { error in
+            XCTAssertTrue("\(error)".contains("no column 'user'"), "\(error)")
+        }
+        let times = try Self.table([1, 2], [2, 3], [0, .infinity])
+        XCTAssertThrowsError(try InteractionLog(table: times, userColumn: "u", itemColumn: "i", timestampColumn: "t")) { error in
+            XCTAssertEqual(error as? RecommenderError, .invalidTimestamp(column: "t", row: 1, value: .infinity))
+        }
+    }
+
+    func testTitleHasherAndItemFeatures() throws {
+        let hasher = TitleHasher(buckets: 4_096)
+        XCTAssertEqual(hasher.buckets(of: "Epic Beats, epic LIVE!"), hasher.buckets(of: "epic beats live"))
+        XCTAssertEqual(hasher.buckets(of: "Epic Beats, epic LIVE!").count, 3)
+        XCTAssertEqual(hasher.buckets(of: "  "), [])
+        let items = try IDVocabulary(ids: ["a", "b", "c"])
+        let table = try Table(names: ["id", "cat", "title"], columns: [
+            .categorical(codes: [1, 0, 2], levels: ["b", "c", "zz"]),
+            .categorical(codes: [0, 1, -1], levels: ["music", "sports"]),
+            .categorical(codes: [0, 1, 0], levels: ["Epic Beats", "Goal"]),
+        ])
+        let features = try ItemFeatures(table: table, items: items, idColumn: "id", categoryColumn: "cat", textColumn: "title", wordBuckets: 4_096)
+        // Item "a" is not in the table; "b" is row 1 (sports, "Goal"); "c" is row 0 (music, "Epic Beats").
+        XCTAssertEqual(features.categories, ["sports", "music"])
+        XCTAssertEqual(features.itemCategory, [-1, 0, 1])
+        XCTAssertEqual(features.wordStart, [0, 0, 1, 3])
+        XCTAssertEqual(Array(features.words[1...]), hasher.buckets(of: "Epic Beats"))
+        let duplicate = try Table(names: ["id"], columns: [.numeric([1, 1])])
+        XCTAssertThrowsError(try ItemFeatures(table: duplicate, items: try IDVocabulary(ids: ["1"]), idColumn: "id",
+                                              categoryColumn: nil, textColumn: nil, wordBuckets: 8)) { error in
+            XCTAssertEqual(error as? RecommenderError, .duplicateID("1", column: "id"))
+        }
+    }
+
+    /// Expected hit rate and NDCG when ties are broken at random.
+    func testRankingMetricsWithTies() {
+        let (hit, gain) = RankingEvaluator.expectedHitAndGain([5, 9, 1, 5, 5], k: 2)
+        // Rank 1, 2 or 3 (0-based) with equal chance: hit for ranks 1; gains 1/log2(3).
+        XCTAssertEqual(hit, 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(gain, (1 / log2(3.0)) / 3, accuracy: 1e-12)
+        XCTAssertEqual(RankingEvaluator.expectedHitAndGain([3, 1, 2], k: 1).0, 1)
+        XCTAssertEqual(RankingEvaluator.expectedHitAndGain([3, 1, 2], k: 1).1, 1)
+        let constant = RankingEvaluator.expectedHitAndGain(Array(repeating: 0.5, count: 100), k: 10)
+        XCTAssertEqual(constant.0, 0.1, accuracy: 1e-12)
+        XCTAssertEqual(RankingEvaluator.expectedHitAndGain([.nan, 1], k: 1).0, 0)
+    }
+
+    private static let generated = CustomerGenerator(rows: 800, seed: 5).generate()
+
+    private static func generatedLog() throws -> (InteractionLog, ItemFeatures) {
+        let data = generated
+        let ids = IDVocabulary.keys(data.items.columns[0]).map { $0! }
+        let log = try InteractionLog(table: data.interactions, userColumn: "user_id", itemColumn: "item_id",
+                                     timestampColumn: "timestamp", knownItems: ids)
+        let features = try ItemFeatures(table: data.items, items: log.items, idColumn: "item_id", categoryColumn: "category",
+                                        textColumn: "title", wordBuckets: 1_024)
+        return (log, features)
+    }
+
+    /// Two communities of users, each using only its own half of a catalogue of 160 items with
+    /// Zipf popularity inside the half: popularity alone keeps recommending the other half's
+    /// hits, a personalised model learns which half a user belongs to. Items carry their half
+    /// as a category and a word of it in their title.
+    private static func communities(users: Int = 240, perUser: Int = 14) throws -> (InteractionLog, ItemFeatures) {
+        var rng = SplitMix64(seed: 77)
+        let half = 80
+        let weights = (1...half).map { 1 / Double($0) }
+        let total = weights.reduce(0, +)
+        var u = [Double](), i = [Double](), t = [Double]()
+        for user in 0..<users {
+            var chosen = Set<Int>()
+            while chosen.count < perUser {
+                var r = rng.nextUnit() * total, k = 0
+                while k < half - 1 && r > weights[k] { r -= weights[k]; k += 1 }
+                chosen.insert(k)
+            }
+            var order = chosen.sorted()
+            Shuffle.inPlace(&order, using: &rng)
+            for (step, k) in order.enumerated() {
+                u.append(Double(user))
+                i.append(Double((user % 2) * half + k))
+                t.append(Double(step))
+            }
+        }
+        let table = try Table(names: ["u", "i", "t"], columns: [.numeric(u), .numeric(i), .numeric(t)])
+        let log = try InteractionLog(table: table, userColumn: "u", itemColumn: "i", timestampColumn: "t",
+                                     knownItems: (0..<(2 * half)).map(String.init))
+        let items = try Table(names: ["id", "cat", "title"], columns: [
+            .numeric((0..<(2 * half)).map(Double.init)),
+            .categorical(codes: (0..<(2 * half)).map { Int32($0 / half) }, levels: ["left", "right"]),
+            .categorical(codes: (0..<(2 * half)).map { Int32($0 / half) }, levels: ["Sunny Left Show", "Rainy Right Show"]),
+        ])
+        let features = try ItemFeatures(table: items, items: log.items, idColumn: "id", categoryColumn: "cat", textColumn: "title",
+                                        wordBuckets: 64)
+        return (log, features)
+    }
+
+    func testLeaveOneOutHoldsOutEachUsersLatestItem() throws {
+        let (log, _) = try Self.generatedLog()
+        let split = try LeaveOneOutSplit(log, negatives: 99, seed: 3)
+        let seen = UserItemSets(log)
+        XCTAssertEqual(split.evaluatedUsers, (0..<log.users.count).filter { seen.count(user: $0) >= 2 }.count)
+        XCTAssertEqual(split.train.interactionCount, log.interactionCount - split.evaluatedUsers)
+        for (t, user) in split.testUsers.enumerated().prefix(300) {
+            let u = Int(user)
+            XCTAssertEqual(split.heldOut[t], log.items(of: u).last)
+            let times = log.time[log.userStart[u]..<log.userStart[u + 1]]
+            XCTAssertEqual(times.max(), times.last)
+            let negatives = split.negatives[(t * 99)..<((t + 1) * 99)]
+            XCTAssertEqual(Set(negatives).count, 99)
+            XCTAssertTrue(negatives.allSatisfy { !seen.contains(user: u, item: $0) })
+            XCTAssertFalse(split.train.items(of: u).contains(split.heldOut[t]))
+        }
+        // Same seed, same candidates.
+        XCTAssertEqual(try LeaveOneOutSplit(log, negatives: 99, seed: 3).negatives, split.negatives)
+    }
+
+    private static func smallNeuMF() -> NeuMFParameters {
+        var p = NeuMFParameters()
+        p.factors = 8
+        p.layers = [16, 8]
+        p.epochs = 4
+        p.batchSize = 128
+        p.learningRate = 0.01
+        p.wordBuckets = 1_024
+        p.seed = 1
+        return p
+    }
+
+    /// NeuMF learns each user's community; popularity cannot.
+    func testNeuMFLearnsWhatPopularityCannot() throws {
+        let (log, features) = try Self.communities()
+        let split = try LeaveOneOutSplit(log, seed: 3)
+        var neuMF = Self.smallNeuMF()
+        neuMF.epochs = 5
+        neuMF.batchSize = 64
+        var mf = MatrixFactorizationParameters()
+        mf.epochs = 5
+        mf.factors = 8
+        mf.batchSize = 64
+        mf.learningRate = 0.01
+        var progress = [String]()
+        let (comparison, model) = try RecommenderComparison.run(split, features: features, neuMF: neuMF, matrixFactorization: mf) {
+            progress.append($0)
+        }
+        XCTAssertEqual(comparison.evaluatedUsers, 240)
+        XCTAssertEqual(comparison.popularity.users, 240)
+        XCTAssertGreaterThan(comparison.neuMF.hitRate, comparison.popularity.hitRate * 1.3)
+        XCTAssertGreaterThan(comparison.neuMF.ndcg, comparison.popularity.ndcg * 1.3)
+        XCTAssertGreaterThan(comparison.matrixFactorization.hitRate, comparison.popularity.hitRate)
+        XCTAssertEqual(comparison.neuMFEpochSeconds.count, 5)
+        XCTAssertEqual(progress.filter { $0.hasPrefix("NeuMF epoch") }.count, 5)
+        XCTAssertLessThan(model.trainingLoss.last!, model.trainingLoss.first!)
+    }
+
+    private static let trainedModel: NeuMFModel = {
+        let (log, features) = try! generatedLog()
+        var p = smallNeuMF()
+        p.epochs = 1
+        return try! NeuMFTrainer(parameters: p).fit(log, features: features)
+    }()
+
+    func testUnknownUsersAndItemsFallBackToPopularity() throws {
+        let model = Self.trainedModel
+        let popular = model.itemPopularity.indices.max { model.itemPopularity[$0] < model.itemPopularity[$1] }!
+        let scores = model.score([("0", "5"), ("no-such-user", model.items.ids[popular]), ("0", "no-such-item"), ("x", "y")])
+        XCTAssertEqual(scores[0].source, .model)
+        XCTAssertTrue(scores[0].value > 0 && scores[0].value < 1)
+        XCTAssertEqual(scores[1], RecommendationScore(value: 1, source: .popularity))
+        XCTAssertEqual(scores[2], RecommendationScore(value: 0, source: .popularity))
+        XCTAssertEqual(scores[3], RecommendationScore(value: 0, source: .popularity))
+        let fallback = model.recommend(user: "stranger", k: 3)
+        XCTAssertEqual(fallback.first?.item, model.items.ids[popular])
+        XCTAssertEqual(fallback.map(\.source), [.popularity, .popularity, .popularity])
+        XCTAssertTrue(model.recommend(user: "0", k: 0).isEmpty)
+    }
+
+    func testTopKLeavesOutSeenItemsAndAgreesWithPairScores() throws {
+        let model = Self.trainedModel
+        let user = Int(model.users.index(of: "3")!)
+        let seen = Set(model.seenItems[Int(model.seenStart[user])..<Int(model.seenStart[user + 1])].map { model.items.ids[Int($0)] })
+        XCTAssertFalse(seen.isEmpty)
+        let top = model.recommend(user: "3", k: 20)
+        XCTAssertEqual(top.count, 20)
+        XCTAssertTrue(top.allSatisfy { !seen.contains($0.item) && $0.source == .model })
+        XCTAssertEqual(top.map(\.score), top.map(\.score).sorted(by: >))
+        let pairScores = model.score(top.map { ("3", $0.item) })
+        for (a, b) in zip(top, pairScores) { XCTAssertEqual(a.score, b.value, accuracy: 1e-6) }
+    }
+
+    /// The scorer's cached first layer gives the same logit as the training kernel's full pass.
+    func testFastScorerMatchesTheTrainingForwardPass() throws {
+        let model = Self.trainedModel
+        let kernel = try NeuMFKernel(users: model.users.count, features: model.itemFeatures, parameters: Self.smallNeuMF())
+        // Load the trained parameters into the kernel.
+        func load(_ table: EmbeddingTable, _ values: [Float]) { for (k, v) in values.enumerated() { table.parameters.values[k] = v } }
+        load(kernel.userTable, model.userEmbeddings)
+        load(kernel.itemTable, model.itemEmbeddings)
+        load(kernel.categoryTable, model.categoryEmbeddings)
+        load(kernel.wordTable, model.wordEmbeddings)
+        for (k, v) in (model.towerParameters + model.outputWeights).enumerated() { kernel.dense.values[k] = v }
+        var workspace = [Float](repeating: 0, count: kernel.workspaceSize)
+        var dense = [Float](repeating: 0, count: kernel.denseCount)
+        var userGradient = [Float](repeating: 0, count: kernel.userTable.width)
+        var itemGradient = [Float](repeating: 0, count: kernel.itemGradientWidth)
+        let scorer = NeuMFScorer(model)
+        var scorerWorkspace = scorer.makeWorkspace()
+        for (user, item) in [(Int32(0), Int32(5)), (11, 1_999), (700, 0)] {
+            var items = [item]
+            // The loss of a single positive is −log σ(logit), so the logit can be read back from it.
+            let loss = kernel.trainGroup(user: user, items: &items, count: 1, lossScale: 1, dense: &dense, userGradient: &userGradient,
+                                         itemGradients: &itemGradient, workspace: &workspace)
+            let probability = scorer.probability(user: user, item: item, workspace: &scorerWorkspace)
+            XCTAssertEqual(exp(-loss), probability, accuracy: 1e-5)
+        }
+    }
+
+    func testTrainingDoesNotDependOnThreads() throws {
+        let (log, features) = try Self.generatedLog()
+        var p = Self.smallNeuMF()
+        p.epochs = 1
+        p.threads = 1
+        let one = try NeuMFTrainer(parameters: p).fit(log, features: features)
+        p.threads = 3
+        XCTAssertEqual(try NeuMFTrainer(parameters: p).fit(log, features: features), one)
+    }
+
+    func testArtifactRoundTripAndGarbage() throws {
+        let model = Self.trainedModel
+        let data = model.encode()
+        XCTAssertEqual(Array(data.prefix(4)), Array("ENGR".utf8))
+        let decoded = try NeuMFModel.decode(data)
+        XCTAssertEqual(decoded, model)
+        XCTAssertEqual(decoded.encode(), data)
+        for cut in [0, 4, 8, 100, data.count / 2, data.count - 1] {
+            XCTAssertThrowsError(try NeuMFModel.decode(data.prefix(cut)), "prefix of \(cut) bytes")
+        }
+        var rng = SplitMix64(seed: 4)
+        for _ in 0..<10 {
+            var bytes = [UInt8](data)
+            bytes[6 + Int(rng.next() % UInt64(data.count - 10))] ^= 0x20
+            XCTAssertThrowsError(try NeuMFModel.decode(Data(bytes)))
+        }
+        XCTAssertThrowsError(try NeuMFModel.decode(ModelEnvelope.anomaly.seal(ModelEnvelope.anomaly.writer()))) { error in
+            guard case .badMagic(let expected, _) = error as? ModelEnvelopeError else { return XCTFail("\(error)") }
+            XCTAssertEqual(expected, "ENGR")
+        }
+        // Framed correctly, but the counts lie: a user count far beyond the bytes.
+        var w = ModelEnvelope.recommender.writer()
+        w.write(UInt32.max)
+        XCTAssertThrowsError(try NeuMFModel.decode(ModelEnvelope.recommender.seal(w))) { error in
+            XCTAssertTrue("\(error)".contains("truncated"), "\(error)")
+        }
+    }
+
+    func testParametersAreValidatedWithTheirNames() throws {
+        var p = NeuMFParameters()
+        p.layers = [15, 8]
+        XCTAssertThrowsError(try p.validate()) { error in
+            guard case .invalidParameter(let name, _, _) = error as? RecommenderError else { return XCTFail("\(error)") }
+            XCTAssertEqual(name, "layers")
+        }
+        let decoded = try JSONDecoder().decode(NeuMFParameters.self, from: Data(#"{"epochs": 3, "layers": [32, 16]}"#.utf8))
+        XCTAssertEqual(decoded.epochs, 3)
+        XCTAssertEqual(decoded.layers, [32, 16])
+        XCTAssertEqual(decoded.negatives, 4)
+    }
+}
