@@ -43,6 +43,7 @@ $(VENV)/bin/python:
 
 bench: build $(VENV)/bin/python
 	$(VENV)/bin/python bench/compare.py --engage .build/release/engage
+	ENGAGE_LONG_TESTS=1 $(SWIFT) test -c release --filter RegistryLongTests
 
 clean:
 	rm -rf .build work registry bench/out
