@@ -210,9 +210,11 @@ class Run:
             self.guarded(section, getattr(self, section))
         m["load_average_end"] = os.getloadavg()[0]
         m["seconds"] = time.perf_counter() - started
-        busy = max(m["load_average_start"], m["load_average_end"])
-        if busy > m["cores"]:
-            print(f"warning: the machine was busy (load average up to {busy:.1f} on {m['cores']} cores): timings are noisy")
+        samples = measure.load_samples + [m["load_average_start"], m["load_average_end"]]
+        m["load_average_min"], m["load_average_max"] = min(samples), max(samples)
+        if m["load_average_max"] > m["cores"]:
+            print(f"warning: the machine was busy (1-minute load average {m['load_average_min']:.1f} to {m['load_average_max']:.1f} "
+                  f"on {m['cores']} cores during the run): timings are noisy")
         print(self.board.render())
         print()
         self.results["tables"] = [t.to_dict() for t in self.tables]

@@ -36,12 +36,16 @@ class Measurement:
     returncode: int
 
 
+# 1-minute load averages seen at the start of each measured command: how busy the machine was.
+load_samples = []
+
 LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rusage_launcher.py")
 
 
 def run(argv, cwd=None, env=None, check=True, echo=False):
     """Runs `argv` to completion with stdout and stderr captured together; `echo` copies the
     output to our stderr afterwards."""
+    load_samples.append(os.getloadavg()[0])
     with tempfile.TemporaryDirectory(prefix="bench-measure-") as scratch:
         result_path = os.path.join(scratch, "rusage.json")
         output_path = os.path.join(scratch, "output.txt")
