@@ -98,4 +98,107 @@ final class BinningTests: XCTestCase {
         XCTAssertEqual(subset, subset.sorted())
         XCTAssertEqual(Set(subset).count, 300)
     }
+
+    /// A column with everything binning has to get right: repeats, a dominant value, NaN,
+    /// both infinities, −0 beside +0, negative and positive values.
+    private func awkwardColumn(_ n: Int, seed: UInt64) -> [Double] {
+        var data = SyntheticData(seed: seed)
+        return (0..<n).map { i in
+            switch i % 11 {
+            case 0: return .nan
+            case 1: return Double(Int(data.uniform(0...20)))
+            case 2: return i % 3 == 0 ? -0.0 : 0.0
+            case 3: return 7.25
+            case 4: return i % 2 == 0 ? .infinity : -.infinity
+            default: return data.normal() * 1e3
+            }
+        }
+    }
+
+    func testSortedColumnBinningEqualsSampleBinning() {
+        for (n, maxBin) in [(1, 255), (2, 255), (3_000, 255), (3_000, 16), (50, 4)] {
+            let column = awkwardColumn(n, seed: UInt64(n + maxBin))
+            let sorted = column.withUnsafeBufferPointer(SortedColumn.init)
+            XCTAssertEqual(sorted.values, column.filter { !$0.isNaN }.sorted(), "n \(n)")
+            let mapper = BinMapper.numeric(sorted: sorted, inSample: nil, maxBin: maxBin)
+            XCTAssertEqual(mapper, BinMapper.numeric(sample: column, maxBin: maxBin), "n \(n) maxBin \(maxBin)")
+            guard case .numeric(let bounds) = mapper.kind else { return XCTFail("expected numeric bins") }
+            var bins = [UInt8](repeating: 255, count: n)
+            bins.withUnsafeMutableBufferPointer { sorted.writeBins(bounds: bounds, into: $0.baseAddress!) }
+            for (row, value) in column.enumerated() {
+                XCTAssertEqual(Int(bins[row]), mapper.bin(of: value), "row \(row) value \(value)")
+            }
+        }
+    }
+
+    func testSortedColumnBinningCountsOnlyTheSample() {
+        let column = awkwardColumn(4_000, seed: 8)
+        var random = SplitMix64(seed: 12)
+        let sample = Sampling.sortedSubset(of: column.count, count: 700, using: &random)
+        var inSample = [Bool](repeating: false, count: column.count)
+        for row in sample { inSample[Int(row)] = true }
+        let sorted = column.withUnsafeBufferPointer(SortedColumn.init)
+        XCTAssertEqual(BinMapper.numeric(sorted: sorted, inSample: inSample, maxBin: 32),
+                       BinMapper.numeric(sample: sample.map { column[Int($0)] }, maxBin: 32))
+        let noMissingInSample = (0..<column.count).map { column[$0].isNaN ? false : inSample[$0] }
+        XCTAssertFalse(BinMapper.numeric(sorted: sorted, inSample: noMissingInSample, maxBin: 32).sawMissing)
+    }
+
+    func testBinningWholeColumnsAgreesWithBinOfEachValue() throws {
+        var data = SyntheticData(seed: 15)
+        let codes = (0..<2_000).map { i -> Double in i % 13 == 0 ? .nan : (i % 17 == 0 ? -1 : Double(Int(data.uniform(0...40)))) }
+        let numeric = awkwardColumn(2_000, seed: 16)
+        let x = try SyntheticData.matrix(["code": codes, "value": numeric], categorical: ["code"])
+        let binned = BinnedFeatures(x, maxBin: 8, sampleCount: 1_500, seed: 3, runner: ParallelRunner(threads: 2))
+        for f in 0..<2 {
+            for r in 0..<x.rowCount {
+                XCTAssertEqual(Int(binned.bins[f * x.rowCount + r]), binned.mappers[f].bin(of: x.columns[f][r]),
+                               "feature \(x.names[f]) row \(r)")
+            }
+        }
+        XCTAssertTrue(binned.mappers[0].isCategorical)
+        XCTAssertEqual(binned.mappers[0].bin(of: 1e6), binned.mappers[0].valueBinCount - 1, "an unseen code is pooled")
+    }
+
+    func testLargePartitionSplitsInBlocksLikeTheDefinitionAndGathersGradients() {
+        let rowCount = 3 * DataPartition.blockRows + 1_234
+        var random = SplitMix64(seed: 21)
+        let bag = Sampling.sortedSubset(of: rowCount, count: rowCount - 5_000, using: &random)
+        let column = (0..<rowCount).map { _ in UInt8(random.next() % 10) }
+        let gradients = (0..<rowCount).map { _ in random.nextUnit() - 0.5 }
+        let hessians = (0..<rowCount).map { _ in random.nextUnit() }
+        var table = [Bool](repeating: false, count: 256)
+        for bin in [1, 4, 5, 8] { table[bin] = true }
+        let expectedLeft = bag.filter { table[Int(column[Int($0)])] }
+        let expectedRight = bag.filter { !table[Int(column[Int($0)])] }
+        for (threads, gatherLeft) in [(1, true), (2, true), (2, false), (3, false)] {
+            let partition = DataPartition(rowCapacity: rowCount, leafCapacity: 2)
+            partition.reset(bag: bag)
+            var orderedG = [Double](repeating: .nan, count: rowCount)
+            var orderedH = [Double](repeating: .nan, count: rowCount)
+            let left = column.withUnsafeBufferPointer { c in
+                table.withUnsafeBufferPointer { t in
+                    gradients.withUnsafeBufferPointer { g in
+                        hessians.withUnsafeBufferPointer { h in
+                            orderedG.withUnsafeMutableBufferPointer { og in
+                                orderedH.withUnsafeMutableBufferPointer { oh in
+                                    partition.split(leaf: 0, into: 1, column: c.baseAddress!, goesLeft: t.baseAddress!,
+                                                    gather: .init(gradients: g.baseAddress!, hessians: h.baseAddress!,
+                                                                  orderedGradients: og.baseAddress!, orderedHessians: oh.baseAddress!,
+                                                                  left: gatherLeft),
+                                                    runner: ParallelRunner(threads: threads))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(left, expectedLeft.count)
+            XCTAssertEqual(Array(partition.rows(ofLeaf: 0)), expectedLeft, "threads \(threads)")
+            XCTAssertEqual(Array(partition.rows(ofLeaf: 1)), expectedRight, "threads \(threads)")
+            let side = gatherLeft ? expectedLeft : expectedRight
+            XCTAssertEqual(Array(orderedG.prefix(side.count)), side.map { gradients[Int($0)] })
+            XCTAssertEqual(Array(orderedH.prefix(side.count)), side.map { hessians[Int($0)] })
+        }
+    }
 }

@@ -58,6 +58,22 @@ final class GBDTTrainingTests: XCTestCase {
         XCTAssertEqual(singleBinary, try GBDTTrainer(objective: .binary, parameters: p).train(x, labels: binary))
     }
 
+    func testLargeDataTrainingDoesNotDependOnThreadCount() throws {
+        // Enough rows that leaves are partitioned in parallel blocks and histograms built over
+        // several blocks of rows; binary, so hessians vary.
+        let n = 2 * DataPartition.blockRows + 3_000
+        let (x, y) = mixedSample(n, seed: 47)
+        let labels = y.map { $0 > 1.5 ? 1.0 : 0.0 }
+        var p = SyntheticData.parameters(trees: 4, leaves: 31, threads: 1)
+        let single = try GBDTTrainer(objective: .binary, parameters: p).train(x, labels: labels)
+        p.threads = 2
+        XCTAssertEqual(single, try GBDTTrainer(objective: .binary, parameters: p).train(x, labels: labels))
+        p.threads = 3
+        let quantile = try GBDTTrainer(objective: .quantile(alpha: 0.8), parameters: p).train(x, labels: y)
+        p.threads = 1
+        XCTAssertEqual(quantile, try GBDTTrainer(objective: .quantile(alpha: 0.8), parameters: p).train(x, labels: y))
+    }
+
     func testSeedMakesSamplingReproducible() throws {
         let (x, y) = mixedSample(1_500, seed: 42)
         var p = SyntheticData.parameters(trees: 10)

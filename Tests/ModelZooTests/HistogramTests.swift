@@ -40,8 +40,9 @@ final class HistogramTests: XCTestCase {
                                             rows: subset == nil ? nil : rowPointer.baseAddress, count: count,
                                             gradients: g.baseAddress!, hessians: constantHessian == nil ? h.baseAddress! : nil,
                                             constantHessian: constantHessian ?? 0)
-                                        HistogramBuilder.build(into: hist.baseAddress!, features: features, bins: bins.baseAddress!,
-                                                               rowCount: binned.rowCount, offsets: offsets.baseAddress!,
+                                        let layout = HistogramBuilder.Layout(bins: bins.baseAddress!, rowCount: binned.rowCount,
+                                                                             offsets: offsets.baseAddress!)
+                                        HistogramBuilder.build(into: hist.baseAddress!, features: features, layout: layout,
                                                                input: input, runner: ParallelRunner(threads: threads),
                                                                minimumParallelWork: 0)
                                     }
@@ -102,6 +103,24 @@ final class HistogramTests: XCTestCase {
         }
     }
 
+    func testBuildOverManyBlocksMatchesDefinition() throws {
+        // More rows than one block, in the subset and in the whole data set, with both hessian paths.
+        let f = try Fixture(rows: 3 * HistogramBuilder.blockRows + 100, seed: 12)
+        XCTAssertGreaterThan(f.rows.count, HistogramBuilder.blockRows)
+        let all = (0..<Int32(f.binned.rowCount)).map { $0 }
+        for (subset, input) in [(f.rows, f.rows as [Int32]?), (all, nil)] {
+            let built = f.histogram(rows: input, threads: 2)
+            let expected = f.naive(rows: subset)
+            for (a, b) in zip(built, expected) { XCTAssertEqual(a, b, accuracy: 1e-9) }
+            let constant = f.histogram(rows: input, threads: 1, constantHessian: 1)
+            for i in stride(from: 0, to: constant.count, by: 3) {
+                XCTAssertEqual(constant[i], expected[i], accuracy: 1e-9)
+                XCTAssertEqual(constant[i + 2], expected[i + 2])
+                XCTAssertEqual(constant[i + 1], expected[i + 2])
+            }
+        }
+    }
+
     func testParallelBuildIsBitIdenticalToSerial() throws {
         let f = try Fixture()
         XCTAssertEqual(f.histogram(rows: f.rows, threads: 1), f.histogram(rows: f.rows, threads: 4))
@@ -141,5 +160,85 @@ final class HistogramTests: XCTestCase {
         XCTAssertEqual(binned.mappers[0].upperBound(ofBin: best.thresholdBin), 0.505, accuracy: 1e-12)
         XCTAssertEqual(best.left.gradient, -Double(best.left.count))
         XCTAssertEqual(best.right.gradient, Double(best.right.count))
+    }
+
+    /// The best numeric split by its definition: every bin that holds rows is a threshold;
+    /// missing rows go right, then left (only right, with the larger side as default, when
+    /// there are none); the first candidate with the largest gain wins.
+    private func definitionBestSplit(_ h: [Double], valueBins: Int, total: LeafStats, p: GBDTParameters) -> SplitCandidate {
+        let m = valueBins * 3
+        let (mg, mh, mc) = (h[m], h[m + 1], h[m + 2])
+        let (tg, th, tc) = (total.gradient, total.hessian, Double(total.count))
+        let parentGain = tg * tg / (th + p.lambdaL2)
+        var best = SplitCandidate.none
+        func consider(_ lg: Double, _ lh: Double, _ lc: Double, _ rg: Double, _ rh: Double, _ rc: Double,
+                      threshold: Int, defaultLeft: Bool) {
+            guard lc >= Double(p.minDataInLeaf), rc >= Double(p.minDataInLeaf),
+                  lh >= p.minSumHessianInLeaf, rh >= p.minSumHessianInLeaf else { return }
+            let gain = lg * lg / (lh + p.lambdaL2) + rg * rg / (rh + p.lambdaL2)
+            guard gain > parentGain + p.minGainToSplit, gain - parentGain > best.gain else { return }
+            best.feature = 0
+            best.gain = gain - parentGain
+            best.thresholdBin = threshold
+            best.defaultLeft = defaultLeft
+            best.left = LeafStats(gradient: lg, hessian: lh, count: Int(lc))
+            best.right = LeafStats(gradient: rg, hessian: rh, count: Int(rc))
+        }
+        var g = 0.0, hs = 0.0, c = 0.0
+        for t in 0..<valueBins where h[t * 3 + 2] > 0 {
+            g += h[t * 3]
+            hs += h[t * 3 + 1]
+            c += h[t * 3 + 2]
+            if mc > 0 {
+                consider(g, hs, c, tg - g, th - hs, tc - c, threshold: t, defaultLeft: false)
+                consider(g + mg, hs + mh, c + mc, tg - g - mg, th - hs - mh, tc - c - mc, threshold: t, defaultLeft: true)
+            } else {
+                consider(g, hs, c, tg - g, th - hs, tc - c, threshold: t, defaultLeft: c >= tc - c)
+            }
+        }
+        return best
+    }
+
+    func testNumericSplitSearchEqualsItsDefinition() {
+        var random = SplitMix64(seed: 33)
+        var p = GBDTParameters()
+        var checked = 0
+        for trial in 0..<400 {
+            let valueBins = 1 + Int(random.next() % 60)
+            p.minDataInLeaf = [1, 5, 20][trial % 3]
+            p.lambdaL2 = trial % 4 == 0 ? 1.5 : 0
+            p.minSumHessianInLeaf = trial % 5 == 0 ? 3 : 1e-3
+            var h = [Double](repeating: 0, count: (valueBins + 1) * 3)
+            var total = LeafStats()
+            for bin in 0...valueBins {
+                let empty = random.nextUnit() < 0.3 || (bin == valueBins && trial % 2 == 0)
+                let count = empty ? 0 : 1 + Int(random.next() % 40)
+                if count == 0 {
+                    // What subtracting a sibling can leave in an empty bin.
+                    h[bin * 3] = trial % 3 == 0 ? 1e-17 : 0
+                    continue
+                }
+                h[bin * 3] = (random.nextUnit() - 0.45) * Double(count)
+                h[bin * 3 + 1] = (0.1 + random.nextUnit()) * Double(count)
+                h[bin * 3 + 2] = Double(count)
+                total.gradient += h[bin * 3]
+                total.hessian += h[bin * 3 + 1]
+                total.count += count
+            }
+            let expected = definitionBestSplit(h, valueBins: valueBins, total: total, p: p)
+            let found = h.withUnsafeBufferPointer {
+                SplitSearch(p).best(feature: 0, shape: FeatureShape(valueBins: valueBins, isCategorical: false),
+                                    histogram: $0.baseAddress!, total: total)
+            }
+            XCTAssertEqual(found.isValid, expected.isValid, "trial \(trial)")
+            guard expected.isValid else { continue }
+            checked += 1
+            XCTAssertEqual(found.thresholdBin, expected.thresholdBin, "trial \(trial)")
+            XCTAssertEqual(found.defaultLeft, expected.defaultLeft, "trial \(trial)")
+            XCTAssertEqual(found.gain, expected.gain, "trial \(trial)")
+            XCTAssertEqual(found.left, expected.left, "trial \(trial)")
+            XCTAssertEqual(found.right, expected.right, "trial \(trial)")
+        }
+        XCTAssertGreaterThan(checked, 200)
     }
 }

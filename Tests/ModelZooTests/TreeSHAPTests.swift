@@ -71,6 +71,50 @@ final class TreeSHAPTests: XCTestCase {
         }
     }
 
+    func testEqualsBruteForceOnDeepTreesWithCategoriesAndRepeatedFeatures() throws {
+        // Three features and 24 leaves: paths split on the same feature again and again.
+        var rng = SeededRandom(seed: 21)
+        let rows = 600
+        let codes = (0..<rows).map { r -> Double in r % 29 == 0 ? .nan : Double(Int(rng.uniform() * 6)) }
+        let a = (0..<rows).map { _ in rng.normal() }
+        let b = (0..<rows).map { r in r % 13 == 0 ? Double.nan : rng.normal() }
+        let effect: [Double] = [1, -2, 0.5, 3, -1, 2]
+        let labels = (0..<rows).map { r in
+            (codes[r].isNaN ? 0 : effect[Int(codes[r])]) + sin(3 * a[r]) + (b[r].isNaN ? 1 : b[r] * a[r]) + rng.normal() * 0.1
+        }
+        let x = try FeatureMatrix(names: ["a", "b", "code"], columns: [a, b, codes], isCategorical: [false, false, true])
+        var parameters = GBDTParameters()
+        parameters.trees = 3
+        parameters.leaves = 24
+        parameters.minDataInLeaf = 3
+        parameters.minDataPerGroup = 5
+        parameters.catSmooth = 1
+        parameters.threads = 1
+        let model = try GBDTTrainer(objective: .regression, parameters: parameters).train(x, labels: labels)
+        XCTAssertTrue(model.trees.contains { $0.categoricalSplit.contains { $0 >= 0 } }, "some split is categorical")
+        let explainer = TreeSHAP(model: model)
+        let sample = Array(stride(from: 0, to: rows, by: 23))
+        let (values, count) = try explainer.explain(x.rows(sample), threads: 2)
+        for (i, r) in sample.enumerated() {
+            let expected = bruteForceShapley(model, row: x.columns.map { $0[r] })
+            for f in 0..<count {
+                XCTAssertEqual(values[i * count + f], expected[f], accuracy: 1e-9, "row \(r) feature \(f)")
+            }
+        }
+    }
+
+    func testGaussLegendreIntegratesPolynomialsExactly() {
+        for points in 1...16 {
+            let rule = GaussLegendre.rule(points: points)
+            XCTAssertEqual(rule.weights.reduce(0, +), 1, accuracy: 1e-14)
+            XCTAssertTrue(rule.nodes.allSatisfy { $0 > 0 && $0 < 1 })
+            for power in 0...(2 * points - 1) {
+                let integral = zip(rule.nodes, rule.weights).reduce(0) { $0 + $1.1 * pow($1.0, Double(power)) }
+                XCTAssertEqual(integral, 1 / Double(power + 1), accuracy: 1e-14, "\(points) points, t^\(power)")
+            }
+        }
+    }
+
     func testAdditivityOnEveryRowForRegressionAndBinary() throws {
         for objective in [ObjectiveKind.regression, .binary] {
             let (model, x) = try randomModel(features: 6, rows: 300, trees: 25, leaves: 31, seed: 7, objective: objective)

@@ -11,11 +11,24 @@ public struct AnomalyDetectorTrainer: Sendable {
 
     /// `progress(epoch, loss)` reports the autoencoder's epochs.
     public func fit(_ x: FeatureMatrix, progress: ((Int, Double) -> Void)? = nil) throws -> AnomalyDetector {
+        try fitWithReport(x, progress: progress).detector
+    }
+
+    /// The detector and how long each part took, for reports and benchmarks (the isolation
+    /// forest's fit + score time is what compares with scikit-learn's IsolationForest).
+    public func fitWithReport(_ x: FeatureMatrix, progress: ((Int, Double) -> Void)? = nil) throws
+        -> (detector: AnomalyDetector, report: AnomalyTrainingReport) {
         try parameters.validate()
+        let clock = ContinuousClock()
+        let start = clock.now
         let forest = try IsolationForestTrainer(parameters: parameters.resolvedForest).fit(x)
-        let autoencoder = try AutoencoderTrainer(parameters: parameters.resolvedAutoencoder).fit(x, progress: progress)
+        let forestFitted = clock.now
         let forestScores = try forest.score(x, threads: parameters.threads)
+        let forestScored = clock.now
+        let autoencoder = try AutoencoderTrainer(parameters: parameters.resolvedAutoencoder).fit(x, progress: progress)
+        let autoencoderFitted = clock.now
         let errors = try autoencoder.reconstructionError(x, threads: parameters.threads)
+        let autoencoderScored = clock.now
         let forestScale = RobustScale(fitting: forestScores)
         let autoencoderScale = RobustScale(fitting: errors)
         let forestCalibrator = ScoreCalibrator(fitting: forestScores, scale: forestScale.spread)
@@ -28,10 +41,31 @@ public struct AnomalyDetectorTrainer: Sendable {
         let calibrator = ScoreCalibrator(fitting: statistics, scale: RobustScale(fitting: statistics).spread)
         let scores = statistics.map { calibrator($0) }.sorted()
         let threshold = Quantiles.sortedLinear(scores, 1 - parameters.contamination)
-        return try AnomalyDetector(
+        let detector = try AnomalyDetector(
             forest: forest, autoencoder: autoencoder, forestScale: forestScale, autoencoderScale: autoencoderScale,
             forestCalibrator: forestCalibrator, autoencoderCalibrator: autoencoderCalibrator,
             combination: parameters.combination, calibrator: calibrator, contamination: parameters.contamination,
             threshold: threshold)
+        let report = AnomalyTrainingReport(
+            rows: x.rowCount, forestFitSeconds: (forestFitted - start).seconds, forestScoreSeconds: (forestScored - forestFitted).seconds,
+            autoencoderFitSeconds: (autoencoderFitted - forestScored).seconds,
+            autoencoderScoreSeconds: (autoencoderScored - autoencoderFitted).seconds,
+            totalSeconds: (clock.now - start).seconds, autoencoderLoss: autoencoder.trainingLoss,
+            flaggedRows: scores.filter { $0 > threshold }.count)
+        return (detector, report)
     }
+}
+
+/// Facts about one detector fit: row count, the time each part took, the autoencoder's loss
+/// curve and how many training rows the threshold flags.
+public struct AnomalyTrainingReport: Sendable, Equatable, Codable {
+    public let rows: Int
+    public let forestFitSeconds: Double
+    public let forestScoreSeconds: Double
+    public let autoencoderFitSeconds: Double
+    public let autoencoderScoreSeconds: Double
+    public let totalSeconds: Double
+    /// Mean reconstruction error after each epoch.
+    public let autoencoderLoss: [Double]
+    public let flaggedRows: Int
 }

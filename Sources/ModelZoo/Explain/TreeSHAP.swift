@@ -1,22 +1,33 @@
 import Foundation
 
-/// Exact path-dependent TreeSHAP (Lundberg, Erion & Lee 2018, Algorithm 2) for a GBDT.
+/// Exact path-dependent TreeSHAP (Lundberg, Erion & Lee 2018) for a GBDT.
 ///
 /// For every row it gives one SHAP value per feature, in raw-score (margin) space, such that
 /// `expectedValue + Σ φ = predictRaw(row)`. Conditional expectations follow each node's
-/// training cover (row counts, as shap's TreeExplainer uses for LightGBM). Rows are explained
-/// in parallel; the polynomial-time recursion walks flat arrays with unsafe pointers.
+/// training cover (row counts, as shap's TreeExplainer uses for LightGBM).
+///
+/// The values are those of Algorithm 2 of the paper, computed another way (after "Linear
+/// TreeShap", Yu et al. 2022): for a leaf with value v whose path holds features j with
+/// cover fractions z_j and indicators o_j ∈ {0, 1} (does the row follow the path),
+/// φ_i = v (o_i − z_i) ∫₀¹ Π_{j≠i} (z_j (1 − t) + o_j t) dt, since the Shapley weight
+/// |S|!(d−|S|−1)!/d! is a Beta integral. The integrand is a polynomial of degree below the
+/// path length d, so Gauss–Legendre quadrature with ⌈d/2⌉ points is exact. One walk down a
+/// tree keeps the product at each quadrature point; sums over the leaves below each edge are
+/// returned up the walk, so a row costs O(nodes × points) per tree instead of
+/// O(leaves × depth²). Everything that does not depend on the row — cover fractions, the
+/// factors at each point and their reciprocals — is computed once per tree.
 public struct TreeSHAP: Sendable {
     public let model: GBDTModel
     /// The mean raw score over the training cover: the base every explanation starts from.
     public let expectedValue: Double
-    private let trees: [FlatTree]
-    private let maxDepth: Int
+    private let trees: [SHAPTree]
+
+    /// Rows explained together, tree by tree, so that a tree's tables stay in cache.
+    static let rowBlock = 64
 
     public init(model: GBDTModel) {
         self.model = model
-        trees = model.activeTrees.map(FlatTree.init)
-        maxDepth = trees.map(\.depth).max() ?? 0
+        trees = model.activeTrees.map(SHAPTree.init)
         expectedValue = model.baseScore + trees.reduce(0) { $0 + $1.expectedValue }
     }
 
@@ -29,21 +40,30 @@ public struct TreeSHAP: Sendable {
         }
         let rows = x.rowCount
         var values = [Double](repeating: 0, count: rows * features)
-        let pathCapacity = (maxDepth + 2) * (maxDepth + 3) / 2
+        let explained = trees.filter { $0.depth > 0 }
+        let scratchSize = explained.map(\.scratchSize).max() ?? 0
+        let stride = max(features, 1)
+        let blocks = (rows + Self.rowBlock - 1) / Self.rowBlock
         values.withUnsafeMutableBufferPointer { output in
             let out = UnsafeMutableSendablePointer(output.baseAddress)
-            ParallelRunner(threads: threads).forEachChunk(count: rows, minimumPerChunk: 64) { _, range in
-                let path = UnsafeMutablePointer<PathElement>.allocate(capacity: pathCapacity)
-                let row = UnsafeMutablePointer<Double>.allocate(capacity: max(features, 1))
+            ParallelRunner(threads: threads).forEachChunk(count: blocks) { _, blockRange in
+                let scratch = UnsafeMutablePointer<Double>.allocate(capacity: max(scratchSize, 1))
+                let block = UnsafeMutablePointer<Double>.allocate(capacity: Self.rowBlock * stride)
                 defer {
-                    path.deallocate()
-                    row.deallocate()
+                    scratch.deallocate()
+                    block.deallocate()
                 }
-                for r in range {
-                    for f in 0..<features { row[f] = columns[f][r] }
-                    let phi = out.pointer! + r * features
-                    for tree in trees where tree.leafCount > 1 {
-                        tree.explain(row: row, phi: phi, path: path)
+                for b in blockRange {
+                    let start = b * Self.rowBlock
+                    let end = min(rows, start + Self.rowBlock)
+                    for (f, column) in columns.enumerated() {
+                        column.withUnsafeBufferPointer { column in
+                            for r in start..<end { block[(r - start) &* stride &+ f] = column[r] }
+                        }
+                    }
+                    for tree in explained {
+                        tree.explain(rows: block, stride: stride, count: end - start,
+                                     phi: out.pointer! + start * features, scratch: scratch)
                     }
                 }
             }
@@ -58,141 +78,271 @@ struct UnsafeMutableSendablePointer: @unchecked Sendable {
     init(_ pointer: UnsafeMutablePointer<Double>?) { self.pointer = pointer }
 }
 
-struct PathElement {
-    var feature: Int32
-    var zeroFraction: Double
-    var oneFraction: Double
-    var weight: Double
+/// Gauss–Legendre quadrature on [0, 1]: `points` nodes and weights (summing to 1) that
+/// integrate polynomials of degree up to 2·points − 1 exactly.
+enum GaussLegendre {
+    static func rule(points n: Int) -> (nodes: [Double], weights: [Double]) {
+        var nodes = [Double](repeating: 0, count: n)
+        var weights = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            // Newton's method on the Legendre polynomial P_n from Tricomi's initial guess.
+            var x = cos(Double.pi * (Double(i) + 0.75) / (Double(n) + 0.5))
+            for _ in 0..<100 {
+                let (value, derivative) = legendre(n, x)
+                let step = value / derivative
+                x -= step
+                if abs(step) < 1e-16 { break }
+            }
+            let derivative = legendre(n, x).derivative
+            nodes[i] = (1 - x) / 2
+            weights[i] = 1 / ((1 - x * x) * derivative * derivative)
+        }
+        return (nodes, weights)
+    }
+
+    /// P_n(x) and P_n′(x), by the three-term recurrence.
+    private static func legendre(_ n: Int, _ x: Double) -> (value: Double, derivative: Double) {
+        var previous = 1.0, current = x
+        var k = 1
+        while k < n {
+            let next = (Double(2 * k + 1) * x * current - Double(k) * previous) / Double(k + 1)
+            previous = current
+            current = next
+            k += 1
+        }
+        return (current, Double(n) * (x * current - previous) / (x * x - 1))
+    }
 }
 
-/// One tree in the layout the recursion wants: nodes 0..<internal are splits, leaves follow.
-struct FlatTree: Sendable {
-    let tree: RegressionTree
-    let leafCount: Int
-    /// Cover of node `n` (internal) or of leaf `l` at `internalCount + l`.
-    let cover: [Double]
+/// One tree prepared for explanation: its nodes packed for the walk, and per edge (node →
+/// child) the row-independent part of the path arithmetic at each quadrature point.
+struct SHAPTree: Sendable {
+    struct Node: Sendable {
+        var threshold: Double
+        var feature: Int32
+        /// Children: ≥ 0 internal, negative `~leaf`.
+        var left: Int32
+        var right: Int32
+        var categoryBegin: Int32
+        var categoryWords: Int32
+        var defaultLeft: Bool
+    }
+
+    /// What an edge adds to the path: its feature, its cover fraction z (merged with an
+    /// earlier edge on the same feature, if any) and which earlier edge it replaces.
+    struct Edge: Sendable {
+        var feature: Int32
+        var z: Double
+        /// Depth (edges from the root) of the nearest ancestor edge on the same feature, or −1.
+        var replacesDepth: Int32
+        /// That ancestor edge's index.
+        var replacesEdge: Int32
+    }
+
+    let nodes: [Node]
+    let edges: [Edge]
+    let leafValues: [Double]
+    let bitset: [UInt32]
+    /// Quadrature points: enough for the longest path's distinct features.
+    let points: Int
+    /// Per edge, `6 × points` doubles: the factor g = z(1−t) + o·t at each point for o = 0 and
+    /// o = 1, its reciprocal for both, and the quadrature weight over g for both.
+    let tables: [Double]
     let depth: Int
     let expectedValue: Double
 
+    /// Doubles of scratch one walk needs.
+    var scratchSize: Int { 3 * (depth + 2) * points + 2 * (depth + 2) }
+
     init(_ tree: RegressionTree) {
-        self.tree = tree
-        leafCount = tree.numberOfLeaves
         let internalNodes = tree.numberOfInternalNodes
-        var cover = tree.internalCount.map(Double.init) + tree.leafCount.map(Double.init)
-        if internalNodes == 0 { cover = [1] }
-        self.cover = cover
-        func depthOf(_ child: Int32) -> Int {
-            child < 0 ? 0 : 1 + max(depthOf(tree.leftChild[Int(child)]), depthOf(tree.rightChild[Int(child)]))
-        }
-        depth = internalNodes == 0 ? 0 : depthOf(0)
-        let total = internalNodes == 0 ? 1 : max(cover[0], 1e-300)
-        var expected = 0.0
-        for leaf in 0..<tree.numberOfLeaves {
-            expected += tree.leafValue[leaf] * (internalNodes == 0 ? 1 : cover[internalNodes + leaf] / total)
-        }
-        expectedValue = expected
-    }
-
-    func explain(row: UnsafeMutablePointer<Double>, phi: UnsafeMutablePointer<Double>, path: UnsafeMutablePointer<PathElement>) {
-        recurse(node: 0, row: row, phi: phi, path: path, depth: 0, zeroFraction: 1, oneFraction: 1, feature: -1)
-    }
-
-    private func recurse(node: Int32, row: UnsafeMutablePointer<Double>, phi: UnsafeMutablePointer<Double>,
-                         path parentPath: UnsafeMutablePointer<PathElement>, depth parentDepth: Int,
-                         zeroFraction: Double, oneFraction: Double, feature: Int32) {
-        var depth = parentDepth
-        let path = parentPath + depth + 1
-        path.update(from: parentPath, count: depth + 1)
-        FlatTree.extend(path, depth: depth, zeroFraction: zeroFraction, oneFraction: oneFraction, feature: feature)
-
-        if node < 0 {
-            let value = tree.leafValue[Int(~node)]
-            if depth >= 1 {
-                for i in 1...depth {
-                    let weight = FlatTree.unwoundSum(path, depth: depth, index: i)
-                    let element = path[i]
-                    phi[Int(element.feature)] += weight * (element.oneFraction - element.zeroFraction) * value
-                }
+        leafValues = tree.leafValue
+        bitset = tree.categoryBitset
+        var nodes = [Node]()
+        nodes.reserveCapacity(internalNodes)
+        for i in 0..<internalNodes {
+            let category = Int(tree.categoricalSplit[i])
+            var begin: Int32 = -1
+            var words: Int32 = 0
+            if category >= 0 {
+                begin = tree.categoryBoundaries[category]
+                words = tree.categoryBoundaries[category + 1] - tree.categoryBoundaries[category]
             }
+            nodes.append(Node(threshold: tree.threshold[i], feature: tree.splitFeature[i], left: tree.leftChild[i],
+                              right: tree.rightChild[i], categoryBegin: begin, categoryWords: words,
+                              defaultLeft: tree.defaultLeft[i]))
+        }
+        self.nodes = nodes
+        guard internalNodes > 0 else {
+            edges = []
+            tables = []
+            points = 0
+            depth = 0
+            expectedValue = tree.leafValue.first ?? 0
             return
         }
-        let n = Int(node)
-        let split = tree.splitFeature[n]
-        let goesLeft = tree.goesLeft(node: n, value: row[Int(split)])
-        let hot = goesLeft ? tree.leftChild[n] : tree.rightChild[n]
-        let cold = goesLeft ? tree.rightChild[n] : tree.leftChild[n]
-        let nodeCover = max(cover[n], 1e-300)
-        let hotFraction = coverOf(hot) / nodeCover
-        let coldFraction = coverOf(cold) / nodeCover
-        var incomingZero = 1.0, incomingOne = 1.0
 
-        var index = 0
-        while index <= depth, path[index].feature != split { index += 1 }
-        if index != depth + 1 {
-            incomingZero = path[index].zeroFraction
-            incomingOne = path[index].oneFraction
-            FlatTree.unwind(path, depth: depth, index: index)
-            depth -= 1
+        func cover(_ child: Int32) -> Double {
+            child < 0 ? Double(tree.leafCount[Int(~child)]) : Double(tree.internalCount[Int(child)])
         }
-        recurse(node: hot, row: row, phi: phi, path: path, depth: depth + 1, zeroFraction: hotFraction * incomingZero, oneFraction: incomingOne, feature: split)
-        recurse(node: cold, row: row, phi: phi, path: path, depth: depth + 1, zeroFraction: coldFraction * incomingZero, oneFraction: 0, feature: split)
-    }
-
-    private func coverOf(_ child: Int32) -> Double {
-        child < 0 ? cover[tree.numberOfInternalNodes + Int(~child)] : cover[Int(child)]
-    }
-
-    static func extend(_ path: UnsafeMutablePointer<PathElement>, depth: Int, zeroFraction: Double, oneFraction: Double, feature: Int32) {
-        path[depth] = PathElement(feature: feature, zeroFraction: zeroFraction, oneFraction: oneFraction, weight: depth == 0 ? 1 : 0)
-        let denominator = Double(depth + 1)
-        var i = depth - 1
-        while i >= 0 {
-            path[i + 1].weight += oneFraction * path[i].weight * Double(i + 1) / denominator
-            path[i].weight = zeroFraction * path[i].weight * Double(depth - i) / denominator
-            i -= 1
-        }
-    }
-
-    static func unwind(_ path: UnsafeMutablePointer<PathElement>, depth: Int, index: Int) {
-        let oneFraction = path[index].oneFraction
-        let zeroFraction = path[index].zeroFraction
-        var nextOnePortion = path[depth].weight
-        let denominator = Double(depth + 1)
-        var i = depth - 1
-        while i >= 0 {
-            if oneFraction != 0 {
-                let saved = path[i].weight
-                path[i].weight = nextOnePortion * denominator / (Double(i + 1) * oneFraction)
-                nextOnePortion = saved - path[i].weight * zeroFraction * Double(depth - i) / denominator
-            } else {
-                path[i].weight = path[i].weight * denominator / (zeroFraction * Double(depth - i))
+        // Walk the tree once: merged cover fractions per edge, the replaced ancestor, the
+        // longest path's distinct features, and the cover-weighted mean leaf value.
+        var edges = [Edge](repeating: Edge(feature: 0, z: 1, replacesDepth: -1, replacesEdge: -1), count: 2 * internalNodes)
+        var lastEdgeOfFeature = [Int32: (edge: Int32, depth: Int32)]()
+        var deepest = 0
+        var mostDistinct = 0
+        var expected = 0.0
+        func walk(_ node: Int32, depth: Int, distinct: Int, reach: Double) {
+            if node < 0 {
+                expected += reach * tree.leafValue[Int(~node)]
+                deepest = max(deepest, depth)
+                mostDistinct = max(mostDistinct, distinct)
+                return
             }
-            i -= 1
+            let n = Int(node)
+            let feature = tree.splitFeature[n]
+            let nodeCover = max(cover(node), 1e-300)
+            for side in 0..<2 {
+                let child = side == 0 ? tree.leftChild[n] : tree.rightChild[n]
+                let e = 2 * n + side
+                let ratio = cover(child) / nodeCover
+                let previous = lastEdgeOfFeature[feature]
+                var z = ratio
+                if let previous { z *= edges[Int(previous.edge)].z }
+                edges[e] = Edge(feature: feature, z: max(z, 1e-290), replacesDepth: previous?.depth ?? -1,
+                                replacesEdge: previous?.edge ?? -1)
+                lastEdgeOfFeature[feature] = (Int32(e), Int32(depth + 1))
+                walk(child, depth: depth + 1, distinct: distinct + (previous == nil ? 1 : 0), reach: reach * ratio)
+                lastEdgeOfFeature[feature] = previous
+            }
         }
-        for j in index..<depth {
-            path[j].feature = path[j + 1].feature
-            path[j].zeroFraction = path[j + 1].zeroFraction
-            path[j].oneFraction = path[j + 1].oneFraction
+        walk(0, depth: 0, distinct: 0, reach: 1)
+        self.edges = edges
+        depth = deepest
+        expectedValue = expected
+        let points = max(1, (mostDistinct + 1) / 2)
+        self.points = points
+        let rule = GaussLegendre.rule(points: points)
+        var tables = [Double](repeating: 0, count: edges.count * 6 * points)
+        for (e, edge) in edges.enumerated() {
+            let base = e * 6 * points
+            for m in 0..<points {
+                let t = rule.nodes[m]
+                let g0 = edge.z * (1 - t)
+                let g1 = g0 + t
+                tables[base + m] = g0
+                tables[base + points + m] = g1
+                tables[base + 2 * points + m] = 1 / g0
+                tables[base + 3 * points + m] = 1 / g1
+                tables[base + 4 * points + m] = rule.weights[m] / g0
+                tables[base + 5 * points + m] = rule.weights[m] / g1
+            }
+        }
+        self.tables = tables
+    }
+
+    /// Adds this tree's SHAP values of `count` rows (row-major, `stride` values each) to `phi`
+    /// (the same layout).
+    func explain(rows: UnsafePointer<Double>, stride: Int, count: Int, phi: UnsafeMutablePointer<Double>,
+                 scratch: UnsafeMutablePointer<Double>) {
+        nodes.withUnsafeBufferPointer { nodes in
+            edges.withUnsafeBufferPointer { edges in
+                tables.withUnsafeBufferPointer { tables in
+                    leafValues.withUnsafeBufferPointer { leaves in
+                        bitset.withUnsafeBufferPointer { bitset in
+                            let k = points
+                            let levels = depth + 2
+                            var walk = Walk(nodes: nodes.baseAddress!, edges: edges.baseAddress!, tables: tables.baseAddress!,
+                                            leaves: leaves.baseAddress!, bitset: bitset.baseAddress, points: k,
+                                            product: scratch, excluded: scratch + levels * k, sums: scratch + 2 * levels * k,
+                                            indicator: scratch + 3 * levels * k,
+                                            row: rows, phi: phi)
+                            for r in 0..<count {
+                                walk.row = rows + r &* stride
+                                walk.phi = phi + r &* stride
+                                for m in 0..<k { walk.product[m] = 1 }
+                                walk.visit(0, depth: 0)
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
-    static func unwoundSum(_ path: UnsafeMutablePointer<PathElement>, depth: Int, index: Int) -> Double {
-        let oneFraction = path[index].oneFraction
-        let zeroFraction = path[index].zeroFraction
-        var nextOnePortion = path[depth].weight
-        var total = 0.0
-        let denominator = Double(depth + 1)
-        var i = depth - 1
-        while i >= 0 {
-            if oneFraction != 0 {
-                let piece = nextOnePortion * denominator / (Double(i + 1) * oneFraction)
-                total += piece
-                nextOnePortion = path[i].weight - piece * zeroFraction * Double(depth - i) / denominator
-            } else {
-                total += path[i].weight / zeroFraction / (Double(depth - i) / denominator)
+    /// One row's walk down one tree. Per depth d (edges from the root) it keeps the path
+    /// product at each point (`product`), the sums of v·product over the leaves below
+    /// (`sums`), the part of those sums under a later edge on the same feature (`excluded`),
+    /// and whether the row follows the path so far on that edge's feature (`indicator`).
+    private struct Walk {
+        let nodes: UnsafePointer<Node>
+        let edges: UnsafePointer<Edge>
+        let tables: UnsafePointer<Double>
+        let leaves: UnsafePointer<Double>
+        let bitset: UnsafePointer<UInt32>?
+        let points: Int
+        let product: UnsafeMutablePointer<Double>
+        let excluded: UnsafeMutablePointer<Double>
+        let sums: UnsafeMutablePointer<Double>
+        let indicator: UnsafeMutablePointer<Double>
+        var row: UnsafePointer<Double>
+        var phi: UnsafeMutablePointer<Double>
+
+        @inline(__always)
+        private func goesLeft(_ n: Node) -> Bool {
+            let x = row[Int(n.feature)]
+            if n.categoryBegin < 0 {
+                return x.isNaN ? n.defaultLeft : x <= n.threshold
             }
-            i -= 1
+            if x.isNaN || x < 0 { return n.defaultLeft }
+            guard x < 2_147_483_648, let bitset else { return false }
+            let code = Int(x)
+            let word = code >> 5
+            return word < Int(n.categoryWords) && (bitset[Int(n.categoryBegin) &+ word] >> UInt32(code & 31)) & 1 == 1
         }
-        return total
+
+        /// Walks the subtree of `node`, whose path product is in `product` at `depth`; leaves
+        /// its leaf sums in `sums` at `depth`.
+        func visit(_ node: Int32, depth d: Int) {
+            let k = points
+            let here = d &* k
+            if node < 0 {
+                let value = leaves[Int(~node)]
+                for m in 0..<k { sums[here &+ m] = value * product[here &+ m] }
+                return
+            }
+            let n = nodes[Int(node)]
+            let hotIsLeft = goesLeft(n)
+            let below = here &+ k
+            for m in 0..<k { sums[here &+ m] = 0 }
+            for side in 0..<2 {
+                let e = 2 &* Int(node) &+ side
+                let edge = edges[e]
+                let table = tables + e &* 6 &* k
+                var follows: Double = (side == 0) == hotIsLeft ? 1 : 0
+                if edge.replacesDepth >= 0 {
+                    let previous = Int(edge.replacesDepth)
+                    follows *= indicator[previous]
+                    let undo = tables + Int(edge.replacesEdge) &* 6 &* k + (indicator[previous] == 1 ? 3 : 2) &* k
+                    let factor = table + (follows == 1 ? k : 0)
+                    for m in 0..<k { product[below &+ m] = product[here &+ m] * factor[m] * undo[m] }
+                } else {
+                    let factor = table + (follows == 1 ? k : 0)
+                    for m in 0..<k { product[below &+ m] = product[here &+ m] * factor[m] }
+                }
+                indicator[d &+ 1] = follows
+                for m in 0..<k { excluded[below &+ m] = 0 }
+                visit(side == 0 ? n.left : n.right, depth: d &+ 1)
+                let weights = table + (follows == 1 ? 5 : 4) &* k
+                var integral = 0.0
+                for m in 0..<k { integral += weights[m] * (sums[below &+ m] - excluded[below &+ m]) }
+                phi[Int(edge.feature)] += (follows - edge.z) * integral
+                if edge.replacesDepth >= 0 {
+                    let previous = Int(edge.replacesDepth) &* k
+                    for m in 0..<k { excluded[previous &+ m] += sums[below &+ m] }
+                }
+                for m in 0..<k { sums[here &+ m] += sums[below &+ m] }
+            }
+        }
     }
 }

@@ -64,6 +64,52 @@ struct BinMapper: Sendable, Equatable {
         }
     }
 
+    /// `out[i] = bin(of: values[i])` for every value, without per-value dispatch.
+    func binAll(_ values: UnsafeBufferPointer<Double>, into out: UnsafeMutablePointer<UInt8>) {
+        switch kind {
+        case .numeric(let bounds):
+            let missing = UInt8(truncatingIfNeeded: bounds.count)
+            bounds.withUnsafeBufferPointer { bounds in
+                let b = bounds.baseAddress!
+                let count = bounds.count
+                for (i, value) in values.enumerated() {
+                    if value.isNaN {
+                        out[i] = missing
+                        continue
+                    }
+                    // Lower bound of `value` in `bounds` (the last bound is +infinity).
+                    var low = 0
+                    var length = count
+                    while length > 1 {
+                        let half = length >> 1
+                        low = value <= b[low &+ half &- 1] ? low : low &+ half
+                        length &-= half
+                    }
+                    out[i] = UInt8(truncatingIfNeeded: low)
+                }
+            }
+        case .categorical(let codes, _):
+            let largest = codes.max() ?? -1
+            guard largest < 65_536 else {
+                for (i, value) in values.enumerated() { out[i] = UInt8(truncatingIfNeeded: bin(of: value)) }
+                return
+            }
+            var table = [UInt8](repeating: UInt8(truncatingIfNeeded: codes.count), count: largest + 1)
+            for (bin, code) in codes.enumerated() { table[code] = UInt8(truncatingIfNeeded: bin) }
+            let missing = UInt8(truncatingIfNeeded: codes.count + 1)
+            let other = UInt8(truncatingIfNeeded: codes.count)
+            table.withUnsafeBufferPointer { table in
+                for (i, value) in values.enumerated() {
+                    if value.isNaN || value < 0 {
+                        out[i] = missing
+                    } else {
+                        out[i] = value <= Double(largest) ? table[Int(value)] : other
+                    }
+                }
+            }
+        }
+    }
+
     /// The raw threshold of a numeric split "bin ≤ b goes left": values ≤ it go left.
     func upperBound(ofBin bin: Int) -> Double {
         guard case .numeric(let bounds) = kind else { preconditionFailure("upperBound(ofBin:) on a categorical feature") }
@@ -93,6 +139,15 @@ struct BinMapper: Sendable, Equatable {
                 counts.append(1)
             }
         }
+        return BinMapper(kind: .numeric(upperBounds: upperBounds(distinct: distinct, counts: counts, maxBin: maxBin)),
+                         sawMissing: sawMissing)
+    }
+
+    /// Bins for a numeric feature from its sorted column, counting the rows marked in
+    /// `inSample` (every row when nil); the same bins as `numeric(sample:maxBin:)` on those rows.
+    static func numeric(sorted: SortedColumn, inSample: [Bool]?, maxBin: Int) -> BinMapper {
+        let (distinct, counts) = sorted.distinctValues(counting: inSample)
+        let sawMissing = inSample.map { mask in sorted.missingRows.contains { mask[Int($0)] } } ?? !sorted.missingRows.isEmpty
         return BinMapper(kind: .numeric(upperBounds: upperBounds(distinct: distinct, counts: counts, maxBin: maxBin)),
                          sawMissing: sawMissing)
     }

@@ -61,8 +61,9 @@ struct GradientBoosting {
             }
             // As LightGBM: a round that cannot split anything ends training.
             guard grown.leafCount > 1 else { break }
-            let leafValues = leafOutputs(grown, learner: learner, objective: objective, scores: scores, scratch: &scratch)
-            updateScores(&scores, grown: grown, leafValues: leafValues, learner: learner, bag: bag, data: data)
+            let leafValues = leafOutputs(grown, learner: learner, objective: objective, scores: scores, scratch: &scratch,
+                                         runner: runner)
+            updateScores(&scores, grown: grown, leafValues: leafValues, learner: learner, bag: bag, data: data, runner: runner)
             let tree = RegressionTree(grown: grown, mappers: data.mappers, leafValues: leafValues)
             trees.append(tree)
             let stop = watcher?.record(tree, runner: runner) ?? false
@@ -85,31 +86,41 @@ struct GradientBoosting {
         return Sampling.sortedSubset(of: all.count, count: k, using: &random).map { all[Int($0)] }
     }
 
-    /// Leaf values after the objective's refit (if any) and shrinkage.
+    /// Leaf values after the objective's refit (if any) and shrinkage. Leaves are refit in
+    /// parallel, each in its own stretch of `scratch` (leaves hold disjoint rows).
     private func leafOutputs(_ grown: GrownTree, learner: TreeLearner, objective: any Objective, scores: [Double],
-                             scratch: inout [Double]) -> [Double] {
+                             scratch: inout [Double], runner: ParallelRunner) -> [Double] {
         let rate = parameters.learningRate
         guard objective.renewsLeafOutputs else {
             return grown.leaves.map { SplitSearch.leafOutput($0, lambda: parameters.lambdaL2) * rate }
         }
-        return scores.withUnsafeBufferPointer { s in
+        let leaves = grown.leafCount
+        var start = [Int](repeating: 0, count: leaves + 1)
+        for leaf in 0..<leaves { start[leaf + 1] = start[leaf] + learner.rows(ofLeaf: leaf).count }
+        var values = [Double](repeating: 0, count: leaves)
+        scores.withUnsafeBufferPointer { s in
             scratch.withUnsafeMutableBufferPointer { buffer in
-                (0..<grown.leafCount).map { leaf in
-                    objective.renewedLeafOutput(rows: learner.rows(ofLeaf: leaf), scores: s.baseAddress!,
-                                                scratch: buffer.baseAddress!) * rate
+                values.withUnsafeMutableBufferPointer { out in
+                    runner.forEachJob(count: leaves, parallel: start[leaves] >= 16_384) { leaf in
+                        out[leaf] = objective.renewedLeafOutput(rows: learner.rows(ofLeaf: leaf), scores: s.baseAddress!,
+                                                                scratch: buffer.baseAddress! + start[leaf]) * rate
+                    }
                 }
             }
         }
+        return values
     }
 
     /// Adds the new tree to the training scores: in-bag rows through the learner's leaf
     /// partition, out-of-bag rows by walking the tree on their bins.
     private func updateScores(_ scores: inout [Double], grown: GrownTree, leafValues: [Double], learner: TreeLearner,
-                              bag: [Int32]?, data: BinnedFeatures) {
+                              bag: [Int32]?, data: BinnedFeatures, runner: ParallelRunner) {
         scores.withUnsafeMutableBufferPointer { s in
-            for leaf in 0..<grown.leafCount {
+            // Leaves hold disjoint rows, so they can be updated in parallel.
+            let base = s.baseAddress!
+            runner.forEachJob(count: grown.leafCount, parallel: data.rowCount >= 65_536) { leaf in
                 let value = leafValues[leaf]
-                for row in learner.rows(ofLeaf: leaf) { s[Int(row)] += value }
+                for row in learner.rows(ofLeaf: leaf) { base[Int(row)] += value }
             }
             guard let bag else { return }
             data.bins.withUnsafeBufferPointer { bins in

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Fixed memory for per-leaf histograms, allocated once per training run.
 ///
 /// A histogram holds, for every bin of every feature, three doubles: sum of gradients,
@@ -42,12 +44,21 @@ final class HistogramPool {
 
 /// Builds and subtracts gradient histograms: the inner loop of tree learning.
 ///
-/// Work is split over features, so each feature's histogram is summed by one thread in
-/// row order and the result does not depend on the thread count.
+/// Histograms are built column-wise, in blocks of rows, four features per pass over a
+/// block: consecutive updates then go to different histograms, so a run of rows in one bin
+/// does not chain each add on the previous store, and a block's gradients are read from
+/// cache by every pass. Work is split into groups of features, so each feature's histogram
+/// is still summed by one thread in row order and the result does not depend on the thread
+/// count.
 enum HistogramBuilder {
     static let entryWidth = 3
     /// Bin updates below which dispatching to threads costs more than it saves.
-    static let minimumParallelWork = 65_536
+    static let minimumParallelWork = 16_384
+    /// Split search on one feature of one leaf, in bin updates of about the same time.
+    static let searchWork = 2_048
+    /// Rows per block: a block's gradients stay in the core's cache while every feature of
+    /// the group reads them.
+    static let blockRows = 8_192
 
     /// Rows of one leaf and their gradients, position-aligned: `gradients[i]` belongs to
     /// row `rows[i]`, or to row `i` when `rows` is nil (the whole data set, in order).
@@ -60,59 +71,206 @@ enum HistogramBuilder {
         var constantHessian: Double
     }
 
+    /// The column-major bins (feature `f`, row `r` at `f * rowCount + r`) and the histogram
+    /// layout that building reads.
+    struct Layout {
+        var bins: UnsafePointer<UInt8>
+        var rowCount: Int
+        var offsets: UnsafePointer<Int>
+        var rowBins: UnsafePointer<UInt8>? = nil
+        var stride: Int = 0
+    }
+    static let sparseRatio = Int(ProcessInfo.processInfo.environment["ENGAGE_SR"] ?? "") ?? 16
+    static let gatherBlockRows = 256
+
+    /// How many feature groups to build in parallel for `work` bin updates over `features`.
+    static func groupCount(features: Int, work: Int, threads: Int, minimumParallelWork: Int = minimumParallelWork) -> Int {
+        guard threads > 1, work >= minimumParallelWork, features > 1 else { return 1 }
+        return min(features, threads * 2)
+    }
+
+    /// The positions `range` of group `group` of `groups` over `count` features.
+    @inline(__always)
+    static func group(_ group: Int, of groups: Int, count: Int) -> Range<Int> {
+        (count * group / groups)..<(count * (group + 1) / groups)
+    }
+
     /// Writes the histograms of `features` for `input` into `histogram` (other features untouched).
     static func build(into histogram: UnsafeMutablePointer<Double>, features: UnsafeBufferPointer<Int32>,
-                      bins: UnsafePointer<UInt8>, rowCount: Int, offsets: UnsafePointer<Int>,
-                      input: LeafInput, runner: ParallelRunner, minimumParallelWork: Int = minimumParallelWork) {
-        runner.forEachJob(count: features.count, parallel: features.count * input.count >= minimumParallelWork) { position in
+                      layout: Layout, input: LeafInput, runner: ParallelRunner,
+                      minimumParallelWork: Int = minimumParallelWork) {
+        let groups = groupCount(features: features.count, work: features.count * input.count, threads: runner.threads,
+                                minimumParallelWork: minimumParallelWork)
+        runner.forEachJob(count: groups, parallel: groups > 1) { g in
+            buildGroup(into: histogram, features: features, positions: group(g, of: groups, count: features.count),
+                       layout: layout, input: input)
+        }
+    }
+
+    /// Builds the histograms of `features[positions]`: zeroes their entries, then adds the rows.
+    static func buildGroup(into histogram: UnsafeMutablePointer<Double>, features: UnsafeBufferPointer<Int32>,
+                           positions: Range<Int>, layout: Layout, input: LeafInput) {
+        guard !positions.isEmpty else { return }
+        for position in positions {
             let f = Int(features[position])
-            let begin = offsets[f]
-            buildFeature(into: histogram + begin &* entryWidth, binCount: offsets[f + 1] &- begin,
-                         column: bins + f &* rowCount, input: input)
+            (histogram + layout.offsets[f] &* entryWidth)
+                .update(repeating: 0, count: (layout.offsets[f + 1] &- layout.offsets[f]) &* entryWidth)
+        }
+        if let rows = input.rows, let rowBins = layout.rowBins, input.count &* sparseRatio < layout.rowCount {
+            buildGathered(into: histogram, features: features, positions: positions, layout: layout, input: input,
+                          rows: rows, rowBins: rowBins)
+            fillConstantHessians(histogram, features: features, positions: positions, layout: layout, input: input)
+            return
+        }
+        var start = 0
+        while start < input.count {
+            let block = start..<min(input.count, start + blockRows)
+            forEachQuad(features: features, positions: positions, histogram: histogram, layout: layout) { quad in
+                if let rows = input.rows {
+                    build(quad, IndexedRows(rows: rows), block, input)
+                } else {
+                    build(quad, SequentialRows(), block, input)
+                }
+            }
+            start = block.upperBound
+        }
+        fillConstantHessians(histogram, features: features, positions: positions, layout: layout, input: input)
+    }
+
+    private static func fillConstantHessians(_ histogram: UnsafeMutablePointer<Double>, features: UnsafeBufferPointer<Int32>,
+                                             positions: Range<Int>, layout: Layout, input: LeafInput) {
+        if input.hessians == nil {
+            let c = input.constantHessian
+            for position in positions {
+                let f = Int(features[position])
+                let out = histogram + layout.offsets[f] &* entryWidth
+                for e in 0..<(layout.offsets[f + 1] &- layout.offsets[f]) {
+                    let count = out[e &* 3 &+ 1]
+                    out[e &* 3 &+ 1] = count * c
+                    out[e &* 3 &+ 2] = count
+                }
+            }
+        }
+    }
+
+    private static func buildGathered(into histogram: UnsafeMutablePointer<Double>, features: UnsafeBufferPointer<Int32>,
+                                      positions: Range<Int>, layout: Layout, input: LeafInput,
+                                      rows: UnsafePointer<Int32>, rowBins: UnsafePointer<UInt8>) {
+        var first = Int.max, last = 0
+        for position in positions {
+            first = min(first, Int(features[position]))
+            last = max(last, Int(features[position]))
+        }
+        let words = (last - first) / 8 + 1
+        let width = words * 8
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: gatherBlockRows * words) { buffer in
+            let words64 = buffer.baseAddress!
+            let bytes = UnsafeRawPointer(words64).assumingMemoryBound(to: UInt8.self)
+            let source = UnsafeRawPointer(rowBins + first)
+            let stride = layout.stride
+            var start = 0
+            while start < input.count {
+                let block = start..<min(input.count, start + gatherBlockRows)
+                var target = words64
+                for i in block {
+                    let row = source + Int(rows[i]) &* stride
+                    for w in 0..<words { target[w] = row.loadUnaligned(fromByteOffset: w &* 8, as: UInt64.self) }
+                    target += words
+                }
+                var j = positions.lowerBound
+                while j < positions.upperBound {
+                    let lanes = min(4, positions.upperBound - j)
+                    @inline(__always) func lane(_ lane: Int) -> (UnsafePointer<UInt8>, UnsafeMutablePointer<Double>) {
+                        let f = Int(features[j + min(lane, lanes - 1)])
+                        return (bytes + (f - first), histogram + layout.offsets[f] &* entryWidth)
+                    }
+                    let (l0, l1, l2, l3) = (lane(0), lane(1), lane(2), lane(3))
+                    build(Quad(column: (l0.0, l1.0, l2.0, l3.0), out: (l0.1, l1.1, l2.1, l3.1), width: lanes),
+                          BufferedRows(first: block.lowerBound, width: width), block, input)
+                    j += lanes
+                }
+                start = block.upperBound
+            }
+        }
+    }
+
+    /// Calls `body` with the features of `positions` four at a time.
+    @inline(__always)
+    private static func forEachQuad(features: UnsafeBufferPointer<Int32>, positions: Range<Int>,
+                                    histogram: UnsafeMutablePointer<Double>, layout: Layout, _ body: (Quad) -> Void) {
+        var j = positions.lowerBound
+        while j < positions.upperBound {
+            let width = min(4, positions.upperBound - j)
+            @inline(__always) func lane(_ lane: Int) -> (UnsafePointer<UInt8>, UnsafeMutablePointer<Double>) {
+                let f = Int(features[j + min(lane, width - 1)])
+                return (layout.bins + f &* layout.rowCount, histogram + layout.offsets[f] &* entryWidth)
+            }
+            let (l0, l1, l2, l3) = (lane(0), lane(1), lane(2), lane(3))
+            body(Quad(column: (l0.0, l1.0, l2.0, l3.0), out: (l0.1, l1.1, l2.1, l3.1), width: width))
+            j += width
+        }
+    }
+
+    /// Up to four features built in one pass over the rows: their columns and histograms;
+    /// lanes past `width` repeat the last feature and are never written.
+    private struct Quad {
+        let column: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>)
+        let out: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>)
+        let width: Int
+    }
+
+    @inline(__always)
+    private static func build<Rows: RowIndex>(_ quad: Quad, _ rows: Rows, _ block: Range<Int>, _ input: LeafInput) {
+        if let h = input.hessians {
+            build(quad, rows, block, input.gradients, VaryingHessians(h: h))
+        } else {
+            build(quad, rows, block, input.gradients, NoHessians())
         }
     }
 
     @inline(__always)
-    static func buildFeature(into out: UnsafeMutablePointer<Double>, binCount: Int,
-                             column: UnsafePointer<UInt8>, input: LeafInput) {
-        out.update(repeating: 0, count: binCount &* entryWidth)
-        let g = input.gradients
-        let n = input.count
-        switch (input.rows, input.hessians) {
-        case (let rows?, let h?):
-            for i in 0..<n {
-                let b = Int(column[Int(rows[i])]) &* 3
-                out[b] += g[i]
-                out[b &+ 1] += h[i]
-                out[b &+ 2] += 1
-            }
-        case (let rows?, nil):
-            for i in 0..<n {
-                let b = Int(column[Int(rows[i])]) &* 3
-                out[b] += g[i]
-                out[b &+ 2] += 1
-            }
-        case (nil, let h?):
-            for i in 0..<n {
-                let b = Int(column[i]) &* 3
-                out[b] += g[i]
-                out[b &+ 1] += h[i]
-                out[b &+ 2] += 1
-            }
-        case (nil, nil):
-            for i in 0..<n {
-                let b = Int(column[i]) &* 3
-                out[b] += g[i]
-                out[b &+ 2] += 1
-            }
+    private static func build<Rows: RowIndex, Hessians: HessianSource>(
+        _ quad: Quad, _ rows: Rows, _ block: Range<Int>, _ g: UnsafePointer<Double>, _ hessians: Hessians
+    ) {
+        switch quad.width {
+        case 4: accumulate(quad, Lanes4(), rows, block, g, hessians)
+        case 3: accumulate(quad, Lanes3(), rows, block, g, hessians)
+        case 2: accumulate(quad, Lanes2(), rows, block, g, hessians)
+        default: accumulate(quad, Lanes1(), rows, block, g, hessians)
         }
-        if input.hessians == nil {
-            let c = input.constantHessian
-            var b = 0
-            while b < binCount &* 3 {
-                out[b &+ 1] = out[b &+ 2] * c
-                b &+= 3
-            }
+    }
+
+    /// The inner loop. Interleaving up to four features keeps consecutive updates on different
+    /// histograms, so a run of rows in one bin does not chain each add on the previous store.
+    @inline(__always)
+    private static func accumulate<L: Lanes, Rows: RowIndex, Hessians: HessianSource>(
+        _ quad: Quad, _ lanes: L, _ rows: Rows, _ block: Range<Int>, _ g: UnsafePointer<Double>, _ hessians: Hessians
+    ) {
+        let (c0, c1, c2, c3) = quad.column
+        let (o0, o1, o2, o3) = quad.out
+        for i in block {
+            let r = rows.index(i)
+            let gi = g[i]
+            let hi = hessians.value(i)
+            add(o0 + Int(c0[r]) &* 3, gi, hi, hessians)
+            if L.count > 1 { add(o1 + Int(c1[r]) &* 3, gi, hi, hessians) }
+            if L.count > 2 { add(o2 + Int(c2[r]) &* 3, gi, hi, hessians) }
+            if L.count > 3 { add(o3 + Int(c3[r]) &* 3, gi, hi, hessians) }
+        }
+    }
+
+    /// Adds one row to one entry. Without hessians the count goes next to the gradient (one
+    /// 16-byte update); `buildGroup` then moves it to its slot and fills in the hessian.
+    @inline(__always)
+    private static func add<Hessians: HessianSource>(_ entry: UnsafeMutablePointer<Double>, _ g: Double, _ h: Double,
+                                                      _ hessians: Hessians) {
+        if Hessians.varies {
+            entry[0] += g
+            entry[1] += h
+            entry[2] += 1
+        } else {
+            entry[0] += g
+            entry[1] += 1
         }
     }
 
@@ -127,4 +285,60 @@ enum HistogramBuilder {
             for j in begin..<end { parent[j] -= child[j] }
         }
     }
+}
+
+/// How many features one pass over the rows builds (a compile-time constant per type).
+private protocol Lanes { static var count: Int { get } }
+private struct Lanes1: Lanes { static var count: Int { 1 } }
+private struct Lanes2: Lanes { static var count: Int { 2 } }
+private struct Lanes3: Lanes { static var count: Int { 3 } }
+private struct Lanes4: Lanes { static var count: Int { 4 } }
+
+/// The row number of a leaf's `i`-th row.
+private protocol RowIndex {
+    func index(_ i: Int) -> Int
+}
+
+/// Rows listed by number (a leaf's segment of the partition).
+private struct IndexedRows: RowIndex {
+    let rows: UnsafePointer<Int32>
+
+    @inline(__always)
+    func index(_ i: Int) -> Int { Int(rows[i]) }
+}
+
+private struct BufferedRows: RowIndex {
+    let first: Int
+    let width: Int
+
+    @inline(__always)
+    func index(_ i: Int) -> Int { (i &- first) &* width }
+}
+
+/// Every row, in order (the root without bagging).
+private struct SequentialRows: RowIndex {
+    @inline(__always)
+    func index(_ i: Int) -> Int { i }
+}
+
+
+/// Per-row hessians, or none (a constant hessian is filled in from the counts afterwards).
+private protocol HessianSource {
+    static var varies: Bool { get }
+    func value(_ i: Int) -> Double
+}
+
+private struct VaryingHessians: HessianSource {
+    let h: UnsafePointer<Double>
+    static var varies: Bool { true }
+
+    @inline(__always)
+    func value(_ i: Int) -> Double { h[i] }
+}
+
+private struct NoHessians: HessianSource {
+    static var varies: Bool { false }
+
+    @inline(__always)
+    func value(_ i: Int) -> Double { 0 }
 }

@@ -52,6 +52,22 @@ struct SplitCandidate: Sendable {
     var isValid: Bool { feature >= 0 }
 }
 
+/// What split search needs to know of a feature's bins: how many hold values (the missing
+/// bin comes right after them) and whether they are categories.
+struct FeatureShape: Sendable {
+    let valueBins: Int
+    let isCategorical: Bool
+
+    init(valueBins: Int, isCategorical: Bool) {
+        self.valueBins = valueBins
+        self.isCategorical = isCategorical
+    }
+
+    init(_ mapper: BinMapper) {
+        self.init(valueBins: mapper.valueBinCount, isCategorical: mapper.isCategorical)
+    }
+}
+
 /// Finds the best split of a leaf on one feature from that feature's histogram.
 ///
 /// Missing values sit in their own bin; every candidate is tried with missing rows sent
@@ -98,38 +114,108 @@ struct SplitSearch: Sendable {
 
     /// Best split of a leaf with totals `total` on `feature`, whose histogram starts at `histogram`.
     func best(feature: Int32, mapper: BinMapper, histogram: UnsafePointer<Double>, total: LeafStats) -> SplitCandidate {
-        var evaluator = Evaluator(search: self, feature: feature, total: total, missing: histogram, missingBin: mapper.missingBin)
-        if mapper.isCategorical {
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { bins in
-                withUnsafeTemporaryAllocation(of: Double.self, capacity: 256) { keys in
-                    searchCategorical(histogram: histogram, valueBins: mapper.valueBinCount, evaluator: &evaluator,
-                                      scratch: Scratch(bins: bins.baseAddress!, keys: keys.baseAddress!))
-                }
+        best(feature: feature, shape: FeatureShape(mapper), histogram: histogram, total: total)
+    }
+
+    /// The same, for a feature described by its `shape` (no bin mapper, so no reference counting).
+    func best(feature: Int32, shape: FeatureShape, histogram: UnsafePointer<Double>, total: LeafStats) -> SplitCandidate {
+        guard shape.isCategorical else {
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: 6 * 256) { scratch in
+                searchNumeric(feature: feature, histogram: histogram, valueBins: shape.valueBins, total: total,
+                              scratch: scratch.baseAddress!)
             }
-        } else {
-            searchNumeric(histogram: histogram, valueBins: mapper.valueBinCount, evaluator: &evaluator)
+        }
+        var evaluator = Evaluator(search: self, feature: feature, total: total, missing: histogram, missingBin: shape.valueBins)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { bins in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 256) { keys in
+                searchCategorical(histogram: histogram, valueBins: shape.valueBins, evaluator: &evaluator,
+                                  scratch: Scratch(bins: bins.baseAddress!, keys: keys.baseAddress!))
+            }
         }
         return evaluator.best
     }
 
-    private func searchNumeric(histogram h: UnsafePointer<Double>, valueBins: Int, evaluator e: inout Evaluator) {
-        var g = 0.0, hs = 0.0, c = 0.0
-        let total = Double(e.total.count)
-        let minData = Double(minDataInLeaf)
+    /// Numeric thresholds "bin ≤ t goes left", each with missing rows sent right and then left
+    /// (right only, and the larger side as default, when the leaf has no missing rows).
+    ///
+    /// Three passes over `scratch` (room for 6 × 256 doubles) instead of one branchy loop: the
+    /// left sums at every non-empty bin; every candidate's score (−∞ when it breaks a
+    /// constraint), with no branch to mispredict and the divisions in vector registers; and
+    /// the first best score. The candidates, their order and their arithmetic are those of
+    /// scanning the thresholds one by one, so the chosen split is the same.
+    private func searchNumeric(feature: Int32, histogram h: UnsafePointer<Double>, valueBins: Int, total: LeafStats,
+                               scratch: UnsafeMutablePointer<Double>) -> SplitCandidate {
+        let sumG = scratch, sumH = scratch + 256, sumC = scratch + 512, bin = scratch + 768
+        let scores = scratch + 1024
+        let missingBin = valueBins
+        let mg = h[missingBin &* 3], mh = h[missingBin &* 3 &+ 1], mc = h[missingBin &* 3 &+ 2]
+        // Left sums after each bin that holds rows (empty bins add nothing and repeat the
+        // previous candidate, which a strictly better score would never replace).
+        var runningG = 0.0, runningH = 0.0, runningC = 0.0
+        var candidates = 0
         for t in 0..<valueBins {
             let count = h[t &* 3 &+ 2]
-            if count == 0 { continue }
-            g += h[t &* 3]
-            hs += h[t &* 3 &+ 1]
-            c += count
-            if c + e.missingC < minData { continue }
-            // The right side only shrinks from here on.
-            if total - c < minData { break }
-            if e.consider(g: g, h: hs, c: c, lambda: lambdaL2) {
-                e.best.thresholdBin = t
-                e.best.isCategorical = false
+            // All ones when the bin holds rows, else zero: masks out the rounding residue that
+            // subtraction can leave in an empty bin's sums, without a branch.
+            let occupied = 0 &- UInt64(truncatingIfNeeded: (count != 0).intValue)
+            runningG += Double(bitPattern: h[t &* 3].bitPattern & occupied)
+            runningH += Double(bitPattern: h[t &* 3 &+ 1].bitPattern & occupied)
+            runningC += count
+            sumG[candidates] = runningG
+            sumH[candidates] = runningH
+            sumC[candidates] = runningC
+            bin[candidates] = Double(t)
+            candidates &+= Int(truncatingIfNeeded: occupied & 1)
+        }
+        let tg = total.gradient, th = total.hessian, tc = Double(total.count)
+        let minData = Double(minDataInLeaf), minHessian = minSumHessianInLeaf
+        let lambda = SIMD2(repeating: lambdaL2)
+        let parentGain = SplitSearch.leafGain(tg, th, lambdaL2)
+        let threshold = parentGain + minGainToSplit
+        let hasMissing = mc > 0
+        @inline(__always) func score(_ lg: Double, _ lh: Double, _ lc: Double, _ rg: Double, _ rh: Double, _ rc: Double) -> Double {
+            let numerators = SIMD2(lg, rg)
+            let sides = numerators * numerators / (SIMD2(lh, rh) + lambda)
+            let gain = sides[0] + sides[1]
+            let valid = lc >= minData && rc >= minData && lh >= minHessian && rh >= minHessian && gain > threshold
+            return valid ? gain - parentGain : -.infinity
+        }
+        if hasMissing {
+            for i in 0..<candidates {
+                let g = sumG[i], hs = sumH[i], c = sumC[i]
+                scores[2 &* i] = score(g, hs, c, tg - g, th - hs, tc - c)
+                scores[2 &* i &+ 1] = score(g + mg, hs + mh, c + mc, tg - g - mg, th - hs - mh, tc - c - mc)
+            }
+        } else {
+            for i in 0..<candidates {
+                let g = sumG[i], hs = sumH[i], c = sumC[i]
+                scores[i] = score(g, hs, c, tg - g, th - hs, tc - c)
             }
         }
+        var bestScore = -Double.infinity
+        var chosen = -1
+        for j in 0..<(hasMissing ? 2 &* candidates : candidates) where scores[j] > bestScore {
+            bestScore = scores[j]
+            chosen = j
+        }
+        guard chosen >= 0 else { return .none }
+        let i = hasMissing ? chosen >> 1 : chosen
+        let missingLeft = hasMissing && chosen & 1 == 1
+        let g = sumG[i], hs = sumH[i], c = sumC[i]
+        var best = SplitCandidate()
+        best.feature = feature
+        best.gain = bestScore
+        best.thresholdBin = Int(bin[i])
+        if missingLeft {
+            best.defaultLeft = true
+            best.left = LeafStats(gradient: g + mg, hessian: hs + mh, count: Int(c + mc))
+            best.right = LeafStats(gradient: tg - g - mg, hessian: th - hs - mh, count: Int(tc - c - mc))
+        } else {
+            best.defaultLeft = hasMissing ? false : c >= tc - c
+            best.left = LeafStats(gradient: g, hessian: hs, count: Int(c))
+            best.right = LeafStats(gradient: tg - g, hessian: th - hs, count: Int(tc - c))
+        }
+        return best
     }
 
     private func searchCategorical(histogram h: UnsafePointer<Double>, valueBins: Int, evaluator e: inout Evaluator,
@@ -260,7 +346,10 @@ struct SplitSearch: Sendable {
         private mutating func evaluate(lg: Double, lh: Double, lc: Double, rg: Double, rh: Double, rc: Double,
                                        defaultLeft: Bool, lambda: Double) -> Bool {
             guard lc >= minData, rc >= minData, lh >= minHessian, rh >= minHessian else { return false }
-            let gain = SplitSearch.leafGain(lg, lh, lambda) + SplitSearch.leafGain(rg, rh, lambda)
+            // Both sides' G²/(H + λ) in one vector division; the same IEEE results as two scalar ones.
+            let numerators = SIMD2(lg, rg)
+            let sides = numerators * numerators / (SIMD2(lh, rh) + SIMD2(repeating: lambda))
+            let gain = sides[0] + sides[1]
             guard gain > parentGain + minGain else { return false }
             let relative = gain - parentGain
             guard relative > best.gain else { return false }
@@ -272,4 +361,9 @@ struct SplitSearch: Sendable {
             return true
         }
     }
+}
+
+private extension Bool {
+    /// 1 for true, 0 for false.
+    @inline(__always) var intValue: Int { self ? 1 : 0 }
 }

@@ -55,12 +55,13 @@ protocol TreeLearner: AnyObject {
 /// with the largest gain until `leaves` leaves exist or no leaf can be split.
 ///
 /// The smaller child of each split gets a freshly built histogram; the larger child's is
-/// the parent's minus the smaller's. For each split one parallel pass runs a job per
-/// feature — build, subtract, search both children — so the grown tree does not depend
+/// the parent's minus the smaller's. For each split one parallel pass runs a job per group
+/// of features — build, subtract, search both children — so the grown tree does not depend
 /// on the thread count and threads meet once per split.
 final class LeafWiseTreeLearner: TreeLearner {
     private let data: BinnedFeatures
     private let search: SplitSearch
+    private let shapes: [FeatureShape]
     private let maxLeaves: Int
     private let maxDepth: Int?
     private let runner: ParallelRunner
@@ -81,6 +82,7 @@ final class LeafWiseTreeLearner: TreeLearner {
     init(data: BinnedFeatures, parameters: GBDTParameters, runner: ParallelRunner) {
         self.data = data
         search = SplitSearch(parameters)
+        shapes = data.mappers.map(FeatureShape.init)
         maxLeaves = parameters.leaves
         maxDepth = parameters.effectiveMaxDepth
         self.runner = runner
@@ -121,7 +123,7 @@ final class LeafWiseTreeLearner: TreeLearner {
         features.withUnsafeBufferPointer { features in
             if canSplit(leaf: 0, tree: tree) {
                 slot[0] = pool.acquire()
-                let input = leafInput(leaf: 0, source: source, wholeData: bag == nil)
+                let input = rootInput(source: source, bagged: bag != nil)
                 runPass(Pass(build: (0, slot[0], input), subtractFrom: nil, searches: [(0, slot[0])]),
                         tree: tree, features: features)
             }
@@ -185,11 +187,20 @@ final class LeafWiseTreeLearner: TreeLearner {
         return chosen
     }
 
-    /// The leaf's rows with their gradients gathered into position order.
-    private func leafInput(leaf: Int, source: Gradients, wholeData: Bool) -> HistogramBuilder.LeafInput {
+    /// A child's rows with the gradients that the partition gathered for it.
+    private func gatheredInput(leaf: Int, source: Gradients) -> HistogramBuilder.LeafInput {
         let rows = partition.rows(ofLeaf: leaf)
         let constant = source.constantHessian
-        if wholeData && leaf == 0 && rows.count == data.rowCount {
+        return .init(rows: rows.baseAddress, count: rows.count, gradients: orderedGradients,
+                     hessians: constant == nil ? orderedHessians : nil, constantHessian: constant ?? 0)
+    }
+
+    /// The root's rows: all rows in order and the gradients as they are, or the bag with its
+    /// gradients gathered into position order.
+    private func rootInput(source: Gradients, bagged: Bool) -> HistogramBuilder.LeafInput {
+        let rows = partition.rows(ofLeaf: 0)
+        let constant = source.constantHessian
+        guard bagged else {
             return .init(rows: nil, count: rows.count, gradients: source.gradients,
                          hessians: constant == nil ? source.hessians : nil, constantHessian: constant ?? 0)
         }
@@ -202,36 +213,46 @@ final class LeafWiseTreeLearner: TreeLearner {
                      hessians: constant == nil ? orderedHessians : nil, constantHessian: constant ?? 0)
     }
 
-    /// Runs `pass` with one job per feature, then keeps each searched leaf's best split.
+    /// Runs `pass` with one job per group of features (one group when the leaf is small),
+    /// then keeps each searched leaf's best split.
     private func runPass(_ pass: Pass, tree: GrownTree, features: UnsafeBufferPointer<Int32>) {
         let featureCount = features.count
         let searches = pass.searches.map { (histogram: pool.histogram($0.slot), total: tree.leaves[$0.leaf]) }
         let build = pass.build.map { (histogram: pool.histogram($0.slot), input: $0.input) }
         let parent = pass.subtractFrom.map { pool.histogram($0) }
-        let mappers = data.mappers
         let search = self.search
-        let rowCount = data.rowCount
-        let work = featureCount * ((build?.input.count ?? 0) + 512 * searches.count)
+        let work = featureCount * ((build?.input.count ?? 0) + HistogramBuilder.searchWork * searches.count)
+        let groups = HistogramBuilder.groupCount(features: featureCount, work: work, threads: runner.threads)
+        let width = HistogramBuilder.entryWidth
         candidates.withUnsafeMutableBufferPointer { out in
-            data.histogramOffsets.withUnsafeBufferPointer { offsets in
-                data.bins.withUnsafeBufferPointer { bins in
-                    runner.forEachJob(count: featureCount, parallel: work >= HistogramBuilder.minimumParallelWork) { position in
-                        let f = Int(features[position])
-                        let begin = offsets[f] &* HistogramBuilder.entryWidth
-                        let binCount = offsets[f + 1] &- offsets[f]
-                        if let build {
-                            HistogramBuilder.buildFeature(into: build.histogram + begin, binCount: binCount,
-                                                          column: bins.baseAddress! + f &* rowCount, input: build.input)
-                            if let parent {
-                                for j in begin..<(begin &+ binCount &* HistogramBuilder.entryWidth) {
-                                    parent[j] -= build.histogram[j]
+            shapes.withUnsafeBufferPointer { shapes in
+                data.histogramOffsets.withUnsafeBufferPointer { offsets in
+                    data.bins.withUnsafeBufferPointer { bins in
+                      data.rowBins.withUnsafeBufferPointer { rowBins in
+                        let layout = HistogramBuilder.Layout(bins: bins.baseAddress!, rowCount: data.rowCount,
+                                                             offsets: offsets.baseAddress!, rowBins: rowBins.baseAddress,
+                                                             stride: data.featureCount)
+                        runner.forEachJob(count: groups, parallel: groups > 1) { group in
+                            let positions = HistogramBuilder.group(group, of: groups, count: featureCount)
+                            if let build {
+                                HistogramBuilder.buildGroup(into: build.histogram, features: features, positions: positions,
+                                                            layout: layout, input: build.input)
+                                if let parent {
+                                    HistogramBuilder.subtract(build.histogram, from: parent,
+                                                              features: UnsafeBufferPointer(rebasing: features[positions]),
+                                                              offsets: offsets.baseAddress!)
+                                }
+                            }
+                            for position in positions {
+                                let f = Int(features[position])
+                                for (which, leaf) in searches.enumerated() {
+                                    out[which &* featureCount &+ position] = search.best(
+                                        feature: Int32(f), shape: shapes[f], histogram: leaf.histogram + offsets[f] &* width,
+                                        total: leaf.total)
                                 }
                             }
                         }
-                        for (which, leaf) in searches.enumerated() {
-                            out[which &* featureCount &+ position] = search.best(
-                                feature: Int32(f), mapper: mappers[f], histogram: leaf.histogram + begin, total: leaf.total)
-                        }
+                      }
                     }
                 }
             }
@@ -257,8 +278,16 @@ final class LeafWiseTreeLearner: TreeLearner {
                                missingBin: mapper.missingBin, defaultLeft: chosen.defaultLeft,
                                left: ~Int32(leaf), right: ~Int32(newLeaf), gain: chosen.gain, stats: tree.leaves[leaf])
         for bin in 0..<256 { goesLeft[bin] = bin < mapper.totalBinCount && node.goesLeft(bin: bin) }
+        // The smaller child's histogram is built next (unless this is the last split): gather
+        // its gradients while its rows are moved.
+        let smallerIsLeft = chosen.left.count < chosen.right.count
+        let gather = tree.leafCount + 1 < maxLeaves
+            ? DataPartition.Gather(gradients: source.gradients, hessians: source.constantHessian == nil ? source.hessians : nil,
+                                   orderedGradients: orderedGradients, orderedHessians: orderedHessians, left: smallerIsLeft)
+            : nil
         let leftCount = data.bins.withUnsafeBufferPointer { bins in
-            partition.split(leaf: leaf, into: newLeaf, column: bins.baseAddress! + feature * data.rowCount, goesLeft: goesLeft)
+            partition.split(leaf: leaf, into: newLeaf, column: bins.baseAddress! + feature * data.rowCount, goesLeft: goesLeft,
+                            gather: gather, runner: runner)
         }
         assert(leftCount == chosen.left.count, "partition disagrees with histogram counts")
 
@@ -288,14 +317,14 @@ final class LeafWiseTreeLearner: TreeLearner {
             pool.release(parentSlot)
             return
         }
-        let smaller = chosen.left.count < chosen.right.count ? leaf : newLeaf
+        let smaller = smallerIsLeft ? leaf : newLeaf
         let larger = smaller == leaf ? newLeaf : leaf
         let smallerSplittable = canSplit(leaf: smaller, tree: tree)
         let largerSplittable = canSplit(leaf: larger, tree: tree)
         var pass = Pass(build: nil, subtractFrom: nil, searches: [])
         if largerSplittable {
             let smallSlot = pool.acquire()
-            pass.build = (smaller, smallSlot, leafInput(leaf: smaller, source: source, wholeData: false))
+            pass.build = (smaller, smallSlot, gatheredInput(leaf: smaller, source: source))
             pass.subtractFrom = parentSlot
             slot[larger] = parentSlot
             if smallerSplittable {
@@ -304,7 +333,7 @@ final class LeafWiseTreeLearner: TreeLearner {
             }
             pass.searches.append((larger, parentSlot))
         } else if smallerSplittable {
-            pass.build = (smaller, parentSlot, leafInput(leaf: smaller, source: source, wholeData: false))
+            pass.build = (smaller, parentSlot, gatheredInput(leaf: smaller, source: source))
             slot[smaller] = parentSlot
             pass.searches.append((smaller, parentSlot))
         } else {

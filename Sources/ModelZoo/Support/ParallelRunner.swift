@@ -8,6 +8,8 @@ import Foundation
 /// is done by exactly one thread, writes only its own output, and callers reduce
 /// per-job results in job order. Jobs are claimed one at a time, so when a thread is
 /// descheduled (a busy machine) the others take over its share instead of waiting.
+/// Parallel loops run on the long-lived threads of `WorkerPool`; a loop nested in another
+/// (or started while another thread's loop runs) uses `DispatchQueue.concurrentPerform`.
 struct ParallelRunner: Sendable {
     let threads: Int
 
@@ -24,6 +26,7 @@ struct ParallelRunner: Sendable {
             for job in 0..<count { body(job) }
             return
         }
+        if WorkerPool.shared.run(count: count, helpers: workers - 1, body) { return }
         let counter = JobCounter()
         withoutActuallyEscaping(body) { body in
             let work = JobBody(body: body)
