@@ -160,7 +160,7 @@ public final class WorkerNode {
             send(Envelope.make(.failed, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: "unreadable job spec: \(error)")))
             return
         }
-        let needed = (spec.trainShards + spec.evalShards).map(\.id)
+        let needed = spec.allShards.map(\.id)
         var seen = Set<String>()
         let missing = needed.filter { !store.contains($0) && seen.insert($0).inserted }
         logger.info("job \(header.jobID) attempt \(header.attempt): \(needed.count) shards, \(missing.count) to fetch")
@@ -205,10 +205,14 @@ public final class WorkerNode {
         let thread = Thread {
             let started = ContinuousClock.now
             do {
-                let train = try Table.concatenated(try spec.trainShards.map { try store.read($0.id) })
-                let eval = try Table.concatenated(try spec.evalShards.map { try store.read($0.id) })
+                func table(_ shards: [ShardRef]) throws -> Table? {
+                    shards.isEmpty ? nil : try Table.concatenated(try shards.map { try store.read($0.id) })
+                }
+                let inputs = JobInputs(train: try Table.concatenated(try spec.trainShards.map { try store.read($0.id) }),
+                                       eval: try table(spec.evalShards), scored: try table(spec.scoreShards),
+                                       items: try table(spec.itemShards), stacking: try table(spec.stackingShards))
                 let lastReported = Counter()
-                let outcome = try JobRunner.run(spec: spec, threads: threads, train: train, eval: eval) { fraction in
+                let outcome = try JobRunner.run(spec: spec, threads: threads, inputs: inputs) { fraction in
                     let step = Int(fraction * 10)
                     if lastReported.advance(to: step) {
                         outbox.post(Envelope.make(.progress, ProgressHeader(jobID: header.jobID, attempt: header.attempt, fraction: fraction, message: "training")))
@@ -216,7 +220,7 @@ public final class WorkerNode {
                 }
                 let report = try JSONEncoder().encode(outcome.report)
                 let seconds = (ContinuousClock.now - started).seconds
-                let payload = ResultPayload(artifact: outcome.artifact, predictions: outcome.evalPredictions).encode()
+                let payload = ResultPayload(artifact: outcome.artifact, predictions: outcome.evalPredictions + outcome.scoredPredictions).encode()
                 outbox.post(Envelope.make(.result, ResultHeader(jobID: header.jobID, attempt: header.attempt, seconds: seconds, report: report), payload: payload))
             } catch {
                 logger.error("job \(header.jobID) failed: \(error)")

@@ -75,7 +75,7 @@ struct TrainCommand: ParsableCommand {
                                        role: .full, trainShards: [], evalShards: [])
             spec.anomaly.contamination = contamination
             spec.anomaly.seed = seed
-            let outcome = try JobRunner.run(spec: spec, threads: threads, train: trainTable, eval: testTable, validation: validTable)
+            let outcome = try JobRunner.run(spec: spec, threads: threads, inputs: JobInputs(train: trainTable, eval: testTable, validation: validTable))
             try ModelDirectory(path: out).write(outcome)
             let shown = outcome.report.metrics.filter { $0.split == "test" || testTable == nil }
             print("trained \(outcome.report.trees) trees (\(kind.rawValue)) on \(outcome.report.trainRows) rows × \(outcome.report.features.count) features in \(format(outcome.report.fitSeconds, digits: 2)) s"

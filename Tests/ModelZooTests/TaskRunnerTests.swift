@@ -100,7 +100,7 @@ final class TaskRunnerTests: XCTestCase {
         anomalySpec.kind = "anomaly"
         anomalySpec.anomaly.forest.trees = 50
         anomalySpec.anomaly.autoencoder.epochs = 2
-        let outcome = try JobRunner.run(spec: anomalySpec, threads: 2, train: train, eval: test)
+        let outcome = try JobRunner.run(spec: anomalySpec, threads: 2, inputs: JobInputs(train: train, eval: test))
         XCTAssertFalse(outcome.report.features.contains(CustomerSchema.anomalyLabel), "the label is for evaluation only")
         XCTAssertGreaterThan(try XCTUnwrap(outcome.report.metric("auc")), 0.8)
         XCTAssertNotNil(outcome.report.metric("auc_isolation_forest"))
@@ -115,7 +115,7 @@ final class TaskRunnerTests: XCTestCase {
     func testUnknownKindIsRefusedByName() {
         var other = spec(.binary, target: "churn_30_day")
         other.kind = "ncf"
-        XCTAssertThrowsError(try JobRunner.run(spec: other, threads: 1, train: halves.0, eval: nil)) { error in
+        XCTAssertThrowsError(try JobRunner.run(spec: other, threads: 1, inputs: JobInputs(train: halves.0))) { error in
             XCTAssertTrue(String(describing: error).contains("'ncf'"))
         }
     }

@@ -14,7 +14,7 @@ public struct AnomalyJobRunner: Sendable {
         self.threads = threads
     }
 
-    public func run(train: Table, eval: Table?, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
+    public func run(train: Table, eval: Table?, scored: Table? = nil, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
         let started = ContinuousClock.now
         let names = GBDTJobRunner.featureNames(of: train, excluding: spec.excludedColumns, target: spec.target)
         guard !names.isEmpty else { throw TaskError("model \(spec.model): no feature columns left after exclusions") }
@@ -52,6 +52,7 @@ public struct AnomalyJobRunner: Sendable {
                 }
             }
         }
+        let scoredPredictions = try scored.map { try detector.evaluate(try schema.matrix(from: $0), threads: threads).score } ?? []
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var report = TaskReport(model: spec.model, metrics: metrics, importance: [], features: names,
@@ -60,18 +61,6 @@ public struct AnomalyJobRunner: Sendable {
                                 trainSeconds: (ContinuousClock.now - started).seconds, trees: detector.forest.treeCount)
         report.reports = reports
         report.fitSeconds = fitSeconds
-        return TaskOutcome(artifact: try model.encode(), report: report, evalPredictions: predictions)
-    }
-}
-
-/// Picks the runner for a job's kind: the one entry point the worker and `engage train` call.
-public enum JobRunner {
-    public static func run(spec: TrainingJobSpec, threads: Int, train: Table, eval: Table?, validation: Table? = nil,
-                           progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
-        switch spec.kind {
-        case "gbdt": return try GBDTJobRunner(spec: spec, threads: threads).run(train: train, eval: eval, validation: validation, progress: progress)
-        case "anomaly": return try AnomalyJobRunner(spec: spec, threads: threads).run(train: train, eval: eval, progress: progress)
-        default: throw TaskError("model \(spec.model): kind '\(spec.kind)' cannot be trained by this version of engage")
-        }
+        return TaskOutcome(artifact: try model.encode(), report: report, evalPredictions: predictions, scoredPredictions: scoredPredictions)
     }
 }

@@ -43,8 +43,8 @@ public struct GBDTJobRunner: Sendable {
 
         let predictor: TrainedModel.Predictor
         switch spec.objective {
-        case .anomaly:
-            throw TaskError("model \(spec.model): objective 'anomaly' needs kind 'anomaly', not a GBDT")
+        case .anomaly, .ranking:
+            throw TaskError("model \(spec.model): objective '\(spec.objective.rawValue)' needs kind '\(spec.objective == .anomaly ? "anomaly" : "ncf")', not a GBDT")
         case .regression, .binary:
             let objective: ObjectiveKind = spec.objective == .binary ? .binary : .regression
             predictor = .gbdt(try GBDTTrainer(objective: objective, parameters: parameters)
@@ -102,7 +102,7 @@ public struct GBDTJobRunner: Sendable {
         let sample = train.rowCount > 20_000 ? train.rows(Array(0..<20_000)) : train
         let proxies = try ProxyDetector().detect(in: sample, features: features, sensitive: present.filter { sample.index(of: $0) != nil })
         switch spec.objective {
-        case .binary, .anomaly:
+        case .binary, .anomaly, .ranking:
             let classifier = try ClassifierFairness().report(labels: y, scores: predictions, sensitive: attributes, labelName: spec.target, scoreName: "probability")
             return FairnessReport(classifier: classifier, proxies: proxies)
         case .regression, .quantile:
@@ -134,7 +134,7 @@ public struct GBDTJobRunner: Sendable {
         switch model.predictor {
         case .gbdt(let gbdt): return gbdt
         case .quantiles(let set): return set.models[centralOutput(of: model)]
-        case .anomaly: return nil
+        case .anomaly, .recommender, .stacking: return nil
         }
     }
 
@@ -145,6 +145,10 @@ public struct GBDTJobRunner: Sendable {
         switch model.predictor {
         case .anomaly:
             return GBDTJobRunner.metrics(objective: .anomaly, labels: y, predictions: outputs[0], split: split)
+        case .stacking:
+            return GBDTJobRunner.metrics(objective: .binary, labels: y, predictions: outputs[0], split: split)
+        case .recommender:
+            return []
         case .gbdt:
             return GBDTJobRunner.metrics(objective: spec.objective, labels: y, predictions: outputs[0], split: split)
         case .quantiles(let set):
@@ -175,13 +179,14 @@ public struct GBDTJobRunner: Sendable {
             case .gbdt(let gbdt): return try gbdt.predict(matrix)
             case .quantiles(let set): return try set.predict(matrix)[central]
             case .anomaly(let detector): return try detector.score(matrix)
+            case .recommender, .stacking: throw TaskError("model \(spec.model): not a GBDT")
             }
         }, loss: { labels, predictions in
             switch objective {
             case .binary: return 1 - Metrics.auc(labels: labels, scores: predictions)
             case .regression: return Metrics.rmse(labels: labels, predictions: predictions)
             case .quantile: return Metrics.pinball(labels: labels, predictions: predictions, alpha: alpha)
-            case .anomaly: return 1 - Metrics.auc(labels: labels, scores: predictions)
+            case .anomaly, .ranking: return 1 - Metrics.auc(labels: labels, scores: predictions)
             }
         })
         for (index, name) in x.names.enumerated() {
@@ -215,6 +220,8 @@ public struct GBDTJobRunner: Sendable {
             ]
         case .anomaly:
             return [TaskMetric(split: split, name: "auc", value: Metrics.auc(labels: labels, scores: predictions))]
+        case .ranking:
+            return []
         case .regression, .quantile:
             return [
                 TaskMetric(split: split, name: "r2", value: Metrics.r2(labels: labels, predictions: predictions)),
@@ -239,13 +246,14 @@ public struct GBDTJobRunner: Sendable {
         case .gbdt(let model): return model.trees.count
         case .quantiles(let set): return set.models.reduce(0) { $0 + $1.trees.count }
         case .anomaly(let detector): return detector.forest.treeCount
+        case .recommender, .stacking: return 0
         }
     }
 
     /// Gain and split counts; summed over the models of a quantile set.
     static func gainImportance(of predictor: TrainedModel.Predictor) -> [FeatureImportance] {
         switch predictor {
-        case .anomaly: return []
+        case .anomaly, .recommender, .stacking: return []
         case .gbdt(let model): return model.importance()
         case .quantiles(let set):
             var merged = set.models[0].importance()

@@ -10,6 +10,10 @@ public struct TrainedModel: Sendable {
         case gbdt(GBDTModel)
         case quantiles(QuantileModelSet)
         case anomaly(AnomalyDetector)
+        /// A NeuMF recommender: scores (user, item) pairs named by the header's `recommender` columns.
+        case recommender(NeuMFModel)
+        /// A stacking ensemble: its features are the base models' outputs, named by model.
+        case stacking(StackingModel)
     }
 
     /// What travels in the artifact's JSON header.
@@ -19,6 +23,8 @@ public struct TrainedModel: Sendable {
         public var target: String
         public var schema: FeatureSchema
         public var engageVersion: String
+        /// A recommender's column names (kind `ncf`); nil for every other kind.
+        public var recommender: RecommenderJobSettings?
     }
 
     public var header: Header
@@ -37,13 +43,24 @@ public struct TrainedModel: Sendable {
         case .gbdt: return ["prediction"]
         case .quantiles(let set): return set.alphas.map { "q\(TrainedModel.format($0))" }
         case .anomaly: return ["score", "flag"]
+        case .recommender: return ["score"]
+        case .stacking: return ["prediction"]
         }
     }
 
     /// One column per output (probability for binary, value for regression, each quantile).
     public func predict(_ table: Table) throws -> [[Double]] {
+        if case .recommender(let model) = predictor {
+            let columns = header.recommender ?? RecommenderJobSettings()
+            let users = IDVocabulary.keys(try table.column(columns.userColumn))
+            let items = IDVocabulary.keys(try table.column(columns.itemColumn))
+            let pairs = zip(users, items).map { (user: $0 ?? "", item: $1 ?? "") }
+            return [model.score(pairs).map(\.value)]
+        }
         let x = try header.schema.matrix(from: table)
         switch predictor {
+        case .recommender: return []
+        case .stacking(let model): return [try model.predict(x)]
         case .gbdt(let model): return [try model.predict(x)]
         case .quantiles(let set): return try set.predict(x)
         case .anomaly(let detector):
@@ -69,6 +86,8 @@ public struct TrainedModel: Sendable {
         case .gbdt(let model): inner = model.encode()
         case .quantiles(let set): inner = set.encode()
         case .anomaly(let detector): inner = detector.encode()
+        case .recommender(let model): inner = model.encode()
+        case .stacking(let model): inner = model.encode()
         }
         var writer = ModelArtifact.writer(kind: TrainedModel.artifactKind, reservingCapacity: inner.count + json.utf8.count + 16)
         writer.write(json)
@@ -91,15 +110,19 @@ public struct TrainedModel: Sendable {
         let inner = Data(try reader.readBytes(Int(length), "predictor"))
         try reader.finish("the predictor")
         let predictor: Predictor
-        if inner.prefix(4).elementsEqual("ENGA".utf8) {
+        if inner.prefix(4).elementsEqual(ModelEnvelope.anomaly.magic.utf8) {
             predictor = .anomaly(try AnomalyDetector.decode(inner))
+        } else if inner.prefix(4).elementsEqual(ModelEnvelope.recommender.magic.utf8) {
+            predictor = .recommender(try NeuMFModel.decode(inner))
+        } else if inner.prefix(4).elementsEqual(ModelEnvelope.stacking.magic.utf8) {
+            predictor = .stacking(try StackingModel.decode(inner))
         } else if try ModelArtifact.kind(of: inner) == QuantileModelSet.artifactKind {
             predictor = .quantiles(try QuantileModelSet.decode(inner))
         } else {
             predictor = .gbdt(try GBDTModel.decode(inner))
         }
         var model = TrainedModel(kind: header.kind, objective: header.objective, target: header.target, schema: header.schema, predictor: predictor)
-        model.header.engageVersion = header.engageVersion
+        model.header = header
         return model
     }
 

@@ -16,6 +16,8 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
         case regression, binary, quantile
         /// Unsupervised outlier scoring; the target, when present, is an evaluation-only label.
         case anomaly
+        /// Ranking items for users from implicit feedback (a recommender); evaluated leave-one-out.
+        case ranking
     }
 
     public var model: String
@@ -38,6 +40,17 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
     public var shapRows = 2_000
     /// Settings of an anomaly job (kind `anomaly`).
     public var anomaly = AnomalyDetectorParameters()
+    /// Rows the job predicts for without evaluating on them; their predictions follow the
+    /// evaluation rows' (an unsupervised model's outputs for every customer, for the ensemble).
+    public var scoreShards: [ShardRef] = []
+    /// The item table of a recommender job (kind `ncf`).
+    public var itemShards: [ShardRef] = []
+    /// The base models' predictions of a stacking job (kind `stacking`): see `StackingTable`.
+    public var stackingShards: [ShardRef] = []
+    /// Settings of a recommender job (kind `ncf`).
+    public var recommender: RecommenderJobSettings?
+    /// Settings of a stacking job (kind `stacking`).
+    public var stacking: StackingJobSettings?
 
     public init(model: String, kind: String, objective: Objective, target: String, excludedColumns: [String],
                 quantiles: [Double], parameters: GBDTParameters, role: Role, trainShards: [ShardRef], evalShards: [ShardRef]) {
@@ -51,6 +64,12 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
         self.role = role
         self.trainShards = trainShards
         self.evalShards = evalShards
+    }
+
+    /// Every shard the job reads, each once, in a stable order.
+    public var allShards: [ShardRef] {
+        var seen = Set<String>()
+        return (trainShards + evalShards + scoreShards + itemShards + stackingShards).filter { seen.insert($0.id).inserted }
     }
 
     /// The split name under which evaluation metrics are reported.
@@ -115,6 +134,40 @@ public struct TaskOutcome: Sendable {
     public var report: TaskReport
     /// One prediction per evaluation row (for quantile models, the median).
     public var evalPredictions: [Double]
+    /// One prediction per row of `JobInputs.scored`, in order.
+    public var scoredPredictions: [Double] = []
+
+    public init(artifact: Data, report: TaskReport, evalPredictions: [Double], scoredPredictions: [Double] = []) {
+        self.artifact = artifact
+        self.report = report
+        self.evalPredictions = evalPredictions
+        self.scoredPredictions = scoredPredictions
+    }
+}
+
+/// The tables a job works on, read from its shards by a worker or from CSV files by `engage train`.
+public struct JobInputs: Sendable {
+    /// The training rows (for a recommender: the interaction log).
+    public var train: Table
+    /// Rows to evaluate on (metrics) and predict for.
+    public var eval: Table?
+    /// Rows for early stopping and quantile calibration.
+    public var validation: Table?
+    /// Rows to predict for without metrics (`TrainingJobSpec.scoreShards`).
+    public var scored: Table?
+    /// A recommender's item table.
+    public var items: Table?
+    /// A stacking job's base-model predictions (`StackingTable`).
+    public var stacking: Table?
+
+    public init(train: Table, eval: Table? = nil, validation: Table? = nil, scored: Table? = nil, items: Table? = nil, stacking: Table? = nil) {
+        self.train = train
+        self.eval = eval
+        self.validation = validation
+        self.scored = scored
+        self.items = items
+        self.stacking = stacking
+    }
 }
 
 /// Why a job could not be carried out.

@@ -54,6 +54,9 @@ struct RunReportBuilder {
         guard let training else {
             return .unavailable("\(version.reference) has no training report, so its test shards are unknown")
         }
+        guard version.kind == "gbdt" || version.kind == "anomaly" else {
+            return .unavailable("\(version.reference) (\(version.kind)) reads other models' outputs, not its test shards; its curves are not recomputed")
+        }
         do {
             let scored = try scorer.score(version, evalShards: Self.testShards(of: version, training))
             guard !scored.labels.isEmpty else { return .unavailable("\(version.reference): its test shards hold no scorable rows") }
@@ -67,6 +70,8 @@ struct RunReportBuilder {
                 return .classifier(ClassifierCurves(labels: scored.labels, scores: scored.predictions, calibrationBins: nil), source: .recomputed)
             case .regression, .quantile:
                 return .regression(RegressionFit(labels: scored.labels, predictions: scored.predictions))
+            case .ranking:
+                return .unavailable("\(version.reference) ranks items; its hit rate and NDCG are in the metrics table")
             }
         } catch {
             return .unavailable(CLIFailure(error).description)
