@@ -38,6 +38,9 @@ public struct ClusterConfig: Sendable, Equatable {
         public var folds = 5
         /// For `source: csv`: the customers file.
         public var path: String?
+        /// For `source: csv`: the recommender's interaction log (user_id, item_id[, timestamp]) and item table.
+        public var interactions: String?
+        public var items: String?
         public var categorical: [String] = []
         public var ignore: [String] = []
         /// Sensitive attributes beside the generator's (age_group, gender, region): never features.
@@ -79,7 +82,7 @@ public struct ClusterConfig: Sendable, Equatable {
         if let cluster = try root.mapping("cluster", allowedKeys: ["coordinator", "hosts", "security"]) {
             try config.readCluster(cluster)
         }
-        if let data = try root.mapping("data", allowedKeys: ["source", "rows", "seed", "shards", "test_fraction", "folds", "path", "categorical", "ignore", "sensitive"]) {
+        if let data = try root.mapping("data", allowedKeys: ["source", "rows", "seed", "shards", "test_fraction", "folds", "path", "interactions", "items", "categorical", "ignore", "sensitive"]) {
             try config.readData(data)
         }
         if let registry = try root.mapping("registry", allowedKeys: ["path"]) {
@@ -89,6 +92,11 @@ public struct ClusterConfig: Sendable, Equatable {
         if let models = try root.mapping("models", allowedKeys: root.customModelNames()) {
             config.models = try models.keys.map { name in
                 try ModelConfig.read(name: name, from: models)
+            }
+            try ModelConfig.checkStackingInputs(&config.models, in: models)
+            if config.data.source == .csv, config.data.interactions == nil, let ncf = config.models.first(where: { $0.kind == .ncf }) {
+                throw ConfigError(file: file, line: nil, column: nil, keyPath: "data.interactions",
+                                  message: "missing; model '\(ncf.name)' (kind ncf) with 'source: csv' needs the path of the interactions CSV")
             }
         } else {
             config.models = defaultModels
@@ -135,6 +143,8 @@ public struct ClusterConfig: Sendable, Equatable {
         data.testFraction = try d.double("test_fraction", range: 0.01...0.9) ?? data.testFraction
         data.folds = try d.int("folds", min: 2) ?? data.folds
         data.path = try d.string("path")
+        data.interactions = try d.string("interactions")
+        data.items = try d.string("items")
         data.categorical = try d.strings("categorical") ?? []
         data.ignore = try d.strings("ignore") ?? []
         data.sensitive = try d.strings("sensitive") ?? []

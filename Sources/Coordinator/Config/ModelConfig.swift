@@ -17,6 +17,13 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     public var permutationRows = 5_000
     public var shapRows = 2_000
     public var anomaly = AnomalyDetectorParameters()
+    /// Settings of a recommender (kind `ncf`).
+    public var recommender = RecommenderJobSettings()
+    /// Settings of a stacking ensemble (kind `stacking`); `supervised`/`unsupervised` are
+    /// filled from the kinds of the models named in `inputs`.
+    public var stacking = StackingJobSettings()
+    /// The models a stacking ensemble reads, as written in the file.
+    public var inputs: [String] = []
 
     public init(name: String, kind: Kind, objective: Objective? = nil, target: String? = nil,
                 quantiles: [Double] = [0.1, 0.5, 0.9], shap: Bool = false, gbdt: GBDTParameters = GBDTParameters()) {
@@ -30,7 +37,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     }
 
     /// Kinds whose jobs the workers can run today; the others are planned but refused with a clear error.
-    public static let trainableKinds: Set<Kind> = [.gbdt, .anomaly]
+    public static let trainableKinds: Set<Kind> = [.gbdt, .anomaly, .ncf, .stacking]
 
     static let gbdtKeys = ["kind", "objective", "target", "trees", "leaves", "learning_rate", "max_bin", "min_data_in_leaf",
                            "lambda_l2", "max_depth", "feature_fraction", "bagging_fraction", "early_stopping", "quantiles", "shap", "seed", "shap_rows", "permutation_rows"]
@@ -40,15 +47,17 @@ public struct ModelConfig: Sendable, Equatable, Codable {
             throw ConfigError(file: models.file, line: nil, column: nil, keyPath: models.keyPath(name), message: "expected a mapping with at least 'kind'")
         }
         let probe = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node,
-                                       allowedKeys: gbdtKeys + ["factors", "layers", "negatives", "epochs", "sample", "contamination", "folds", "meta"])
+                                       allowedKeys: gbdtKeys + ["factors", "layers", "negatives", "epochs", "batch_size", "sample", "contamination", "inputs", "reference", "meta"])
         guard let kindText = try probe.string("kind", oneOf: Kind.allCases.map(\.rawValue)) else {
             throw YAMLNodeReader.error(models.file, node, models.keyPath(name) + ".kind",
                                        "missing; expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let kind = Kind(rawValue: kindText)!
-        if kind == .anomaly { return try readAnomaly(name: name, node: node, from: models) }
-        guard kind == .gbdt else {
-            throw probe.fail("kind", node, "kind '\(kindText)' is not trainable yet in this version of engage; supported: gbdt, anomaly")
+        switch kind {
+        case .anomaly: return try readAnomaly(name: name, node: node, from: models)
+        case .ncf: return try readRecommender(name: name, node: node, from: models)
+        case .stacking: return try readStacking(name: name, node: node, from: models)
+        case .gbdt: break
         }
         let m = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node, allowedKeys: gbdtKeys)
         var config = ModelConfig(name: name, kind: kind)
@@ -93,5 +102,72 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         if let epochs = try m.int("epochs", min: 1) { p.autoencoder.epochs = epochs }
         config.anomaly = p
         return config
+    }
+
+    static func readRecommender(name: String, node: Node, from models: YAMLNodeReader) throws -> ModelConfig {
+        let m = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node,
+                                   allowedKeys: ["kind", "factors", "layers", "negatives", "epochs", "batch_size", "learning_rate", "seed"])
+        var config = ModelConfig(name: name, kind: .ncf)
+        var p = config.recommender.parameters
+        p.factors = try m.int("factors", min: 1) ?? p.factors
+        p.layers = try m.ints("layers", min: 1) ?? p.layers
+        p.negatives = try m.int("negatives", min: 1) ?? p.negatives
+        p.epochs = try m.int("epochs", min: 1) ?? p.epochs
+        p.batchSize = try m.int("batch_size", min: 1) ?? p.batchSize
+        if let rate = try m.double("learning_rate", range: 1e-7...1) { p.learningRate = Float(rate) }
+        if let seed = try m.int("seed", min: 0) { p.seed = UInt64(seed) }
+        do {
+            try p.validate()
+        } catch {
+            throw YAMLNodeReader.error(models.file, node, models.keyPath(name), "\(error)")
+        }
+        config.recommender.parameters = p
+        return config
+    }
+
+    static func readStacking(name: String, node: Node, from models: YAMLNodeReader) throws -> ModelConfig {
+        let m = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node,
+                                   allowedKeys: ["kind", "target", "inputs", "reference", "meta", "seed"])
+        var config = ModelConfig(name: name, kind: .stacking, target: try m.string("target") ?? "churn_30_day")
+        config.objective = .binary
+        guard let inputs = try m.strings("inputs"), !inputs.isEmpty else {
+            throw YAMLNodeReader.error(models.file, node, m.keyPath("inputs"), "missing; expected the list of base models the ensemble reads")
+        }
+        config.inputs = inputs
+        config.stacking.reference = try m.string("reference")
+        if let meta = try m.string("meta", oneOf: MetaLearnerKind.allCases.map(\.rawValue)) {
+            config.stacking.parameters.metaLearner = MetaLearnerKind(rawValue: meta)!
+        }
+        if let seed = try m.int("seed", min: 0) { config.stacking.parameters.seed = UInt64(seed) }
+        return config
+    }
+
+    /// Resolves every stacking model's `inputs` against the other models: each must exist, and
+    /// supervised ones (gbdt) feed out-of-fold predictions, unsupervised ones (anomaly, ncf)
+    /// their outputs directly; `reference` must be one of the inputs.
+    static func checkStackingInputs(_ configs: inout [ModelConfig], in models: YAMLNodeReader) throws {
+        let byName = Dictionary(uniqueKeysWithValues: configs.map { ($0.name, $0) })
+        for index in configs.indices where configs[index].kind == .stacking {
+            let name = configs[index].name
+            let path = models.keyPath(name)
+            let node = models.child(name)!
+            var supervised: [String] = [], unsupervised: [String] = []
+            for input in configs[index].inputs {
+                guard let base = byName[input] else {
+                    throw YAMLNodeReader.error(models.file, node, path + ".inputs",
+                                               "'\(input)' is not a model of this file; models: \(configs.map(\.name).joined(separator: ", "))")
+                }
+                switch base.kind {
+                case .gbdt: supervised.append(input)
+                case .anomaly, .ncf: unsupervised.append(input)
+                case .stacking: throw YAMLNodeReader.error(models.file, node, path + ".inputs", "'\(input)' is itself an ensemble")
+                }
+            }
+            if let reference = configs[index].stacking.reference, !configs[index].inputs.contains(reference) {
+                throw YAMLNodeReader.error(models.file, node, path + ".reference", "'\(reference)' is not one of the inputs \(configs[index].inputs)")
+            }
+            configs[index].stacking.supervised = supervised
+            configs[index].stacking.unsupervised = unsupervised
+        }
     }
 }

@@ -14,10 +14,18 @@ public struct PreparedData: Sendable {
     public var excludedColumns: [String]
     /// SHA-256 over the ordered shard ids: the dataset's identity in lineage.
     public var datasetSHA256: String
+    /// The recommender's interaction log and item table, when a model of kind `ncf` needs them.
+    public var interactionShards: [ShardRef] = []
+    public var itemShards: [ShardRef] = []
     /// Sensitive attributes present in the data (never features; fairness groups by them).
     public var sensitiveColumns: [String]
 
     public var trainShards: [ShardRef] { foldShards.flatMap { $0 } }
+
+    /// The fold of each training row, in `trainShards` order.
+    public var trainRowFolds: [Int] {
+        foldShards.enumerated().flatMap { fold, shards in Array(repeating: fold, count: shards.reduce(0) { $0 + $1.rows }) }
+    }
     public var allShardIDs: [String] { (trainShards + testShards).map(\.id) }
 }
 
@@ -39,14 +47,28 @@ public struct DataPreparer {
         self.store = store
     }
 
-    public func loadTable() throws -> Table {
+    /// The tables of one run: customers, and the interactions and items when a recommender needs them.
+    public struct Tables: Sendable {
+        public var customers: Table
+        public var interactions: Table?
+        public var items: Table?
+    }
+
+    public func loadTable() throws -> Table { try loadTables().customers }
+
+    public func loadTables() throws -> Tables {
+        let recommender = config.models.contains { $0.kind == .ncf }
         switch config.data.source {
         case .generate:
-            return CustomerGenerator(rows: config.data.rows, seed: config.data.seed).generate().customers
+            let generated = CustomerGenerator(rows: config.data.rows, seed: config.data.seed).generate()
+            return Tables(customers: generated.customers, interactions: recommender ? generated.interactions : nil,
+                          items: recommender ? generated.items : nil)
         case .csv:
-            let path = config.data.path ?? ""
-            let table = try CSV.read(path: path, categorical: Set(config.data.categorical))
-            return table
+            let customers = try CSV.read(path: config.data.path ?? "", categorical: Set(config.data.categorical))
+            guard recommender else { return Tables(customers: customers) }
+            let interactions = try config.data.interactions.map { try CSV.read(path: $0, categorical: []) }
+            let items = try config.data.items.map { try CSV.read(path: $0, categorical: []) }
+            return Tables(customers: customers, interactions: interactions, items: items)
         }
     }
 
@@ -57,6 +79,19 @@ public struct DataPreparer {
                                      binaryTargets: binaryTargets,
                                      ignored: Set(config.data.ignore + [CustomerSchema.anomalyLabel]))
         return try DataQualityChecker().report(table, context: context)
+    }
+
+    /// Shards the customers (`prepare(_:)`) and, when present, the interactions and items.
+    public func prepare(_ tables: Tables) throws -> PreparedData {
+        var data = try prepare(tables.customers)
+        if let interactions = tables.interactions {
+            let count = max(1, config.data.shards)
+            data.interactionShards = try Sharding.split(interactions, rows: Array(0..<interactions.rowCount), into: count).map { try store.write($0) }
+        }
+        if let items = tables.items {
+            data.itemShards = [try store.write(items)]
+        }
+        return data
     }
 
     public func prepare(_ table: Table) throws -> PreparedData {

@@ -61,18 +61,19 @@ public struct PipelineRunner {
         let started = ContinuousClock.now
         let store = try ShardStore(directory: (config.workDirectory as NSString).appendingPathComponent("shards"))
         let preparer = DataPreparer(config: config, store: store)
-        let table = try preparer.loadTable()
+        let tables = try preparer.loadTables()
+        let table = tables.customers
         let quality = try preparer.qualityReport(table)
         try quality.requireNoErrors()
         for warning in quality.warnings { logger.warning("data quality: \(warning)") }
-        let data = try preparer.prepare(table)
+        let data = try preparer.prepare(tables)
         logger.info("data: \(data.rows) rows, \(data.columns.count) columns, \(data.trainShards.count) train + \(data.testShards.count) test shards, dataset \(data.datasetSHA256.prefix(12))")
         let jobs = try JobPlanner(config: config, data: data).plan()
 
         let registry = try ModelRegistry(path: config.registryPath)
         try registry.beginRun(id: runID, configSHA256: configSHA256, datasetSHA256: data.datasetSHA256, startedAt: Date())
         try registry.recordQuality(runID: runID, errors: quality.errors.count, warnings: quality.warnings.count, body: try quality.json())
-        let sink = RegistrySink(registry: registry, runID: runID, data: data, configSHA256: configSHA256)
+        let sink = RegistrySink(registry: registry, runID: runID, data: data, configSHA256: configSHA256, store: store)
         let book = JobBook(jobs: jobs, maxAttempts: config.coordinator.maxAttempts,
                            alreadyDone: try RegistrySink.doneJobs(registry: registry, runID: runID))
 

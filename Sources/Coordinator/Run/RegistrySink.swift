@@ -1,3 +1,4 @@
+import Dataset
 import Foundation
 import ModelZoo
 import Registry
@@ -8,12 +9,14 @@ final class RegistrySink: ResultSink {
     let runID: String
     let data: PreparedData
     let configSHA256: String
+    let store: ShardStore
     private(set) var registered: [String: ModelVersion] = [:]
-    /// Evaluation-row predictions of every finished job, in its evaluation shards' order (the ensemble's inputs).
-    private(set) var predictions: [String: [Double]] = [:]
+    /// Predictions of every finished job, per shard of its evaluation and scored rows (the ensemble's inputs).
+    private(set) var predictions: [String: [String: ArraySlice<Double>]] = [:]
     private(set) var journalErrors = 0
 
-    init(registry: ModelRegistry, runID: String, data: PreparedData, configSHA256: String) {
+    init(registry: ModelRegistry, runID: String, data: PreparedData, configSHA256: String, store: ShardStore) {
+        self.store = store
         self.registry = registry
         self.runID = runID
         self.data = data
@@ -21,11 +24,18 @@ final class RegistrySink: ResultSink {
     }
 
     func accept(job: PlannedJob, attempt: Int, worker: String, report: TaskReport, result: ResultPayload) throws -> String {
-        let expected = job.spec.evalShards.reduce(0) { $0 + $1.rows }
+        let shards = job.spec.evalShards + job.spec.scoreShards
+        let expected = shards.reduce(0) { $0 + $1.rows }
         guard result.predictions.count == expected else {
-            throw TaskError("the result holds \(result.predictions.count) predictions for \(expected) evaluation rows")
+            throw TaskError("the result holds \(result.predictions.count) predictions for \(expected) evaluated and scored rows")
         }
-        predictions[job.id] = result.predictions
+        var byShard: [String: ArraySlice<Double>] = [:]
+        var offset = 0
+        for shard in shards {
+            byShard[shard.id] = result.predictions[offset..<(offset + shard.rows)]
+            offset += shard.rows
+        }
+        predictions[job.id] = byShard
         guard case .full = job.spec.role else { return "out-of-fold predictions" }
         let artifact = result.artifact
         guard !artifact.isEmpty else { throw TaskError("the result carries no artifact") }
@@ -41,14 +51,42 @@ final class RegistrySink: ResultSink {
             codeVersion: EngageVersion.current, worker: worker, trainSeconds: report.trainSeconds)
         version.objective = job.spec.objective.rawValue
         version.host = worker.split(separator: "@").last.map(String.init)
-        version.finishedAt = Date()
-        version.startedAt = Date().addingTimeInterval(-report.trainSeconds)
+        let finished = Date()
+        version.finishedAt = finished
+        version.startedAt = finished.addingTimeInterval(-max(0, report.trainSeconds))
         if let json = report.reports[FairnessReport.registryName] {
             version.fairness = FairnessRecord(report: try FairnessReport.decode(json: json), json: json)
         }
         let stored = try registry.register(version)
         registered[job.id] = stored
         return stored.reference
+    }
+
+    /// A stacking job gets its base-prediction table (`StackingTable`) once its inputs are done:
+    /// a training row's value comes from the fold job that held the row out (supervised inputs)
+    /// or from the full job that scored it (unsupervised inputs); a test row's from the full job.
+    func materialize(_ job: PlannedJob) throws -> PlannedJob {
+        guard job.spec.kind == "stacking", job.spec.stackingShards.isEmpty, let settings = job.spec.stacking else { return job }
+        let foldOfShard = Dictionary(uniqueKeysWithValues: data.foldShards.enumerated().flatMap { fold, shards in shards.map { ($0.id, fold) } })
+        var inputs: [(name: String, values: [Double])] = []
+        for model in settings.inputs {
+            var values: [Double] = []
+            values.reserveCapacity(data.rows)
+            for shard in job.spec.trainShards + job.spec.evalShards {
+                let supervised = settings.supervised.contains(model)
+                let source = supervised ? foldOfShard[shard.id].map { "\(model)/fold\($0)" } ?? "\(model)/full" : "\(model)/full"
+                guard let slice = predictions[source]?[shard.id] else {
+                    throw TaskError("ensemble \(job.spec.model): no prediction of \(source) for shard \(shard.id.prefix(12))")
+                }
+                values.append(contentsOf: slice)
+            }
+            inputs.append((model, values))
+        }
+        let table = try StackingTable.make(trainFolds: job.spec.trainShards.flatMap { Array(repeating: foldOfShard[$0.id] ?? -1, count: $0.rows) },
+                                           testRows: job.spec.evalShards.reduce(0) { $0 + $1.rows }, inputs: inputs)
+        var ready = job
+        ready.spec.stackingShards = [try store.write(table)]
+        return ready
     }
 
     func jobChanged(job: PlannedJob, status: String, attempt: Int, worker: String?, error: String?) {

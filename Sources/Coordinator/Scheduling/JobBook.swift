@@ -50,6 +50,12 @@ public struct JobBook: Sendable {
         return ready.first { Set($0.shardIDs).isSubset(of: cachedShards) } ?? ready.first
     }
 
+    /// Replaces a job's plan (same id) with a completed one, e.g. with inputs built from earlier results.
+    public mutating func replace(_ job: PlannedJob) {
+        guard let index = jobs.firstIndex(where: { $0.id == job.id }) else { return }
+        jobs[index] = job
+    }
+
     /// Marks a job as handed to a worker; returns the attempt number (1-based).
     public mutating func start(_ id: String, worker: String) -> Int {
         let attempt = (attempts[id] ?? 0) + 1

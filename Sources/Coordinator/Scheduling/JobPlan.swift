@@ -11,13 +11,15 @@ public struct PlannedJob: Sendable, Equatable {
     /// Relative cost (rows × trees × models) used to run the critical path first.
     public var estimatedCost: Double
 
-    public var shardIDs: [String] { (spec.trainShards + spec.evalShards).map(\.id) }
+    public var shardIDs: [String] { spec.allShards.map(\.id) }
 }
 
 /// Turns the configured models and the prepared shards into the run's job graph.
 ///
-/// Each supervised model gets one `full` job (all train shards, evaluated on test) and, when
-/// `foldsFor` names it (a stacking ensemble needs its out-of-fold predictions), K `fold` jobs.
+/// Each supervised model gets one `full` job (all train shards, evaluated on test) and, when a
+/// stacking ensemble reads it, K `fold` jobs (train on K−1 folds, predict the held-out one).
+/// Unsupervised models read by an ensemble also score every training row. The ensemble's own
+/// job waits for all of those; its base-prediction table is built when it becomes ready.
 public struct JobPlanner {
     public let config: ClusterConfig
     public let data: PreparedData
@@ -27,16 +29,30 @@ public struct JobPlanner {
         self.data = data
     }
 
-    public func plan(foldsFor: Set<String> = []) throws -> [PlannedJob] {
+    public func plan() throws -> [PlannedJob] {
+        let ensembles = config.models.filter { $0.kind == .stacking }
+        let foldsFor = Set(ensembles.flatMap(\.stacking.supervised))
+        let scoredFor = Set(ensembles.flatMap(\.stacking.unsupervised))
         var jobs: [PlannedJob] = []
         for model in config.models {
             guard ModelConfig.trainableKinds.contains(model.kind) else {
                 throw DataPreparationError(message: "model '\(model.name)': kind '\(model.kind.rawValue)' cannot be trained by this version")
             }
+            switch model.kind {
+            case .ncf:
+                jobs.append(try recommenderJob(model, scoreAll: scoredFor.contains(model.name)))
+                continue
+            case .stacking:
+                continue
+            case .gbdt, .anomaly:
+                break
+            }
             guard let target = model.target, data.columns.contains(target) || model.kind == .anomaly else {
                 throw DataPreparationError(message: "model '\(model.name)': target column '\(model.target ?? "?")' is not in the data")
             }
-            jobs.append(job(model, target: target, role: .full, train: data.trainShards, eval: data.testShards))
+            var full = job(model, target: target, role: .full, train: data.trainShards, eval: data.testShards)
+            if scoredFor.contains(model.name) { full.spec.scoreShards = data.trainShards }
+            jobs.append(full)
             if foldsFor.contains(model.name) {
                 for k in data.foldShards.indices {
                     let train = data.foldShards.enumerated().filter { $0.offset != k }.flatMap(\.element)
@@ -44,7 +60,43 @@ public struct JobPlanner {
                 }
             }
         }
+        for ensemble in ensembles {
+            jobs.append(try stackingJob(ensemble, after: jobs))
+        }
         return jobs.sorted { $0.estimatedCost > $1.estimatedCost }
+    }
+
+    private func recommenderJob(_ model: ModelConfig, scoreAll: Bool) throws -> PlannedJob {
+        guard !data.interactionShards.isEmpty else {
+            throw DataPreparationError(message: "model '\(model.name)' (kind ncf): the run has no interaction log (data.interactions)")
+        }
+        var spec = TrainingJobSpec(model: model.name, kind: model.kind.rawValue, objective: .ranking, target: "",
+                                   excludedColumns: data.excludedColumns, quantiles: [], parameters: model.gbdt, role: .full,
+                                   trainShards: data.interactionShards, evalShards: [])
+        spec.itemShards = data.itemShards
+        spec.recommender = model.recommender
+        spec.sensitive = data.sensitiveColumns
+        if scoreAll { spec.scoreShards = data.trainShards + data.testShards }
+        let interactions = Double(data.interactionShards.reduce(0) { $0 + $1.rows })
+        let p = model.recommender.parameters
+        return PlannedJob(id: "\(model.name)/full", spec: spec, dependsOn: [],
+                          estimatedCost: interactions * Double(p.epochs + 4) * Double(1 + p.negatives))
+    }
+
+    /// The ensemble waits for every fold job of its supervised inputs and the full job of each input.
+    private func stackingJob(_ model: ModelConfig, after jobs: [PlannedJob]) throws -> PlannedJob {
+        let inputs = Set(model.stacking.inputs)
+        let needed = jobs.filter { inputs.contains($0.spec.model) }.map(\.id)
+        var spec = TrainingJobSpec(model: model.name, kind: model.kind.rawValue, objective: .binary, target: model.target ?? "churn_30_day",
+                                   excludedColumns: data.excludedColumns, quantiles: [], parameters: model.gbdt, role: .full,
+                                   trainShards: data.trainShards, evalShards: data.testShards)
+        guard data.columns.contains(spec.target) else {
+            throw DataPreparationError(message: "model '\(model.name)': target column '\(spec.target)' is not in the data")
+        }
+        spec.stacking = model.stacking
+        spec.sensitive = data.sensitiveColumns
+        spec.permutationRows = model.permutationRows
+        return PlannedJob(id: "\(model.name)/full", spec: spec, dependsOn: needed.sorted(), estimatedCost: 0)
     }
 
     private func job(_ model: ModelConfig, target: String, role: TrainingJobSpec.Role, train: [ShardRef], eval: [ShardRef]) -> PlannedJob {
@@ -57,13 +109,17 @@ public struct JobPlanner {
         spec.shapRows = role == .full ? model.shapRows : 0
         spec.permutationRows = role == .full ? model.permutationRows : 0
         spec.anomaly = model.anomaly
+        if case .fold = role, objective == .quantile, let median = model.quantiles.min(by: { abs($0 - 0.5) < abs($1 - 0.5) }) {
+            // The ensemble reads a quantile model's central output only, so its fold jobs train just that one.
+            spec.quantiles = [median]
+        }
         let id: String
         switch role {
         case .full: id = "\(model.name)/full"
         case .fold(let k): id = "\(model.name)/fold\(k)"
         }
         let rows = Double(train.reduce(0) { $0 + $1.rows })
-        let modelsPerJob = objective == .quantile ? Double(model.quantiles.count) : 1
+        let modelsPerJob = objective == .quantile ? Double(spec.quantiles.count) : 1
         return PlannedJob(id: id, spec: spec, dependsOn: [], estimatedCost: rows * Double(model.gbdt.trees) * modelsPerJob)
     }
 }

@@ -10,6 +10,13 @@ public protocol ResultSink: AnyObject {
     func accept(job: PlannedJob, attempt: Int, worker: String, report: TaskReport, result: ResultPayload) throws -> String
     /// Called for every change of a job's state, for the run journal.
     func jobChanged(job: PlannedJob, status: String, attempt: Int, worker: String?, error: String?)
+    /// Completes a job whose inputs depend on earlier results (the ensemble's base-prediction
+    /// table), just before it is first handed out. Throwing fails the job.
+    func materialize(_ job: PlannedJob) throws -> PlannedJob
+}
+
+extension ResultSink {
+    public func materialize(_ job: PlannedJob) throws -> PlannedJob { job }
 }
 
 /// The outcome of serving one run's job graph.
@@ -262,7 +269,15 @@ public final class CoordinatorServer {
 
     private func dispatch(sink: ResultSink) {
         for worker in workers.idle {
-            guard let job = book.next(cachedShards: worker.cachedShards) else { return }
+            guard var job = book.next(cachedShards: worker.cachedShards) else { return }
+            do {
+                job = try sink.materialize(job)
+                book.replace(job)
+            } catch {
+                let attempt = book.start(job.id, worker: "coordinator")
+                requeue(job, attempt: attempt, error: "could not prepare the job's inputs: \(error)", worker: "coordinator", sink: sink)
+                continue
+            }
             let attempt = book.start(job.id, worker: worker.name)
             do {
                 let payload = try JSONEncoder().encode(job.spec)
