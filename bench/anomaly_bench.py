@@ -6,6 +6,7 @@ for the AUC). engage's side runs only when `engage train --help` lists the `anom
 """
 import json
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,8 @@ SEEDS = (0, 1, 2)
 TREES = 100
 MAX_SAMPLES = 256
 # Predict columns that carry one part of engage's combined score, by the words in their names.
+# `engage train --kind anomaly` prints "isolation forest: fit X s + score Y s" (in memory, like scikit-learn's).
+FOREST_TIMES = re.compile(r"isolation forest: fit ([0-9.]+) s \+ score ([0-9.]+) s")
 PART_WORDS = {"isolation_forest": ("isolation", "forest", "iforest"), "autoencoder": ("autoencoder", "reconstruction")}
 
 
@@ -69,6 +72,7 @@ class AnomalyBench:
                 train_seconds = engage_cli.training_seconds(trained.output, "engage train --kind anomaly")
             except engage_cli.EngageOutputError:
                 train_seconds = trained.wall_seconds
+            forest = FOREST_TIMES.search(trained.output)
             scores_csv = os.path.join(self.directory, f"engage-seed{seed}-scores.csv")
             predicted = self.engage.predict(out, data.customers_csv, scores_csv)
             frame = pd.read_csv(scores_csv)
@@ -76,12 +80,15 @@ class AnomalyBench:
                     for column in frame.columns if column != "flag"}
             runs.append({"seed": seed, "aucs": aucs, "train_seconds": train_seconds, "train_wall_seconds": trained.wall_seconds,
                          "predict_wall_seconds": predicted.wall_seconds, "fit_score_seconds": train_seconds + predicted.wall_seconds,
+                         "forest_fit_score_seconds": float(forest.group(1)) + float(forest.group(2)) if forest else None,
                          "peak_rss_mib": max(trained.peak_rss_mib, predicted.peak_rss_mib),
                          "flag_rate": float(frame["flag"].mean()) if "flag" in frame.columns else None})
         columns = sorted(set.intersection(*(set(r["aucs"]) for r in runs)))
         mean_aucs = {c: float(np.mean([r["aucs"][c] for r in runs])) for c in columns}
         parts = {part: next((c for c in columns if any(w in c.lower() for w in words)), None) for part, words in PART_WORDS.items()}
+        forest_times = [r["forest_fit_score_seconds"] for r in runs if r["forest_fit_score_seconds"] is not None]
         return {"runs": runs, "auc_mean": mean_aucs, "parts": parts,
+                "forest_fit_score_seconds_mean": float(np.mean(forest_times)) if len(forest_times) == len(runs) else None,
                 "fit_score_seconds_mean": float(np.mean([r["fit_score_seconds"] for r in runs])),
                 "peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}
 
@@ -108,10 +115,12 @@ def table(result):
         t.add("autoencoder AUC", engage["auc_mean"][autoencoder])
     if "score" in engage["auc_mean"]:
         t.add("combined score AUC", engage["auc_mean"]["score"], sk["auc_mean"])
-    t.add("fit + score seconds", engage["fit_score_seconds_mean"], sk["fit_score_seconds_mean"], unit="s")
+    t.add("isolation forest fit + score seconds (in memory)", engage.get("forest_fit_score_seconds_mean"), sk["fit_score_seconds_mean"], unit="s")
+    t.add("whole detector: train + predict commands", engage["fit_score_seconds_mean"], unit="s")
     t.add("peak RSS", engage["peak_rss_mib"], sk["peak_rss_mib"], unit="MiB")
-    t.notes.append("engage fit + score = training seconds it prints (whole train command when it prints none) + the whole "
-                   "predict command (CSV load included); scikit-learn's = fit + score_samples on the loaded matrix.")
+    t.notes.append("isolation forest: the fit and scoring seconds engage train prints for its forest alone, on the loaded "
+                   "matrix, beside scikit-learn's fit + score_samples on its loaded matrix (the same 100 trees, 256 samples). "
+                   "The whole-detector row adds the autoencoder and both commands' CSV load and writing.")
     return t
 
 
@@ -129,8 +138,11 @@ def bars(board, result):
     else:
         e = engage["auc_mean"][forest]
         board.check(names[0], e >= sk["auc_mean"], f"engage ({forest}) {e:.4f}, scikit-learn {sk['auc_mean']:.4f}")
-    e, s = engage["fit_score_seconds_mean"], sk["fit_score_seconds_mean"]
-    board.check(names[1], e <= s, f"engage {e:.2f} s, scikit-learn {s:.2f} s, ratio {e / s:.2f}")
+    e, s = engage.get("forest_fit_score_seconds_mean"), sk["fit_score_seconds_mean"]
+    if e is None:
+        board.skip(names[1], "engage train did not print the isolation forest's fit and score seconds")
+    else:
+        board.check(names[1], e <= s, f"engage {e:.2f} s, scikit-learn {s:.2f} s, ratio {e / s:.2f}")
     parts = [c for c in engage["parts"].values() if c]
     if "score" in engage["auc_mean"] and len(parts) == 2:
         combined, best = engage["auc_mean"]["score"], max(engage["auc_mean"][c] for c in parts)

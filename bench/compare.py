@@ -30,11 +30,12 @@ import engage_cli  # noqa: E402
 import gbdt_bench  # noqa: E402
 import gbdt_report  # noqa: E402
 import measure  # noqa: E402
+import pipeline_bench  # noqa: E402
 import recommender_bench  # noqa: E402
 from peer_params import Settings  # noqa: E402
 from report import Scoreboard  # noqa: E402
 
-SECTIONS = ("gbdt", "anomaly", "recommender", "fairness", "registry")
+SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "fairness", "registry")
 PEER_PACKAGES = ("lightgbm", "xgboost-cpu", "xgboost", "scikit-learn", "shap", "pandas", "numpy", "scipy", "fairlearn")
 
 
@@ -172,6 +173,12 @@ class Run:
         self.results["recommender"] = result
         self.show(recommender_bench.table(result))
         recommender_bench.bars(self.board, result)
+
+    def pipeline(self):
+        result = pipeline_bench.PipelineBench(self.engage, self.work, self.log).run()
+        self.results["pipeline"] = result
+        self.show(pipeline_bench.table(result))
+        pipeline_bench.bars(self.board, result)
 
     def fairness(self):
         script = os.path.join(HERE, "fairness_agreement.py")

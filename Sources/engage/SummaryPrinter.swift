@@ -14,17 +14,34 @@ enum SummaryPrinter {
             + (summary.workersLost > 0 ? ", \(summary.workersLost) worker(s) lost" : "")
             + (summary.droppedMessages > 0 ? ", \(summary.droppedMessages) malformed message(s) dropped" : "")
             + (summary.qualityWarnings.isEmpty ? "" : ", \(summary.qualityWarnings.count) data-quality warning(s)"))
+        if !summary.jobs.isEmpty { lines.append(timeBreakdown(summary)) }
         return lines.joined(separator: "\n")
+    }
+
+    /// Where the wall time went: data preparation, then the jobs' worker-seconds by model.
+    static func timeBreakdown(_ summary: RunSummary) -> String {
+        let workers = Set(summary.jobs.map(\.worker)).count
+        let total = summary.jobs.reduce(0) { $0 + $1.seconds }
+        var byModel: [String: (seconds: Double, jobs: Int)] = [:]
+        for job in summary.jobs { byModel[job.model, default: (0, 0)].seconds += job.seconds; byModel[job.model, default: (0, 0)].jobs += 1 }
+        let models = byModel.sorted { $0.value.seconds > $1.value.seconds }
+            .map { "\($0.key) \(format($0.value.seconds, digits: 1)) s (\($0.value.jobs) job\($0.value.jobs == 1 ? "" : "s"))" }
+        return "time: data \(format(summary.dataSeconds, digits: 1)) s; \(summary.jobs.count) jobs took \(format(total, digits: 1)) worker-seconds on "
+            + "\(workers) worker\(workers == 1 ? "" : "s") in \(format(summary.wallSeconds - summary.dataSeconds, digits: 1)) s of wall: "
+            + models.joined(separator: ", ")
     }
 
     static func json(_ summary: RunSummary) -> String {
         struct Row: Encodable { let model: String; let version: Int; let metrics: [String: Double]; let seconds: Double; let worker: String }
-        struct Body: Encodable { let runID: String; let wallSeconds: Double; let failure: String?; let versions: [Row]; let droppedMessages: Int; let workersLost: Int }
-        let body = Body(runID: summary.runID, wallSeconds: summary.wallSeconds, failure: summary.failure,
+        struct Body: Encodable {
+            let runID: String; let wallSeconds: Double; let dataSeconds: Double; let failure: String?; let versions: [Row]
+            let jobs: [RunSummary.JobTime]; let droppedMessages: Int; let workersLost: Int
+        }
+        let body = Body(runID: summary.runID, wallSeconds: summary.wallSeconds, dataSeconds: summary.dataSeconds, failure: summary.failure,
                         versions: summary.rows.map { Row(model: $0.model, version: $0.version,
                                                          metrics: Dictionary($0.metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
                                                          seconds: $0.seconds, worker: $0.worker) },
-                        droppedMessages: summary.droppedMessages, workersLost: summary.workersLost)
+                        jobs: summary.jobs, droppedMessages: summary.droppedMessages, workersLost: summary.workersLost)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: (try? encoder.encode(body)) ?? Data(), as: UTF8.self)

@@ -8,14 +8,14 @@ import Registry
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train one model from CSV files, without a cluster.")
 
-    enum Kind: String, ExpressibleByArgument, CaseIterable { case gbdt, anomaly }
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case gbdt, anomaly, ncf }
 
     @Option(help: "Model kind: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: Kind = .gbdt
     @Option(help: "regression, binary or quantile (gbdt only).") var objective: TrainingJobSpec.Objective?
     @Option(help: "Quantile levels for --objective quantile.") var quantiles = "0.1,0.5,0.9"
     @Option(help: "The target column (for anomaly: an optional evaluation-only label such as is_anomaly).") var target: String?
     @Option(help: "Anomaly: expected share of anomalies, which sets the flag threshold.") var contamination = 0.01
-    @Option(help: "Training CSV.") var train: String
+    @Option(help: "Training CSV (gbdt, anomaly).") var train: String?
     @Option(help: "Validation CSV (early stopping; quantile calibration).") var valid: String?
     @Option(help: "Test CSV (metrics, permutation importance).") var test: String?
     @Option(help: "Columns to read as categorical, comma-separated.") var categorical = ""
@@ -27,19 +27,25 @@ struct TrainCommand: ParsableCommand {
     @Option var maxBin = 255
     @Option var minDataInLeaf = 20
     @Option(help: "Stop when the validation metric has not improved for N trees.") var earlyStopping: Int?
+    @OptionGroup(title: "Recommender (--kind ncf)") var recommender: RecommenderTrainOptions
     @Option(help: "Threads (0 = all cores).") var threads = 0
     @Option var seed: UInt64 = 0
     @Option(help: "Output directory: model.engage, metrics.json, importance.json.") var out: String
 
     func run() throws {
         try failing {
+            if kind == .ncf {
+                try recommender.train(threads: threads, seed: seed, out: out)
+                return
+            }
+            guard let train else { throw CLIFailure(message: "--train CSV is required for --kind \(kind.rawValue)") }
             let forced = Set(list(categorical))
             let trainTable = try CSV.read(path: train, categorical: forced)
             let validTable = try valid.map { try CSV.read(path: $0, categorical: forced) }
             let testTable = try test.map { try CSV.read(path: $0, categorical: forced) }
             let objective: TrainingJobSpec.Objective
             switch kind {
-            case .anomaly:
+            case .anomaly, .ncf:
                 objective = .anomaly
             case .gbdt:
                 guard let chosen = self.objective, chosen != .anomaly else { throw CLIFailure(message: "--objective regression, binary or quantile is required for --kind gbdt") }
@@ -80,6 +86,12 @@ struct TrainCommand: ParsableCommand {
             let shown = outcome.report.metrics.filter { $0.split == "test" || testTable == nil }
             print("trained \(outcome.report.trees) trees (\(kind.rawValue)) on \(outcome.report.trainRows) rows × \(outcome.report.features.count) features in \(format(outcome.report.fitSeconds, digits: 2)) s"
                 + "; evaluation and explanations \(format(outcome.report.trainSeconds - outcome.report.fitSeconds, digits: 2)) s → \(out)")
+            if let json = outcome.report.reports[AnomalyJobRunner.trainingReportName],
+               let parts = try? JSONDecoder().decode(AnomalyTrainingReport.self, from: Data(json.utf8)) {
+                print("isolation forest: fit \(format(parts.forestFitSeconds, digits: 3)) s + score \(format(parts.forestScoreSeconds, digits: 3)) s; "
+                      + "autoencoder: fit \(format(parts.autoencoderFitSeconds, digits: 3)) s + score \(format(parts.autoencoderScoreSeconds, digits: 3)) s "
+                      + "(\(parts.rows) rows, in memory)")
+            }
             for metric in shown { print("  \(metric.split) \(metric.name) = \(format(metric.value, digits: 6))") }
         }
     }
@@ -134,6 +146,14 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         try failing {
             let trained = try loadModel()
+            if case .recommender(let recommender) = trained.predictor {
+                let columns = trained.header.recommender ?? RecommenderJobSettings()
+                let table = try CSV.read(path: data)
+                let result = try RecommenderOutput.pairScores(recommender, table: table, source: data, columns: columns, threads: threads)
+                try CSV.write(result, to: out)
+                print("wrote \(result.rowCount) recommender scores (\(columns.userColumn), \(columns.itemColumn), score, source) to \(out)")
+                return
+            }
             let categorical = Set(trained.header.schema.features.filter(\.categorical).map(\.name))
             let table = try CSV.read(path: data, categorical: categorical)
             let extra = trained.header.schema.extraColumns(in: table)
@@ -164,16 +184,21 @@ struct PredictCommand: ParsableCommand {
     }
 
     private func loadModel() throws -> TrainedModel {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue {
-            return try ModelDirectory(path: model).load()
-        }
-        guard model.contains("@") else {
-            throw CLIFailure(message: "--model \(model): not a model directory, and not a registry reference like churn@3 or churn@production")
-        }
-        let path = try registry ?? (FileManager.default.fileExists(atPath: config) ? try ClusterConfig.load(path: config).registryPath : ClusterConfig(file: config).registryPath)
-        let store = try ModelRegistry.openReadOnly(path: path)
-        let version = try store.version(reference: model)
-        return try TrainedModel.decode(try store.artifact(model: version.model, version: version.version))
+        try loadTrainedModel(model, registry: registry, config: config)
     }
+}
+
+/// A model directory written by `engage train`, or MODEL@VERSION / MODEL@ALIAS from the registry.
+func loadTrainedModel(_ model: String, registry: String?, config: String) throws -> TrainedModel {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue {
+        return try ModelDirectory(path: model).load()
+    }
+    guard model.contains("@") else {
+        throw CLIFailure(message: "--model \(model): not a model directory, and not a registry reference like churn@3 or churn@production")
+    }
+    let path = try registry ?? (FileManager.default.fileExists(atPath: config) ? try ClusterConfig.load(path: config).registryPath : ClusterConfig(file: config).registryPath)
+    let store = try ModelRegistry.openReadOnly(path: path)
+    let version = try store.version(reference: model)
+    return try TrainedModel.decode(try store.artifact(model: version.model, version: version.version))
 }

@@ -7,7 +7,7 @@ final class ClusterConfigTests: XCTestCase {
             .appendingPathComponent("cluster.yaml")
         let config = try ClusterConfig.load(path: url.path)
         XCTAssertEqual(config.data.rows, 100_000)
-        XCTAssertEqual(config.models.map(\.name), ["engagement", "churn", "lifetime_value", "anomaly"])
+        XCTAssertEqual(config.models.map(\.name), ["engagement", "churn", "lifetime_value", "anomaly", "recommender", "ensemble"])
         XCTAssertEqual(config.models[3].kind, .anomaly)
         XCTAssertEqual(config.models[3].anomaly.forest.sampleSize, 256)
         XCTAssertEqual(config.models[1].objective, .binary)

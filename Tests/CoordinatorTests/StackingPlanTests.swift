@@ -76,8 +76,8 @@ final class StackingPlanTests: XCTestCase {
         try registry.beginRun(id: "r1", configSHA256: "c", datasetSHA256: data.datasetSHA256, startedAt: Date())
         let sink = RegistrySink(registry: registry, runID: "r1", data: data, configSHA256: "c", store: store)
         func marker(_ job: PlannedJob) -> Double {
-            if case .fold(let k) = job.spec.role { return Double(k) + 0.5 }
-            return 99
+            if case .fold(let k) = job.spec.role { return Double(k + 1) / 10 }
+            return 0.9
         }
         for job in jobs where job.spec.kind != "stacking" {
             let rows = (job.spec.evalShards + job.spec.scoreShards).reduce(0) { $0 + $1.rows }
@@ -92,10 +92,14 @@ final class StackingPlanTests: XCTestCase {
         let testRows = data.testShards.reduce(0) { $0 + $1.rows }
         let folds = try StackingTable.validateMembership(table, trainRows: trainRows, testRows: testRows)
         XCTAssertEqual(folds, data.trainRowFolds)
+        let engagement = try table.numeric("engagement")
+        for row in 0..<trainRows { XCTAssertEqual(engagement[row], Double(folds[row] + 1) / 10, "row \(row)") }
+        XCTAssertTrue(engagement[trainRows...].allSatisfy { $0 == 0.9 })
+        // A binary model's probability enters as its log-odds.
         let churn = try table.numeric("churn")
-        for row in 0..<trainRows { XCTAssertEqual(churn[row], Double(folds[row]) + 0.5, "row \(row)") }
-        XCTAssertTrue(churn[trainRows...].allSatisfy { $0 == 99 })
-        XCTAssertTrue(try table.numeric("anomaly").allSatisfy { $0 == 99 }, "unsupervised inputs come from the full job")
+        for row in 0..<trainRows { XCTAssertEqual(1 / (1 + exp(-churn[row])), Double(folds[row] + 1) / 10, accuracy: 1e-12, "row \(row)") }
+        XCTAssertTrue(churn[trainRows...].allSatisfy { abs($0 - log(9)) < 1e-12 })
+        XCTAssertTrue(try table.numeric("anomaly").allSatisfy { $0 == 0.9 }, "unsupervised inputs come from the full job")
         XCTAssertEqual(table.names, ["fold", "engagement", "churn", "anomaly", "recommender"])
     }
 

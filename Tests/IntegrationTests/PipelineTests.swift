@@ -40,6 +40,39 @@ final class PipelineTests: XCTestCase {
         XCTAssertTrue(show.output.contains("auc"), show.output)
     }
 
+    /// All five kinds and the ensemble as cluster jobs: fold jobs feed the ensemble, the
+    /// unsupervised models score every row, and six versions land in the registry.
+    func testAllSixModelsLandAsVersionsWithTheEnsembleOverOutOfFoldPredictions() throws {
+        let engage = try EngageBinary.locate()
+        let directory = try makeTemporaryDirectory("six")
+        _ = try smallClusterFile(in: directory, rows: 3000, models: """
+          engagement:     { kind: gbdt, objective: regression, target: engagement_score, trees: 20, leaves: 15, shap_rows: 50, permutation_rows: 200 }
+          churn:          { kind: gbdt, objective: binary, target: churn_30_day, trees: 20, leaves: 15, shap: true, shap_rows: 50, permutation_rows: 200 }
+          lifetime_value: { kind: gbdt, objective: quantile, target: lifetime_value_usd, trees: 20, leaves: 15, shap_rows: 50, permutation_rows: 200 }
+          anomaly:        { kind: anomaly, target: is_anomaly, trees: 50, epochs: 2 }
+          recommender:    { kind: ncf, epochs: 1, factors: 8, layers: [16, 8] }
+          ensemble:       { kind: stacking, inputs: [engagement, churn, lifetime_value, anomaly, recommender], reference: churn }
+        """)
+        let run = try engage.run(["run", "--config", "cluster.yaml"], in: directory)
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("6 new versions"), run.output)
+        XCTAssertTrue(run.output.contains("churn/fold1 done"), run.output)
+
+        let registry = try ModelRegistry.openReadOnly(path: (directory as NSString).appendingPathComponent("registry/engage.sqlite"))
+        XCTAssertEqual(Set(try registry.versions().map(\.model)),
+                       ["engagement", "churn", "lifetime_value", "anomaly", "recommender", "ensemble"])
+        let ensemble = try registry.version(model: "ensemble", version: 1)
+        let churn = try registry.version(model: "churn", version: 1)
+        XCTAssertEqual(try XCTUnwrap(ensemble.metric("reference_auc")), try XCTUnwrap(churn.metric("auc")), accuracy: 1e-12,
+                       "the lift is measured against the registered churn model's test AUC")
+        XCTAssertEqual(try XCTUnwrap(ensemble.metric("auc_lift")),
+                       try XCTUnwrap(ensemble.metric("auc")) - (try XCTUnwrap(churn.metric("auc"))), accuracy: 1e-12)
+        XCTAssertEqual(Set(try registry.importance(model: "ensemble", version: 1).map(\.feature)), ["engagement", "churn", "lifetime_value", "anomaly", "recommender"])
+        let recommender = try registry.version(model: "recommender", version: 1)
+        XCTAssertNotNil(recommender.metric("hr@10"))
+        XCTAssertNotNil(recommender.metric("popularity_hr@10"))
+    }
+
     func testAMisspeltKeyIsAClearErrorAndNothingRuns() throws {
         let engage = try EngageBinary.locate()
         let directory = try makeTemporaryDirectory("badconfig")

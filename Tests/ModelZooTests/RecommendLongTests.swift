@@ -25,7 +25,7 @@ final class RecommendLongTests: XCTestCase {
         print(String(format: "%d interactions, %d users, %d items; split in %.2f s", log.interactionCount, log.users.count,
                      log.items.count, (clock.now - start).seconds))
         let (c, model) = try RecommenderComparison.run(split, features: features, neuMF: neuMF,
-                                                       matrixFactorization: MatrixFactorizationParameters()) { print($0) }
+                                                       matrixFactorization: MatrixFactorizationParameters()) { print($0.line) }
         print(String(format: "HR@10 / NDCG@10: NeuMF %.4f / %.4f, MF %.4f / %.4f, popularity %.4f / %.4f (%d users)",
                      c.neuMF.hitRate, c.neuMF.ndcg, c.matrixFactorization.hitRate, c.matrixFactorization.ndcg,
                      c.popularity.hitRate, c.popularity.ndcg, c.evaluatedUsers))

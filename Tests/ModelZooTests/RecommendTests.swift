@@ -146,7 +146,8 @@ final class RecommendTests: XCTestCase {
         var p = NeuMFParameters()
         p.factors = 8
         p.layers = [16, 8]
-        p.epochs = 4
+        p.pretrainEpochs = 2
+        p.epochs = 2
         p.batchSize = 128
         p.learningRate = 0.01
         p.wordBuckets = 1_024
@@ -159,24 +160,26 @@ final class RecommendTests: XCTestCase {
         let (log, features) = try Self.communities()
         let split = try LeaveOneOutSplit(log, seed: 3)
         var neuMF = Self.smallNeuMF()
-        neuMF.epochs = 5
+        neuMF.pretrainEpochs = 4
+        neuMF.epochs = 3
         neuMF.batchSize = 64
-        var mf = MatrixFactorizationParameters()
-        mf.epochs = 5
-        mf.factors = 8
-        mf.batchSize = 64
-        mf.learningRate = 0.01
         var progress = [String]()
-        let (comparison, model) = try RecommenderComparison.run(split, features: features, neuMF: neuMF, matrixFactorization: mf) {
-            progress.append($0)
+        let (comparison, model) = try RecommenderComparison.run(split, features: features, neuMF: neuMF,
+                                                                matrixFactorization: neuMF.pretraining) {
+            progress.append($0.line)
         }
         XCTAssertEqual(comparison.evaluatedUsers, 240)
         XCTAssertEqual(comparison.popularity.users, 240)
         XCTAssertGreaterThan(comparison.neuMF.hitRate, comparison.popularity.hitRate * 1.3)
         XCTAssertGreaterThan(comparison.neuMF.ndcg, comparison.popularity.ndcg * 1.3)
         XCTAssertGreaterThan(comparison.matrixFactorization.hitRate, comparison.popularity.hitRate)
-        XCTAssertEqual(comparison.neuMFEpochSeconds.count, 5)
-        XCTAssertEqual(progress.filter { $0.hasPrefix("NeuMF epoch") }.count, 5)
+        XCTAssertGreaterThanOrEqual(comparison.neuMF.hitRate, comparison.matrixFactorization.hitRate)
+        // The baseline is NeuMF's pre-training phase, trained once.
+        XCTAssertEqual(comparison.matrixFactorizationEpochSeconds.count, 4)
+        XCTAssertEqual(comparison.neuMFEpochSeconds.count, 3)
+        XCTAssertEqual(progress.filter { $0.hasPrefix("MF epoch") }.count, 4)
+        XCTAssertEqual(progress.filter { $0.hasPrefix("NeuMF mlp epoch") }.count, 3)
+        XCTAssertTrue(progress.filter { $0.hasPrefix("NeuMF pretraining") }.isEmpty)
         XCTAssertLessThan(model.trainingLoss.last!, model.trainingLoss.first!)
     }
 
@@ -239,6 +242,40 @@ final class RecommendTests: XCTestCase {
                                          itemGradients: &itemGradient, workspace: &workspace)
             let probability = scorer.probability(user: user, item: item, workspace: &scorerWorkspace)
             XCTAssertEqual(exp(-loss), probability, accuracy: 1e-5)
+        }
+    }
+
+    /// The combined model's logit is α · the factorisation's + (1 − α) · the MLP part's.
+    func testCombinedModelMixesTheFactorisationAndTheMLP() throws {
+        let (log, features) = try Self.generatedLog()
+        var p = Self.smallNeuMF()
+        p.mixing = 0.7
+        let mf = try MatrixFactorizationTrainer(parameters: p.pretraining).fit(log)
+        let kernel = try NeuMFKernel(users: log.users.count, features: features, parameters: p)
+        kernel.trainMLPAlone()
+        var workspace = [Float](repeating: 0, count: kernel.workspaceSize)
+        var dense = [Float](repeating: 0, count: kernel.denseCount)
+        var userGradient = [Float](repeating: 0, count: kernel.userTable.width)
+        var itemGradient = [Float](repeating: 0, count: kernel.itemGradientWidth)
+        func logit(_ user: Int32, _ item: Int32) -> Double {
+            // The loss of a single positive is log(1 + e^−logit).
+            let loss = kernel.trainGroup(user: user, items: [item], count: 1, lossScale: 1, dense: &dense, userGradient: &userGradient,
+                                         itemGradients: &itemGradient, workspace: &workspace)
+            return -Foundation.log(Foundation.exp(loss) - 1)
+        }
+        let pairs: [(Int32, Int32)] = [(0, 5), (11, 1_999), (700, 0)]
+        let mlp = pairs.map { logit($0.0, $0.1) }
+        XCTAssertTrue(itemGradient.prefix(p.factors).allSatisfy { $0 == 0 }, "the GMF rows learn nothing while the MLP trains alone")
+        kernel.combine(with: mf, alpha: 0.7)
+        for (k, (user, item)) in pairs.enumerated() {
+            var mfScore = [0.0]
+            [item].withUnsafeBufferPointer { items in mfScore.withUnsafeMutableBufferPointer { mf.score(user: user, items: items, into: $0) } }
+            XCTAssertEqual(logit(user, item), 0.7 * mfScore[0] + 0.3 * mlp[k], accuracy: 1e-3)
+        }
+        p.pretrainEpochs = 0
+        XCTAssertThrowsError(try NeuMFTrainer(parameters: p).fit(log, features: features, pretrained: MatrixFactorizationTrainer(
+            parameters: { var q = p.pretraining; q.factors = 4; return q }()).fit(log))) { error in
+            XCTAssertTrue("\(error)".contains("does not match 8 factors"), "\(error)")
         }
     }
 

@@ -105,18 +105,22 @@ final class TaskRunnerTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(outcome.report.metric("auc")), 0.8)
         XCTAssertNotNil(outcome.report.metric("auc_isolation_forest"))
         let model = try TrainedModel.decode(outcome.artifact)
-        XCTAssertEqual(model.outputNames, ["score", "flag"])
+        XCTAssertEqual(model.outputNames, ["score", "flag", "isolation_forest_score", "autoencoder_error"])
         let outputs = try model.predict(test)
         XCTAssertEqual(outputs[0], outcome.evalPredictions)
         XCTAssertTrue(outputs[0].allSatisfy { $0 >= 0 && $0 <= 1 })
         XCTAssertTrue(outputs[1].allSatisfy { $0 == 0 || $0 == 1 })
+        let labels = try test.numeric(CustomerSchema.anomalyLabel)
+        XCTAssertEqual(Metrics.auc(labels: labels, scores: outputs[2]), try XCTUnwrap(outcome.report.metric("auc_isolation_forest")), accuracy: 1e-12,
+                       "the forest's own column is the score behind the reported auc_isolation_forest")
+        XCTAssertEqual(Metrics.auc(labels: labels, scores: outputs[3]), try XCTUnwrap(outcome.report.metric("auc_autoencoder")), accuracy: 1e-12)
     }
 
     func testUnknownKindIsRefusedByName() {
         var other = spec(.binary, target: "churn_30_day")
-        other.kind = "ncf"
+        other.kind = "svm"
         XCTAssertThrowsError(try JobRunner.run(spec: other, threads: 1, inputs: JobInputs(train: halves.0))) { error in
-            XCTAssertTrue(String(describing: error).contains("'ncf'"))
+            XCTAssertTrue(String(describing: error).contains("'svm'"))
         }
     }
 }

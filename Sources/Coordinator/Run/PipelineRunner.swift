@@ -14,9 +14,20 @@ public struct RunSummary: Sendable {
         public var worker: String
     }
 
+    /// One accepted job and the seconds its worker spent on it (fold jobs included).
+    public struct JobTime: Sendable, Codable {
+        public var job: String
+        public var model: String
+        public var worker: String
+        public var seconds: Double
+    }
+
     public var runID: String
     public var rows: [Row]
     public var wallSeconds: Double
+    /// Seconds spent generating or reading, checking and sharding the data before any job.
+    public var dataSeconds: Double = 0
+    public var jobs: [JobTime] = []
     public var failure: String?
     public var droppedMessages: Int
     public var workersLost: Int
@@ -67,6 +78,7 @@ public struct PipelineRunner {
         try quality.requireNoErrors()
         for warning in quality.warnings { logger.warning("data quality: \(warning)") }
         let data = try preparer.prepare(tables)
+        let dataSeconds = (ContinuousClock.now - started).seconds
         logger.info("data: \(data.rows) rows, \(data.columns.count) columns, \(data.trainShards.count) train + \(data.testShards.count) test shards, dataset \(data.datasetSHA256.prefix(12))")
         let jobs = try JobPlanner(config: config, data: data).plan()
 
@@ -97,8 +109,11 @@ public struct PipelineRunner {
             return RunSummary.Row(model: version.model, version: version.version, metrics: version.metrics.filter { $0.split == "test" },
                                   seconds: version.trainSeconds, worker: version.worker)
         }.sorted { $0.model < $1.model }
-        return RunSummary(runID: runID, rows: rows, wallSeconds: (ContinuousClock.now - started).seconds, failure: outcome.failure,
-                          droppedMessages: outcome.droppedMessages, workersLost: outcome.workersLost,
-                          qualityWarnings: quality.warnings.map(\.description))
+        var summary = RunSummary(runID: runID, rows: rows, wallSeconds: (ContinuousClock.now - started).seconds, failure: outcome.failure,
+                                 droppedMessages: outcome.droppedMessages, workersLost: outcome.workersLost,
+                                 qualityWarnings: quality.warnings.map(\.description))
+        summary.dataSeconds = dataSeconds
+        summary.jobs = sink.jobSeconds
+        return summary
     }
 }

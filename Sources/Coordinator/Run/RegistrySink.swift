@@ -14,6 +14,10 @@ final class RegistrySink: ResultSink {
     /// Predictions of every finished job, per shard of its evaluation and scored rows (the ensemble's inputs).
     private(set) var predictions: [String: [String: ArraySlice<Double>]] = [:]
     private(set) var journalErrors = 0
+    /// Every accepted job with the seconds its worker spent on it, in completion order.
+    private(set) var jobSeconds: [RunSummary.JobTime] = []
+    /// The objective of every model with an accepted job.
+    private(set) var objectives: [String: TrainingJobSpec.Objective] = [:]
 
     init(registry: ModelRegistry, runID: String, data: PreparedData, configSHA256: String, store: ShardStore) {
         self.store = store
@@ -36,6 +40,8 @@ final class RegistrySink: ResultSink {
             offset += shard.rows
         }
         predictions[job.id] = byShard
+        objectives[job.spec.model] = job.spec.objective
+        jobSeconds.append(RunSummary.JobTime(job: job.id, model: job.spec.model, worker: worker, seconds: report.trainSeconds))
         guard case .full = job.spec.role else { return "out-of-fold predictions" }
         let artifact = result.artifact
         guard !artifact.isEmpty else { throw TaskError("the result carries no artifact") }
@@ -68,6 +74,7 @@ final class RegistrySink: ResultSink {
     func materialize(_ job: PlannedJob) throws -> PlannedJob {
         guard job.spec.kind == "stacking", job.spec.stackingShards.isEmpty, let settings = job.spec.stacking else { return job }
         let foldOfShard = Dictionary(uniqueKeysWithValues: data.foldShards.enumerated().flatMap { fold, shards in shards.map { ($0.id, fold) } })
+        let binaryInputs = Set(objectives.filter { $0.value == .binary }.map(\.key))
         var inputs: [(name: String, values: [Double])] = []
         for model in settings.inputs {
             var values: [Double] = []
@@ -79,6 +86,10 @@ final class RegistrySink: ResultSink {
                     throw TaskError("ensemble \(job.spec.model): no prediction of \(source) for shard \(shard.id.prefix(12))")
                 }
                 values.append(contentsOf: slice)
+            }
+            if binaryInputs.contains(model) {
+                // A probability enters the meta-learner as its log-odds, where a linear model can weigh it.
+                values = values.map { p in let q = min(max(p, 1e-7), 1 - 1e-7); return log(q / (1 - q)) }
             }
             inputs.append((model, values))
         }

@@ -15,6 +15,8 @@ public struct PopularityRecommender: ItemScorer {
 }
 
 /// Hyper-parameters of the matrix-factorisation baseline.
+///
+/// The defaults equal NeuMF's pre-training phase, so the baseline is the model NeuMF starts from.
 public struct MatrixFactorizationParameters: Codable, Sendable, Equatable {
     public var factors = 32
     public var epochs = 8
@@ -38,8 +40,7 @@ public struct MatrixFactorizationParameters: Codable, Sendable, Equatable {
     }
 
     var settings: PairwiseTrainingSettings {
-        PairwiseTrainingSettings(epochs: epochs, negatives: negatives, batchSize: batchSize,
-                                 adam: AdamSettings(learningRate: learningRate), l2: l2, threads: threads, seed: seed)
+        PairwiseTrainingSettings(epochs: epochs, negatives: negatives, batchSize: batchSize, l2: l2, threads: threads, seed: seed)
     }
 }
 
@@ -95,6 +96,7 @@ final class MatrixFactorizationKernel: PairwiseKernel, @unchecked Sendable {
     let itemTable: EmbeddingTable
     let dense: TrainableBuffer
     let factors: Int
+    private let adam: AdamSettings
 
     var itemGradientWidth: Int { factors + 1 }
     var denseCount: Int { 1 }
@@ -102,6 +104,7 @@ final class MatrixFactorizationKernel: PairwiseKernel, @unchecked Sendable {
 
     init(users: Int, items: Int, parameters: MatrixFactorizationParameters) {
         factors = parameters.factors
+        adam = AdamSettings(learningRate: parameters.learningRate)
         var rng = SplitMix64(seed: parameters.seed, stream: 3)
         userTable = EmbeddingTable(rows: users, width: factors,
                                    initial: EmbeddingTable.gaussian(rows: users, width: factors, sd: 0.01, &rng))
@@ -136,9 +139,10 @@ final class MatrixFactorizationKernel: PairwiseKernel, @unchecked Sendable {
         itemTable.accumulate(item, gradient)
     }
 
-    func step(_ adam: AdamStep, dense gradients: UnsafePointer<Float>, l2: Float, runner: ParallelRunner) {
-        adam.apply(dense, offset: 0, gradients: gradients, count: 1)
-        userTable.applyAdam(adam, decay: l2, runner: runner)
-        itemTable.applyAdam(adam, decay: l2, runner: runner)
+    func step(_ t: Int, dense gradients: UnsafePointer<Float>, l2: Float, runner: ParallelRunner) {
+        let step = adam.step(t)
+        step.apply(dense, offset: 0, gradients: gradients, count: 1)
+        userTable.applyAdam(step, decay: l2, runner: runner)
+        itemTable.applyAdam(step, decay: l2, runner: runner)
     }
 }

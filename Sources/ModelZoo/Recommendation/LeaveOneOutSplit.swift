@@ -86,6 +86,14 @@ struct UserItemSets: Sendable {
     func count(user u: Int) -> Int { start[u + 1] - start[u] }
 }
 
+extension LeaveOneOutSplit {
+    /// Per evaluated user (in `testUsers` order): was the held-out item in the scorer's top k?
+    /// A tie that straddles the cut-off counts as a hit when the expected hit is at least ½.
+    func userHits(_ scorer: some ItemScorer, k: Int, threads: Int) -> [Bool] {
+        RankingEvaluator.perUser(scorer, on: self, k: k, threads: threads).hits.map { $0 >= 0.5 }
+    }
+}
+
 /// Scores items for a user by dense indices: what the ranking evaluation asks of every model.
 protocol ItemScorer: Sendable {
     /// Writes a score for each of `items` (higher ranks first).
@@ -107,6 +115,13 @@ public struct RankingMetrics: Sendable, Equatable, Codable {
 /// constant gets the chance level (k / (negatives + 1)) and never more.
 enum RankingEvaluator {
     static func evaluate(_ scorer: some ItemScorer, on split: LeaveOneOutSplit, k: Int = 10, threads: Int = 0) -> RankingMetrics {
+        let (hits, gains) = perUser(scorer, on: split, k: k, threads: threads)
+        let n = Double(max(hits.count, 1))
+        return RankingMetrics(k: k, hitRate: hits.reduce(0, +) / n, ndcg: gains.reduce(0, +) / n, users: hits.count)
+    }
+
+    /// Each evaluated user's expected hit and gain, in `testUsers` order.
+    static func perUser(_ scorer: some ItemScorer, on split: LeaveOneOutSplit, k: Int, threads: Int) -> (hits: [Double], gains: [Double]) {
         let users = split.testUsers.count
         let width = split.negativesPerUser + 1
         var hits = [Double](repeating: 0, count: users), gains = [Double](repeating: 0, count: users)
@@ -129,8 +144,7 @@ enum RankingEvaluator {
                 }
             }
         }
-        let n = Double(max(users, 1))
-        return RankingMetrics(k: k, hitRate: hits.reduce(0, +) / n, ndcg: gains.reduce(0, +) / n, users: users)
+        return (hits, gains)
     }
 
     /// HR@k and NDCG@k of `scores[0]` among `scores[1...]`, expected over random tie-breaking.

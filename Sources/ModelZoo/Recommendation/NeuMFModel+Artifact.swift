@@ -53,11 +53,11 @@ extension NeuMFModel {
                 return try r.readFloats(count: count, what)
             }
             let towerParameters = try floats(tower.parameterCount, "tower parameters")
-            let outputWeights = try floats(factors + tower.outputWidth + 1, "output weights")
+            let outputWeights = try floats(tower.outputWidth + 1, "output weights")
             let userEmbeddings = try floats(users.count * width, "user embeddings")
             let itemEmbeddings = try floats(items.count * (width + 1), "item embeddings")
-            let categoryEmbeddings = try floats(categories.count * (width + 1), "category embeddings")
-            let wordEmbeddings = try floats(buckets * (width + 1), "word embeddings")
+            let categoryEmbeddings = try floats(categories.count * (mlpFactors + 1), "category embeddings")
+            let wordEmbeddings = try floats(buckets * (mlpFactors + 1), "word embeddings")
             let popularity = try r.readArray(Int32.self, count: items.count, "item popularity")
             let seenStart = try r.readArray(Int32.self, count: users.count + 1, "seen-item offsets")
             guard let seenCount = seenStart.last, seenCount >= 0 else { throw ModelArtifactError.corrupt("negative seen-item count") }

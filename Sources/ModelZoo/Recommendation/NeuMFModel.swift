@@ -1,7 +1,9 @@
 import Foundation
 
 /// A trained NeuMF recommender (He et al. 2017): a GMF part and an MLP tower over user and item
-/// embeddings, where an item's embeddings also draw on its category and title words.
+/// embeddings, where an item's MLP embedding and bias also draw on its category and title words.
+///
+/// logit(u, i) = p_u · q_i + h · MLP([p′_u ; q′_i]) + b + b_i, probability = σ(logit).
 ///
 /// Exists to score (user, item) pairs and to list a user's top items. Users and items it has
 /// never seen fall back to popularity, so a new id is answered, never an error: the score's
@@ -15,10 +17,12 @@ public struct NeuMFModel: Sendable, Equatable {
     /// The MLP tower: [2 · mlpFactors, hidden…], ReLU.
     public let tower: DenseNetworkShape
     public let towerParameters: [Float]
-    /// Output weights over [GMF ; tower output], then the bias.
+    /// Output weights h over the tower's output, then the global bias b (the GMF part's
+    /// weights are fixed at 1).
     public let outputWeights: [Float]
     /// Row-major embedding tables. A user row is the GMF part then the MLP part
-    /// (factors + mlpFactors); an item, category or word row adds a bias at the end.
+    /// (factors + mlpFactors); an item row adds a bias at the end; a category or word row has
+    /// only an MLP part and a bias (mlpFactors + 1), added to the item's.
     public let userEmbeddings: [Float]
     public let itemEmbeddings: [Float]
     public let categoryEmbeddings: [Float]
@@ -44,12 +48,13 @@ public struct NeuMFModel: Sendable, Equatable {
         try require(tower.inputWidth == 2 * mlpFactors, "the tower reads \(tower.inputWidth) inputs, not 2 × \(mlpFactors)")
         try require(tower.activations.allSatisfy { $0 == .relu }, "the tower's layers must be ReLU")
         try require(towerParameters.count == tower.parameterCount, "\(towerParameters.count) tower parameters, expected \(tower.parameterCount)")
-        try require(outputWeights.count == factors + tower.outputWidth + 1, "\(outputWeights.count) output weights")
+        try require(outputWeights.count == tower.outputWidth + 1, "\(outputWeights.count) output weights for a tower of \(tower.outputWidth)")
         try require(itemFeatures.itemCount == items.count, "item features cover \(itemFeatures.itemCount) of \(items.count) items")
         try require(userEmbeddings.count == users.count * width, "user embeddings do not match \(users.count) users")
         try require(itemEmbeddings.count == items.count * (width + 1), "item embeddings do not match \(items.count) items")
-        try require(categoryEmbeddings.count == itemFeatures.categories.count * (width + 1), "category embeddings do not match the categories")
-        try require(wordEmbeddings.count == itemFeatures.wordBuckets * (width + 1), "word embeddings do not match the buckets")
+        try require(categoryEmbeddings.count == itemFeatures.categories.count * (mlpFactors + 1),
+                    "category embeddings do not match the categories")
+        try require(wordEmbeddings.count == itemFeatures.wordBuckets * (mlpFactors + 1), "word embeddings do not match the buckets")
         try require(itemPopularity.count == items.count && itemPopularity.allSatisfy { $0 >= 0 }, "item popularity does not match the items")
         try require(seenStart.count == users.count + 1 && seenStart.first == 0 && Int(seenStart.last ?? -1) == seenItems.count
                     && zip(seenStart, seenStart.dropFirst()).allSatisfy { $0 <= $1 }, "seen-item offsets are inconsistent")
@@ -102,21 +107,79 @@ public struct NeuMFModel: Sendable, Equatable {
     /// The `k` best items for a user, best first, leaving out items the user already has; an
     /// unknown user gets the `k` most popular items.
     public func recommend(user id: String, k: Int) -> [RecommendedItem] {
-        guard k > 0 else { return [] }
-        guard let user = users.index(of: id) else {
-            let fallback = PopularityFallback(itemPopularity)
-            return fallback.top(k).map { RecommendedItem(item: items.ids[Int($0)], score: fallback.score($0), source: .popularity) }
+        recommend(users: [id], k: k, threads: 1)[0]
+    }
+
+    /// `recommend(user:k:)` for many users at once, sharing the scorer's item cache.
+    public func recommend(users ids: [String], k: Int, threads: Int = 0) -> [[RecommendedItem]] {
+        guard k > 0 else { return Array(repeating: [], count: ids.count) }
+        let fallback = PopularityFallback(itemPopularity)
+        let popular = fallback.top(k).map { RecommendedItem(item: items.ids[Int($0)], score: fallback.score($0), source: .popularity) }
+        let indices = ids.map { users.index(of: $0) }
+        var lists = [[RecommendedItem]](repeating: [], count: ids.count)
+        let top = topItems(users: indices.map { $0 ?? -1 }, k: k, threads: threads)
+        for (row, user) in indices.enumerated() {
+            lists[row] = user == nil ? popular
+                : top[row].map { RecommendedItem(item: items.ids[Int($0.item)], score: $0.score, source: .model) }
         }
+        return lists
+    }
+
+    /// Each user's `k` best unseen items by dense index, best first (ties: lower index first);
+    /// an index of -1 gets an empty list.
+    func topItems(users: [Int32], k: Int, threads: Int) -> [[(item: Int32, score: Double)]] {
         let scorer = NeuMFScorer(self)
-        var workspace = scorer.makeWorkspace()
-        let seen = Set(seenItems[Int(seenStart[Int(user)])..<Int(seenStart[Int(user) + 1])])
-        var scored = [(item: Int32, score: Double)]()
-        scored.reserveCapacity(items.count)
-        for item in 0..<Int32(items.count) where !seen.contains(item) {
-            scored.append((item, scorer.probability(user: user, item: item, workspace: &workspace)))
+        var lists = [[(item: Int32, score: Double)]](repeating: [], count: users.count)
+        let itemCount = items.count
+        lists.withUnsafeMutableBufferPointer { lists in
+            let out = lists.baseAddress!
+            ParallelRunner(threads: threads).forEachChunk(count: users.count, minimumPerChunk: 16) { _, range in
+                var workspace = scorer.makeWorkspace()
+                var seen = [Bool](repeating: false, count: itemCount)
+                var best = [(item: Int32, score: Double)]()
+                best.reserveCapacity(k + 1)
+                for row in range {
+                    let user = users[row]
+                    guard user >= 0 else { continue }
+                    let own = seenItems[Int(seenStart[Int(user)])..<Int(seenStart[Int(user) + 1])]
+                    for item in own { seen[Int(item)] = true }
+                    best.removeAll(keepingCapacity: true)
+                    for item in 0..<Int32(itemCount) where !seen[Int(item)] {
+                        let score = scorer.probability(user: user, item: item, workspace: &workspace)
+                        if best.count == k, let last = best.last, !(score > last.score) { continue }
+                        var position = best.count
+                        while position > 0 && score > best[position - 1].score { position -= 1 }
+                        best.insert((item, score), at: position)
+                        if best.count > k { best.removeLast() }
+                    }
+                    for item in own { seen[Int(item)] = false }
+                    out[row] = best
+                }
+            }
         }
-        scored.sort { $0.score > $1.score || ($0.score == $1.score && $0.item < $1.item) }
-        return scored.prefix(k).map { RecommendedItem(item: items.ids[Int($0.item)], score: $0.score, source: .model) }
+        return lists
+    }
+
+    /// Per known user (by dense index): the mean probability the model gives the items the user
+    /// interacted with in training, a user-level "how well does the catalogue fit this user"
+    /// signal (docs/models.md). A user without training items gets NaN.
+    public func userAffinity(threads: Int = 0) -> [Double] {
+        let scorer = NeuMFScorer(self)
+        var affinity = [Double](repeating: .nan, count: users.count)
+        affinity.withUnsafeMutableBufferPointer { affinity in
+            let out = affinity.baseAddress!
+            ParallelRunner(threads: threads).forEachChunk(count: users.count, minimumPerChunk: 256) { _, range in
+                var workspace = scorer.makeWorkspace()
+                for user in range {
+                    let start = Int(seenStart[user]), end = Int(seenStart[user + 1])
+                    guard end > start else { continue }
+                    var total = 0.0
+                    for k in start..<end { total += scorer.probability(user: Int32(user), item: seenItems[k], workspace: &workspace) }
+                    out[user] = total / Double(end - start)
+                }
+            }
+        }
+        return affinity
     }
 }
 
@@ -185,11 +248,12 @@ struct NeuMFScorer: ItemScorer, @unchecked Sendable {
         for item in 0..<model.items.count {
             for d in 0..<width { q[d] = model.itemEmbeddings[item * width + d] }
             let category = Int(features.itemCategory[item])
-            if category >= 0 { for d in 0..<width { q[d] += model.categoryEmbeddings[category * width + d] } }
+            let sideWidth = model.mlpFactors + 1
+            if category >= 0 { for d in 0..<sideWidth { q[model.factors + d] += model.categoryEmbeddings[category * sideWidth + d] } }
             let start = Int(features.wordStart[item]), end = Int(features.wordStart[item + 1])
             for k in start..<end {
-                let row = Int(features.words[k]) * width
-                for d in 0..<width { q[d] += model.wordEmbeddings[row + d] / Float(end - start) }
+                let row = Int(features.words[k]) * sideWidth
+                for d in 0..<sideWidth { q[model.factors + d] += model.wordEmbeddings[row + d] / Float(end - start) }
             }
             let base = item * cacheWidth
             for d in 0..<model.factors { cache[base + d] = q[d] }
@@ -234,10 +298,8 @@ struct NeuMFScorer: ItemScorer, @unchecked Sendable {
         let width = model.factors + model.mlpFactors
         let userBase = Int(user) * width
         let cacheBase = Int(item) * cacheWidth
-        var logit = model.outputWeights[model.factors + model.tower.outputWidth] + itemCache[cacheBase + model.factors + hidden]
-        for d in 0..<model.factors {
-            logit += model.outputWeights[d] * model.userEmbeddings[userBase + d] * itemCache[cacheBase + d]
-        }
+        var logit = model.outputWeights[model.tower.outputWidth] + itemCache[cacheBase + model.factors + hidden]
+        for d in 0..<model.factors { logit += model.userEmbeddings[userBase + d] * itemCache[cacheBase + d] }
         for h in 0..<hidden { workspace.input[h] = max(0, workspace.userHidden[h] + itemCache[cacheBase + model.factors + h]) }
         if let tail {
             workspace.input.withUnsafeBufferPointer { input in
@@ -249,9 +311,9 @@ struct NeuMFScorer: ItemScorer, @unchecked Sendable {
                 }
             }
             let last = tail.activationCount - tail.outputWidth
-            for d in 0..<tail.outputWidth { logit += model.outputWeights[model.factors + d] * workspace.activations[last + d] }
+            for d in 0..<tail.outputWidth { logit += model.outputWeights[d] * workspace.activations[last + d] }
         } else {
-            for d in 0..<hidden { logit += model.outputWeights[model.factors + d] * workspace.input[d] }
+            for d in 0..<hidden { logit += model.outputWeights[d] * workspace.input[d] }
         }
         return logit
     }

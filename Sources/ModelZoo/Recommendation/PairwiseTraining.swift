@@ -3,10 +3,11 @@ import Foundation
 /// What the negative-sampling training loop needs to know, whichever model it trains.
 struct PairwiseTrainingSettings: Sendable {
     var epochs: Int
+    /// Number of the first epoch (0, or the epochs already trained in an earlier phase).
+    var firstEpoch = 0
     var negatives: Int
     /// Positives per minibatch; each brings `negatives` sampled items, all of the same user.
     var batchSize: Int
-    var adam: AdamSettings
     /// L2 penalty on the embedding rows a step touches (added to their gradient as l2 · θ).
     var l2: Float
     var threads: Int
@@ -37,8 +38,8 @@ protocol PairwiseKernel: AnyObject, Sendable {
     /// Adds one item's gradient to the item-side rows it came from. Called on one thread.
     func scatterItemGradient(_ item: Int32, _ gradient: UnsafePointer<Float>)
 
-    /// Applies one Adam step to the dense parameters and every touched row.
-    func step(_ adam: AdamStep, dense: UnsafePointer<Float>, l2: Float, runner: ParallelRunner)
+    /// Applies Adam step `t` (1-based) to the dense parameters and every touched row.
+    func step(_ t: Int, dense: UnsafePointer<Float>, l2: Float, runner: ParallelRunner)
 }
 
 /// Trains a `PairwiseKernel` on implicit feedback: every interaction is a positive, each with
@@ -68,7 +69,8 @@ struct PairwiseTrainingLoop {
                                shards: sharded.shards, workspace: kernel.workspaceSize)
         let itemCount = UInt64(log.items.count)
         var order = Array(0..<Int32(positives))
-        var shuffler = SplitMix64(seed: settings.seed, stream: 0x5348_5546)
+        // Streams keyed from `firstEpoch`, so a second training phase draws new orders and negatives.
+        var shuffler = SplitMix64(seed: settings.seed, stream: 0x5348_5546 &+ UInt64(settings.firstEpoch))
         var step = 0
         var losses = [Double]()
         for epoch in 0..<settings.epochs {
@@ -88,7 +90,7 @@ struct PairwiseTrainingLoop {
                                     let u = users[positive]
                                     let groupItems = slots.items(g)
                                     groupItems[0] = items[positive]
-                                    var rng = SplitMix64(seed: settings.seed, stream: UInt64(epoch) << 40 | UInt64(positive))
+                                    var rng = SplitMix64(seed: settings.seed, stream: UInt64(settings.firstEpoch + epoch) << 40 | UInt64(positive))
                                     // Uniform over the items the user has not interacted with (He et al.).
                                     let unseen = log.items.count - seen.count(user: Int(u))
                                     for j in 1..<groupSize {
@@ -117,7 +119,7 @@ struct PairwiseTrainingLoop {
                     }
                 }
                 step += 1
-                kernel.step(settings.adam.step(step), dense: result.gradients, l2: settings.l2, runner: runner)
+                kernel.step(step, dense: result.gradients, l2: settings.l2, runner: runner)
                 total += result.loss
                 start += count
             }

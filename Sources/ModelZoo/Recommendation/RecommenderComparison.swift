@@ -1,42 +1,88 @@
 import Foundation
 
+/// One finished training epoch of the recommender or its matrix-factorisation baseline.
+public struct RecommenderEpoch: Sendable, Equatable, Codable {
+    /// `MF` or `NeuMF`.
+    public let model: String
+    /// `training`, or `pretraining` for NeuMF's own factorisation phase.
+    public let phase: String
+    public let epoch: Int
+    public let loss: Double
+    public let seconds: Double
+
+    /// The progress line the CLI prints, e.g. `NeuMF training epoch 2: loss 0.3012, 1.84 s`.
+    public var line: String {
+        let name = model == "MF" ? "MF" : "\(model) \(phase)"
+        return String(format: "%@ epoch %d: loss %.4f, %.2f s", name, epoch, loss, seconds)
+    }
+}
+
 /// NeuMF beside its two baselines on one leave-one-out split: HR@k and NDCG@k of each, and
 /// the training times.
 public struct RecommenderComparison: Sendable, Equatable {
     public let neuMF: RankingMetrics
     public let matrixFactorization: RankingMetrics
     public let popularity: RankingMetrics
-    /// NeuMF's wall time per epoch, and in total (training only).
+    /// Wall time of each epoch of NeuMF's second phase, and of NeuMF in all (its pre-training
+    /// phase included: the matrix factorisation, when it is shared with the baseline).
     public let neuMFEpochSeconds: [Double]
     public let neuMFTrainingSeconds: Double
+    public let matrixFactorizationEpochSeconds: [Double]
     public let matrixFactorizationTrainingSeconds: Double
+    /// Every epoch of both models in the order they ran.
+    public let epochs: [RecommenderEpoch]
     public let evaluatedUsers: Int
     public let trainingInteractions: Int
 
-    /// Trains NeuMF and the MF baseline on `split.train` and ranks every held-out item.
+    /// Trains the MF baseline and NeuMF on `split.train` and ranks every held-out item. When the
+    /// baseline's settings are NeuMF's pre-training settings (the defaults), the baseline is
+    /// NeuMF's pre-training phase, trained once.
     public static func run(_ split: LeaveOneOutSplit, features: ItemFeatures?, neuMF: NeuMFParameters,
                            matrixFactorization: MatrixFactorizationParameters, k: Int = 10,
-                           progress: ((String) -> Void)? = nil) throws -> (RecommenderComparison, NeuMFModel) {
+                           progress: ((RecommenderEpoch) -> Void)? = nil) throws -> (RecommenderComparison, NeuMFModel) {
         let clock = ContinuousClock()
-        var epochs = [Double]()
-        let start = clock.now
-        let model = try NeuMFTrainer(parameters: neuMF).fit(split.train, features: features) { epoch, loss, seconds in
-            epochs.append(seconds)
-            progress?(String(format: "NeuMF epoch %d: loss %.4f, %.2f s", epoch, loss, seconds))
+        var epochs = [RecommenderEpoch]()
+        func record(_ epoch: RecommenderEpoch) {
+            epochs.append(epoch)
+            progress?(epoch)
         }
-        let neuMFSeconds = (clock.now - start).seconds
+        var epochStart = clock.now
         let mfStart = clock.now
         let mf = try MatrixFactorizationTrainer(parameters: matrixFactorization).fit(split.train) { epoch, loss in
-            progress?(String(format: "MF epoch %d: loss %.4f", epoch, loss))
+            let now = clock.now
+            record(RecommenderEpoch(model: "MF", phase: "training", epoch: epoch, loss: loss, seconds: (now - epochStart).seconds))
+            epochStart = now
         }
         let mfSeconds = (clock.now - mfStart).seconds
+        let shared = neuMF.pretrainEpochs > 0 && matrixFactorization == neuMF.pretraining
+        let start = clock.now
+        let model = try NeuMFTrainer(parameters: neuMF).fit(split.train, features: features, pretrained: shared ? mf : nil) {
+            phase, epoch, loss, seconds in
+            record(RecommenderEpoch(model: "NeuMF", phase: phase, epoch: epoch, loss: loss, seconds: seconds))
+        }
+        let neuMFSeconds = (clock.now - start).seconds + (shared ? mfSeconds : 0)
         let threads = neuMF.threads
         let comparison = RecommenderComparison(
             neuMF: RankingEvaluator.evaluate(NeuMFScorer(model), on: split, k: k, threads: threads),
             matrixFactorization: RankingEvaluator.evaluate(mf, on: split, k: k, threads: threads),
             popularity: RankingEvaluator.evaluate(PopularityRecommender(split.train), on: split, k: k, threads: threads),
-            neuMFEpochSeconds: epochs, neuMFTrainingSeconds: neuMFSeconds, matrixFactorizationTrainingSeconds: mfSeconds,
-            evaluatedUsers: split.evaluatedUsers, trainingInteractions: split.train.interactionCount)
+            neuMFEpochSeconds: epochs.filter { $0.model == "NeuMF" && $0.phase != "pretraining" }.map(\.seconds),
+            neuMFTrainingSeconds: neuMFSeconds,
+            matrixFactorizationEpochSeconds: epochs.filter { $0.model == "MF" }.map(\.seconds),
+            matrixFactorizationTrainingSeconds: mfSeconds, epochs: epochs, evaluatedUsers: split.evaluatedUsers,
+            trainingInteractions: split.train.interactionCount)
         return (comparison, model)
+    }
+}
+
+extension LeaveOneOutSplit {
+    /// HR@k and NDCG@k of a trained NeuMF on this split (it must have been trained on `train`).
+    public func evaluate(_ model: NeuMFModel, k: Int = 10, threads: Int = 0) -> RankingMetrics {
+        RankingEvaluator.evaluate(NeuMFScorer(model), on: self, k: k, threads: threads)
+    }
+
+    /// HR@k and NDCG@k of ranking by training popularity.
+    public func evaluatePopularity(k: Int = 10, threads: Int = 0) -> RankingMetrics {
+        RankingEvaluator.evaluate(PopularityRecommender(train), on: self, k: k, threads: threads)
     }
 }

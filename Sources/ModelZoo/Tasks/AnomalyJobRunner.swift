@@ -9,6 +9,9 @@ public struct AnomalyJobRunner: Sendable {
     public let spec: TrainingJobSpec
     public let threads: Int
 
+    /// The report that holds `AnomalyTrainingReport` (each part's fit and scoring seconds).
+    public static let trainingReportName = "anomaly_training"
+
     public init(spec: TrainingJobSpec, threads: Int) {
         self.spec = spec
         self.threads = threads
@@ -21,8 +24,8 @@ public struct AnomalyJobRunner: Sendable {
         let schema = try FeatureSchema(table: train, features: names)
         var parameters = spec.anomaly
         parameters.threads = threads
-        let detector = try AnomalyDetectorTrainer(parameters: parameters).fit(try schema.matrix(from: train)) { _, fraction in
-            progress?(fraction)
+        let (detector, training) = try AnomalyDetectorTrainer(parameters: parameters).fitWithReport(try schema.matrix(from: train)) { epoch, _ in
+            progress?(Double(epoch) / Double(max(parameters.autoencoder.epochs, 1)))
         }
         let fitSeconds = (ContinuousClock.now - started).seconds
         let model = TrainedModel(kind: spec.kind, objective: .anomaly, target: spec.target, schema: schema, predictor: .anomaly(detector))
@@ -59,6 +62,7 @@ public struct AnomalyJobRunner: Sendable {
                                 parameters: String(decoding: try encoder.encode(parameters), as: UTF8.self),
                                 trainRows: train.rowCount, evalRows: eval?.rowCount ?? 0,
                                 trainSeconds: (ContinuousClock.now - started).seconds, trees: detector.forest.treeCount)
+        reports[AnomalyJobRunner.trainingReportName] = String(decoding: try encoder.encode(training), as: UTF8.self)
         report.reports = reports
         report.fitSeconds = fitSeconds
         return TaskOutcome(artifact: try model.encode(), report: report, evalPredictions: predictions, scoredPredictions: scoredPredictions)

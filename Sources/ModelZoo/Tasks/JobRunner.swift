@@ -9,6 +9,7 @@ public enum JobRunner {
         case "anomaly":
             return try AnomalyJobRunner(spec: spec, threads: threads).run(train: inputs.train, eval: inputs.eval, scored: inputs.scored,
                                                                           progress: progress)
+        case "ncf": return try NCFJobRunner(spec: spec, threads: threads).run(inputs, progress: progress)
         case "stacking":
             return try StackingJobRunner(spec: spec, threads: threads).run(inputs, progress: progress)
         default:

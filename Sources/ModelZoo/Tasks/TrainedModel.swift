@@ -37,12 +37,13 @@ public struct TrainedModel: Sendable {
         self.predictor = predictor
     }
 
-    /// Names of the prediction columns, in order: `prediction`, or `q0.1,q0.5,q0.9`.
+    /// Names of the prediction columns, in order: `prediction`, or `q0.1,q0.5,q0.9`; an anomaly
+    /// model adds its two parts' raw scores beside the combined score and the flag.
     public var outputNames: [String] {
         switch predictor {
         case .gbdt: return ["prediction"]
         case .quantiles(let set): return set.alphas.map { "q\(TrainedModel.format($0))" }
-        case .anomaly: return ["score", "flag"]
+        case .anomaly: return ["score", "flag", "isolation_forest_score", "autoencoder_error"]
         case .recommender: return ["score"]
         case .stacking: return ["prediction"]
         }
@@ -65,7 +66,7 @@ public struct TrainedModel: Sendable {
         case .quantiles(let set): return try set.predict(x)
         case .anomaly(let detector):
             let scores = try detector.evaluate(x)
-            return [scores.score, scores.flag.map { $0 ? 1 : 0 }]
+            return [scores.score, scores.flag.map { $0 ? 1 : 0 }, scores.forest, scores.autoencoder]
         }
     }
 
