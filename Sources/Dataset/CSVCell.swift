@@ -131,6 +131,11 @@ enum CSVCell {
 
     /// The text of a quoted field with each `""` collapsed to `"`.
     static func unescaped(_ field: UnsafeBufferPointer<UInt8>) -> String {
+        String(decoding: unescapedBytes(field), as: UTF8.self)
+    }
+
+    /// The bytes of a quoted field with each `""` collapsed to `"`.
+    static func unescapedBytes(_ field: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(field.count)
         var k = 0
@@ -138,6 +143,6 @@ enum CSVCell {
             out.append(field[k])
             k += field[k] == UInt8(ascii: "\"") ? 2 : 1
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 }

@@ -17,14 +17,18 @@ struct CSVFieldSpan {
     var escaped: Bool { packed >> 31 != 0 }
 }
 
-/// Turns CSV bytes into a `Table`: one pass to find every field, then one pass per
-/// column to type it and convert its cells. Works on UTF-8 bytes throughout;
-/// only categorical cells become `String`s.
+/// Turns CSV bytes into a `Table`, a chunk of records at a time: find the fields of the next
+/// `chunkRows` records, then type and convert each column's cells of that chunk. Works on
+/// UTF-8 bytes throughout and keeps only one chunk's field positions, so memory stays close
+/// to the table's own size; only new categorical texts become `String`s.
 struct CSVReader {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let source: String
     private let forcedCategorical: Set<String>
     private let forcedNumeric: Set<String>
+
+    /// Records per chunk: small enough that a chunk's field positions stay in cache.
+    static let chunkRows = 1024
 
     private static let quote = UInt8(ascii: "\"")
     private static let comma = UInt8(ascii: ",")
@@ -55,38 +59,42 @@ struct CSVReader {
         try checkUnique(names)
 
         let width = names.count
+        var columns = names.map { name in
+            CSVColumnBuilder(categorical: forcedCategorical.contains(name), forcedNumeric: forcedNumeric.contains(name))
+        }
+        var rows = CSVRows()
+        let expectedRows = bytes.count / max(1, 4 * width)
+        for c in columns.indices { columns[c].reserve(expectedRows) }
         var spans: [CSVFieldSpan] = []
-        spans.reserveCapacity(width * max(16, bytes.count / max(1, 6 * width)))
-        var rowLines: [Int] = []
-        var rowStarts: [Int] = []
-        while true {
-            skipBlankLines(&position, &line)
-            if position >= bytes.count { break }
-            let recordLine = line
-            rowLines.append(recordLine)
-            rowStarts.append(position)
-            let before = spans.count
-            try readRecord(&position, &line, into: &spans)
-            let fields = spans.count - before
-            if fields != width {
-                throw CSVError(file: source, line: recordLine, message: "row has \(fields) field\(fields == 1 ? "" : "s"), header has \(width)")
+        spans.reserveCapacity(width * Self.chunkRows)
+        var done = false
+        while !done {
+            spans.removeAll(keepingCapacity: true)
+            let chunkStart = rows.count
+            while rows.count - chunkStart < Self.chunkRows {
+                skipBlankLines(&position, &line)
+                if position >= bytes.count {
+                    done = true
+                    break
+                }
+                let recordLine = line
+                rows.append(line: recordLine, start: position)
+                let before = spans.count
+                try readRecord(&position, &line, into: &spans)
+                let fields = spans.count - before
+                if fields != width {
+                    throw CSVError(file: source, line: recordLine, message: "row has \(fields) field\(fields == 1 ? "" : "s"), header has \(width)")
+                }
+            }
+            let chunk = CSVChunk(firstRow: chunkStart, rowCount: rows.count - chunkStart, width: width)
+            spans.withUnsafeBufferPointer { spans in
+                for c in 0..<width { append(chunk, spans: spans, column: c, to: &columns[c], names: names, rows: rows) }
             }
         }
-
-        let layout = CSVLayout(names: names, spans: spans, rowLines: rowLines, rowStarts: rowStarts)
-        var columns: [Column] = []
-        columns.reserveCapacity(width)
-        for c in 0..<width {
-            let name = names[c]
-            if forcedCategorical.contains(name) {
-                columns.append(categoricalColumn(layout, column: c))
-            } else if let values = try numericColumn(layout, column: c, forced: forcedNumeric.contains(name)) {
-                columns.append(.numeric(values))
-            } else {
-                columns.append(categoricalColumn(layout, column: c))
-            }
-        }
-        return try Table(names: names, columns: columns)
+        // A forced-numeric column's bad cell is reported only once every record is known to be
+        // well formed, and the leftmost such column wins, as if columns were read one by one.
+        if let failure = columns.lazy.compactMap(\.failure).first { throw failure }
+        return try Table(names: names, columns: columns.map { $0.column() })
     }
 
     // MARK: - Records
@@ -195,65 +203,49 @@ struct CSVReader {
 
     // MARK: - Columns
 
-    /// The column's numbers, or nil when some cell is not a number and the column is not forced.
-    private func numericColumn(_ layout: CSVLayout, column c: Int, forced: Bool) throws -> [Double]? {
-        let rows = layout.rowCount
-        let width = layout.names.count
-        var failedRow: Int?
-        let values = layout.spans.withUnsafeBufferPointer { all in
-            [Double](unsafeUninitializedCapacity: rows) { out, initialized in
-                for r in 0..<rows {
-                    let span = all[r * width + c]
-                    let field = self.field(span)
-                    if CSVCell.isMissing(field) {
-                        out[r] = .nan
-                    } else if !span.escaped, let value = CSVCell.parseDouble(field) {
-                        out[r] = value
-                    } else {
-                        failedRow = r
-                        break
-                    }
-                    initialized = r + 1
-                }
+    /// Converts column `c` of `chunk` (its fields in `spans`, row-major) onto `column`.
+    private func append(_ chunk: CSVChunk, spans: UnsafeBufferPointer<CSVFieldSpan>, column c: Int,
+                        to column: inout CSVColumnBuilder, names: [String], rows: CSVRows) {
+        guard column.failure == nil else { return }
+        var r = 0
+        if column.isNumeric {
+            r = column.appendNumbers(count: chunk.rowCount) { r in
+                let span = spans[r &* chunk.width &+ c]
+                let field = self.field(span)
+                if CSVCell.isMissing(field) { return .nan }
+                return span.escaped ? nil : CSVCell.parseDouble(field)
             }
+            if r == chunk.rowCount { return }
+            let span = spans[r * chunk.width + c]
+            if column.forcedNumeric {
+                let row = chunk.firstRow + r
+                column.failure = CSVError(
+                    file: source, line: lineOfField(span, rowStart: rows.starts[row], rowLine: rows.lines[row]),
+                    column: c + 1, columnName: names[c], message: "'\(text(of: span))' is not a number")
+                return
+            }
+            // Not a number column after all: earlier rows become categories, in row order.
+            column.becomeCategorical()
+            for row in 0..<chunk.firstRow { column.appendCategory(field: fieldOfRow(row, column: c, rows: rows)) }
+            for earlier in 0..<r { column.appendCategory(field: cell(spans[earlier * chunk.width + c])) }
         }
-        guard let r = failedRow else { return values }
-        guard forced else { return nil }
-        let span = layout.spans[r * width + c]
-        throw CSVError(
-            file: source, line: lineOfField(span, rowStart: layout.rowStarts[r], rowLine: layout.rowLines[r]),
-            column: c + 1, columnName: layout.names[c], message: "'\(text(of: span))' is not a number"
-        )
+        for row in r..<chunk.rowCount { column.appendCategory(field: cell(spans[row &* chunk.width &+ c])) }
     }
 
-    private func categoricalColumn(_ layout: CSVLayout, column c: Int) -> Column {
-        let rows = layout.rowCount
-        let width = layout.names.count
-        var codeOf: [String: Int32] = [:]
-        var levels: [String] = []
-        let codes = layout.spans.withUnsafeBufferPointer { all in
-            [Int32](unsafeUninitializedCapacity: rows) { out, initialized in
-                for r in 0..<rows {
-                    let span = all[r * width + c]
-                    let field = self.field(span)
-                    if CSVCell.isMissing(field) {
-                        out[r] = -1
-                        continue
-                    }
-                    let value = span.escaped ? CSVCell.unescaped(field) : String(decoding: field, as: UTF8.self)
-                    if let code = codeOf[value] {
-                        out[r] = code
-                    } else {
-                        let code = Int32(levels.count)
-                        codeOf[value] = code
-                        levels.append(value)
-                        out[r] = code
-                    }
-                }
-                initialized = rows
-            }
-        }
-        return .categorical(codes: codes, levels: levels)
+    /// A field's bytes as a category sees them: quotes undone.
+    private func cell(_ span: CSVFieldSpan) -> CSVColumnBuilder.Cell {
+        let field = self.field(span)
+        return CSVColumnBuilder.Cell(bytes: field, escaped: span.escaped)
+    }
+
+    /// Field `c` of an earlier record, found by reading that record again.
+    private func fieldOfRow(_ row: Int, column c: Int, rows: CSVRows) -> CSVColumnBuilder.Cell {
+        var position = rows.starts[row]
+        var line = rows.lines[row]
+        var spans: [CSVFieldSpan] = []
+        // The record was read once without error, so it reads again the same way.
+        try! readRecord(&position, &line, into: &spans)
+        return cell(spans[c])
     }
 
     // MARK: - Text and positions
@@ -283,12 +275,22 @@ struct CSVReader {
     }
 }
 
-/// Every field of a CSV body found by `CSVReader`, row-major, with where each record starts.
-private struct CSVLayout {
-    let names: [String]
-    let spans: [CSVFieldSpan]
-    let rowLines: [Int]
-    let rowStarts: [Int]
+/// Where each record of a CSV body starts: its first line and byte offset.
+private struct CSVRows {
+    var lines: [Int] = []
+    var starts: [Int] = []
 
-    var rowCount: Int { rowLines.count }
+    var count: Int { lines.count }
+
+    mutating func append(line: Int, start: Int) {
+        lines.append(line)
+        starts.append(start)
+    }
+}
+
+/// A run of consecutive records whose fields are in hand.
+private struct CSVChunk {
+    let firstRow: Int
+    let rowCount: Int
+    let width: Int
 }

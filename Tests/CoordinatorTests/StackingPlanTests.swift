@@ -51,6 +51,7 @@ final class StackingPlanTests: XCTestCase {
                 XCTAssertTrue(trainIDs.isDisjoint(with: test), "\(fold.id) trains on a test shard")
                 XCTAssertTrue(trainIDs.isDisjoint(with: fold.spec.evalShards.map(\.id)), "\(fold.id) trains on the fold it predicts")
                 XCTAssertEqual(fold.spec.evalShards, data.foldShards[k])
+                XCTAssertEqual(fold.spec.scoreShards, data.testShards, "fold models also predict the test rows, never train on them")
                 heldOut += fold.spec.evalShards.map(\.id)
             }
             XCTAssertEqual(heldOut.sorted(), train.sorted(), "every training shard is predicted by exactly one fold job")
@@ -94,13 +95,16 @@ final class StackingPlanTests: XCTestCase {
         XCTAssertEqual(folds, data.trainRowFolds)
         let engagement = try table.numeric("engagement")
         for row in 0..<trainRows { XCTAssertEqual(engagement[row], Double(folds[row] + 1) / 10, "row \(row)") }
-        XCTAssertTrue(engagement[trainRows...].allSatisfy { $0 == 0.9 })
+        XCTAssertTrue(engagement[trainRows...].allSatisfy { abs($0 - 0.2) < 1e-12 }, "a test row reads the mean of the fold models (0.1, 0.2, 0.3)")
         // A binary model's probability enters as its log-odds.
         let churn = try table.numeric("churn")
         for row in 0..<trainRows { XCTAssertEqual(1 / (1 + exp(-churn[row])), Double(folds[row] + 1) / 10, accuracy: 1e-12, "row \(row)") }
-        XCTAssertTrue(churn[trainRows...].allSatisfy { abs($0 - log(9)) < 1e-12 })
+        XCTAssertTrue(churn[trainRows...].allSatisfy { abs($0 - log(0.25)) < 1e-12 })
+        let reference = try table.numeric(StackingTable.referenceColumn)
+        XCTAssertTrue(reference[..<trainRows].allSatisfy(\.isNaN))
+        XCTAssertTrue(reference[trainRows...].allSatisfy { $0 == 0.9 }, "the lift is measured against the full churn model")
         XCTAssertTrue(try table.numeric("anomaly").allSatisfy { $0 == 0.9 }, "unsupervised inputs come from the full job")
-        XCTAssertEqual(table.names, ["fold", "engagement", "churn", "anomaly", "recommender"])
+        XCTAssertEqual(table.names, ["fold", "engagement", "churn", "anomaly", "recommender", StackingTable.referenceColumn])
     }
 
     func testATestRowMarkedWithAFoldIsRefused() throws {

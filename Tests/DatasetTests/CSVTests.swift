@@ -47,6 +47,45 @@ final class CSVTests: XCTestCase {
         XCTAssertEqual(try table.column("note"), .categorical(codes: [0, 1, 2], levels: ["said \"hi\"", "plain", "x"]))
     }
 
+    /// Levels are found by bytes, but texts equal as Strings (quoted or not, composed or
+    /// decomposed accents) share one level, and many levels keep first-seen order.
+    func testCategoricalLevelsFollowStringEquality() throws {
+        let composed = "Z\u{00FC}rich", decomposed = "Zu\u{0308}rich"
+        let table = try CSV.parse("city\n\(composed)\n\"\(composed)\"\nBern\n\(decomposed)\n\"Be\"\"rn\"\nBern\n")
+        XCTAssertEqual(try table.column("city"), .categorical(codes: [0, 0, 1, 0, 2, 1], levels: [composed, "Bern", "Be\"rn"]))
+        let many = (0..<5000).map { "level\($0 % 1500)" }
+        let wide = try CSV.parse("c\n" + many.joined(separator: "\n") + "\n")
+        XCTAssertEqual(try wide.column("c"), .categorical(codes: (0..<5000).map { Int32($0 % 1500) }, levels: (0..<1500).map { "level\($0)" }))
+    }
+
+    /// Records are read in chunks; a column that turns out not to be numeric several chunks in
+    /// still lists its levels in row order, and errors are the ones a whole-file reader gives.
+    func testColumnTypesAndErrorsAcrossChunks() throws {
+        let rows = 3 * CSVReader.chunkRows
+        let late = 2 * CSVReader.chunkRows + 100
+        var lines = ["n,t,q"]
+        for r in 0..<rows { lines.append("\(r % 7),\(r == late ? "x" : r % 3 == 0 ? "" : "\(r % 5)"),\"\(r % 2)\"") }
+        let table = try CSV.parse(lines.joined(separator: "\n"))
+        XCTAssertEqual(try table.column("n"), .numeric((0..<rows).map { Double($0 % 7) }))
+        guard case .categorical(let codes, let levels) = try table.column("t") else { return XCTFail("t must be categorical") }
+        XCTAssertEqual(levels, ["1", "2", "4", "0", "3", "x"])
+        XCTAssertEqual(codes[0], -1)
+        XCTAssertEqual(codes[late], 5)
+        XCTAssertEqual(levels[Int(codes[rows - 1])], "\((rows - 1) % 5)")
+        XCTAssertEqual(try table.column("q"), .numeric((0..<rows).map { Double($0 % 2) }))
+
+        var bad = lines
+        bad[late + 1] = "1,oops,0"
+        bad[2] = "1,2,zz"
+        XCTAssertThrowsError(try CSV.parse(bad.joined(separator: "\n"), numeric: ["t", "q"])) { error in
+            XCTAssertEqual("\(error)", "<string>:\(late + 2), column 2 (t): 'oops' is not a number", "the leftmost column's error")
+        }
+        bad[rows] = "1,2"
+        XCTAssertThrowsError(try CSV.parse(bad.joined(separator: "\n"), numeric: ["t", "q"])) { error in
+            XCTAssertEqual("\(error)", "<string>:\(rows + 1): row has 2 fields, header has 3", "a malformed record comes first")
+        }
+    }
+
     func testCRLFLineEndingsByteOrderMarkAndBlankLines() throws {
         let text = "\u{FEFF}a,b\r\n1,x\r\n\r\n2,\"y\r\nz\"\r\n3,w"
         let table = try CSV.parse(text)

@@ -123,4 +123,34 @@ final class TaskRunnerTests: XCTestCase {
             XCTAssertTrue(String(describing: error).contains("'svm'"))
         }
     }
+
+    /// The GBDT path (ensemble packed once, only trees that use the feature re-walked, features
+    /// in parallel) must give the numbers of shuffling and re-predicting every feature.
+    func testPermutationImportanceOfAGBDTMatchesRepredicting() throws {
+        let (train, test) = halves
+        for objective in [TrainingJobSpec.Objective.binary, .regression] {
+            let target = objective == .binary ? "churn_30_day" : "engagement_score"
+            let jobSpec = spec(objective, target: target)
+            let names = GBDTJobRunner.featureNames(of: train, excluding: jobSpec.excludedColumns, target: target)
+            let schema = try FeatureSchema(table: train, features: names)
+            let model = try GBDTTrainer(objective: objective == .binary ? .binary : .regression, parameters: jobSpec.parameters)
+                .train(try schema.matrix(from: train), labels: try train.numeric(target))
+            // The model's columns in another order plus one it never saw: lookups go by name.
+            var x = try schema.matrix(from: test)
+            x = try FeatureMatrix(names: x.names.reversed() + ["unused"], columns: x.columns.reversed() + [Array(repeating: 1, count: x.rowCount)],
+                                  isCategorical: x.isCategorical.reversed() + [false])
+            let y = try test.numeric(target)
+            let loss: ([Double], [Double]) -> Double = objective == .binary
+                ? { 1 - Metrics.auc(labels: $0, scores: $1) } : { Metrics.rmse(labels: $0, predictions: $1) }
+            let slow = try PermutationImportance.compute(x: x, labels: y, repeats: 2, seed: 11, predict: { try model.predict($0) }, loss: loss)
+            let fast = try PermutationImportance.compute(x: x, labels: y, repeats: 2, seed: 11, model: model, threads: 2, loss: loss)
+            let uncached = try PermutationImportance.compute(x: x, labels: y, repeats: 2, seed: 11, model: model, threads: 1,
+                                                             cacheLimit: 0, loss: loss)
+            XCTAssertEqual(fast.count, x.columnCount)
+            XCTAssertEqual(fast.last, 0, "a column the model does not use cannot matter")
+            XCTAssertTrue(fast.contains { $0 > 0.01 }, "\(objective): shuffling some feature must hurt")
+            for (a, b) in zip(fast, slow) { XCTAssertEqual(a, b, accuracy: 1e-9) }
+            XCTAssertEqual(uncached, fast, "with or without the cache of tree outputs, on any thread count")
+        }
+    }
 }

@@ -80,12 +80,15 @@ final class RegistrySink: ResultSink {
             var values: [Double] = []
             values.reserveCapacity(data.rows)
             for shard in job.spec.trainShards + job.spec.evalShards {
-                let supervised = settings.supervised.contains(model)
-                let source = supervised ? foldOfShard[shard.id].map { "\(model)/fold\($0)" } ?? "\(model)/full" : "\(model)/full"
-                guard let slice = predictions[source]?[shard.id] else {
-                    throw TaskError("ensemble \(job.spec.model): no prediction of \(source) for shard \(shard.id.prefix(12))")
+                let sources: [String]
+                if !settings.supervised.contains(model) {
+                    sources = ["\(model)/full"]
+                } else if let fold = foldOfShard[shard.id] {
+                    sources = ["\(model)/fold\(fold)"]
+                } else {
+                    sources = data.foldShards.indices.map { "\(model)/fold\($0)" }
                 }
-                values.append(contentsOf: slice)
+                values.append(contentsOf: try meanPrediction(of: sources, shard: shard, ensemble: job.spec.model))
             }
             if binaryInputs.contains(model) {
                 // A probability enters the meta-learner as its log-odds, where a linear model can weigh it.
@@ -93,11 +96,27 @@ final class RegistrySink: ResultSink {
             }
             inputs.append((model, values))
         }
+        let reference = try settings.reference.map { name in
+            try job.spec.evalShards.flatMap { try meanPrediction(of: ["\(name)/full"], shard: $0, ensemble: job.spec.model) }
+        }
         let table = try StackingTable.make(trainFolds: job.spec.trainShards.flatMap { Array(repeating: foldOfShard[$0.id] ?? -1, count: $0.rows) },
-                                           testRows: job.spec.evalShards.reduce(0) { $0 + $1.rows }, inputs: inputs)
+                                           testRows: job.spec.evalShards.reduce(0) { $0 + $1.rows }, inputs: inputs,
+                                           referenceTestPredictions: reference)
         var ready = job
         ready.spec.stackingShards = [try store.write(table)]
         return ready
+    }
+
+    /// The mean, row by row, of the named jobs' predictions for one shard.
+    private func meanPrediction(of jobs: [String], shard: ShardRef, ensemble: String) throws -> [Double] {
+        var sum = [Double](repeating: 0, count: shard.rows)
+        for source in jobs {
+            guard let slice = predictions[source]?[shard.id], slice.count == shard.rows else {
+                throw TaskError("ensemble \(ensemble): no prediction of \(source) for shard \(shard.id.prefix(12))")
+            }
+            for (i, value) in zip(sum.indices, slice) { sum[i] += value }
+        }
+        return sum.map { $0 / Double(jobs.count) }
     }
 
     func jobChanged(job: PlannedJob, status: String, attempt: Int, worker: String?, error: String?) {

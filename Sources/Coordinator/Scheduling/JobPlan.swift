@@ -56,7 +56,10 @@ public struct JobPlanner {
             if foldsFor.contains(model.name) {
                 for k in data.foldShards.indices {
                     let train = data.foldShards.enumerated().filter { $0.offset != k }.flatMap(\.element)
-                    jobs.append(job(model, target: target, role: .fold(k), train: train, eval: data.foldShards[k]))
+                    var fold = job(model, target: target, role: .fold(k), train: train, eval: data.foldShards[k])
+                    // The ensemble's test rows read the mean of the K fold models, as its training rows read one of them.
+                    fold.spec.scoreShards = data.testShards
+                    jobs.append(fold)
                 }
             }
         }

@@ -51,43 +51,68 @@ struct PackedEnsemble: Sendable {
     /// Adds every tree's output for each row of `rows` (row-major, `stride` values per row,
     /// features in model order) to `scores`.
     func accumulate(rows: UnsafePointer<Double>, stride: Int, count: Int, into scores: UnsafeMutablePointer<Double>) {
+        withBuffers { nodes, leaves, bits in
+            for tree in 0..<treeCount {
+                walk(tree, rows: rows, stride: stride, count: count, nodes: nodes, leaves: leaves, bits: bits) { r, value in
+                    scores[r] += value
+                }
+            }
+        }
+    }
+
+    /// Writes tree `tree`'s output for each row of `rows` (laid out as for `accumulate`) to `outputs`.
+    func treeOutputs(_ tree: Int, rows: UnsafePointer<Double>, stride: Int, count: Int, into outputs: UnsafeMutablePointer<Double>) {
+        withBuffers { nodes, leaves, bits in
+            walk(tree, rows: rows, stride: stride, count: count, nodes: nodes, leaves: leaves, bits: bits) { r, value in
+                outputs[r] = value
+            }
+        }
+    }
+
+    @inline(__always)
+    private func withBuffers(_ body: (UnsafePointer<Node>, UnsafePointer<Double>, UnsafePointer<UInt32>) -> Void) {
         nodes.withUnsafeBufferPointer { nodes in
             leafValues.withUnsafeBufferPointer { leaves in
                 bitset.withUnsafeBufferPointer { bits in
-                    for tree in 0..<treeCount {
-                        let base = nodes.baseAddress! + nodeOffset[tree]
-                        let leafBase = leaves.baseAddress! + leafOffset[tree]
-                        if internalCount[tree] == 0 {
-                            let value = leafBase[0]
-                            for r in 0..<count { scores[r] += value }
-                            continue
-                        }
-                        for r in 0..<count {
-                            let row = rows + r &* stride
-                            var node: Int32 = 0
-                            repeat {
-                                let n = base[Int(node)]
-                                let x = row[Int(n.feature)]
-                                let left: Bool
-                                if n.categoryBegin < 0 {
-                                    left = x.isNaN ? n.defaultLeft : x <= n.threshold
-                                } else if x.isNaN || x < 0 {
-                                    left = n.defaultLeft
-                                } else if x < 2_147_483_648 {
-                                    let code = Int(x)
-                                    let word = code >> 5
-                                    left = word < Int(n.categoryWords)
-                                        && (bits[Int(n.categoryBegin) &+ word] >> UInt32(code & 31)) & 1 == 1
-                                } else {
-                                    left = false
-                                }
-                                node = left ? n.left : n.right
-                            } while node >= 0
-                            scores[r] += leafBase[Int(~node)]
-                        }
-                    }
+                    body(nodes.baseAddress!, leaves.baseAddress!, bits.baseAddress!)
                 }
             }
+        }
+    }
+
+    /// Calls `emit(r, value)` with tree `tree`'s output for each row.
+    @inline(__always)
+    private func walk(_ tree: Int, rows: UnsafePointer<Double>, stride: Int, count: Int, nodes: UnsafePointer<Node>,
+                      leaves: UnsafePointer<Double>, bits: UnsafePointer<UInt32>, _ emit: (Int, Double) -> Void) {
+        let base = nodes + nodeOffset[tree]
+        let leafBase = leaves + leafOffset[tree]
+        if internalCount[tree] == 0 {
+            let value = leafBase[0]
+            for r in 0..<count { emit(r, value) }
+            return
+        }
+        for r in 0..<count {
+            let row = rows + r &* stride
+            var node: Int32 = 0
+            repeat {
+                let n = base[Int(node)]
+                let x = row[Int(n.feature)]
+                let left: Bool
+                if n.categoryBegin < 0 {
+                    left = x.isNaN ? n.defaultLeft : x <= n.threshold
+                } else if x.isNaN || x < 0 {
+                    left = n.defaultLeft
+                } else if x < 2_147_483_648 {
+                    let code = Int(x)
+                    let word = code >> 5
+                    left = word < Int(n.categoryWords)
+                        && (bits[Int(n.categoryBegin) &+ word] >> UInt32(code & 31)) & 1 == 1
+                } else {
+                    left = false
+                }
+                node = left ? n.left : n.right
+            } while node >= 0
+            emit(r, leafBase[Int(~node)])
         }
     }
 }

@@ -21,7 +21,7 @@ public struct GBDTJobRunner: Sendable {
         return table.names.filter { !skip.contains($0) }
     }
 
-    public func run(train: Table, eval: Table?, validation: Table? = nil, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
+    public func run(train: Table, eval: Table?, validation: Table? = nil, scored: Table? = nil, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
         let started = ContinuousClock.now
         let names = GBDTJobRunner.featureNames(of: train, excluding: spec.excludedColumns, target: spec.target)
         guard !names.isEmpty else { throw TaskError("model \(spec.model): no feature columns left after exclusions") }
@@ -71,8 +71,9 @@ public struct GBDTJobRunner: Sendable {
         var evalPredictions: [Double] = []
         var shapSummary: SHAPSummary?
         if let eval {
-            metrics += try evaluate(model, on: eval, split: spec.evaluationSplit)
-            evalPredictions = try model.predict(eval)[GBDTJobRunner.centralOutput(of: model)]
+            let evaluated = try evaluateWithOutputs(model, on: eval, split: spec.evaluationSplit)
+            metrics += evaluated.metrics
+            evalPredictions = evaluated.outputs[GBDTJobRunner.centralOutput(of: model)]
             try addPermutationImportance(model, on: eval, into: &importance)
             shapSummary = try addSHAPImportance(model, on: eval, into: &importance)
         }
@@ -90,7 +91,8 @@ public struct GBDTJobRunner: Sendable {
         if spec.shapSummary, let shapSummary {
             report.reports[SHAPSummary.registryName] = String(decoding: try encoder.encode(shapSummary), as: UTF8.self)
         }
-        return TaskOutcome(artifact: try model.encode(), report: report, evalPredictions: evalPredictions)
+        let scoredPredictions = try scored.map { try model.predict($0)[GBDTJobRunner.centralOutput(of: model)] } ?? []
+        return TaskOutcome(artifact: try model.encode(), report: report, evalPredictions: evalPredictions, scoredPredictions: scoredPredictions)
     }
 
     /// Fairness of the evaluation predictions across the sensitive attributes, with proxy features
@@ -140,8 +142,16 @@ public struct GBDTJobRunner: Sendable {
 
     /// The metrics of `model` on `table`, named as the registry stores them.
     public func evaluate(_ model: TrainedModel, on table: Table, split: String) throws -> [TaskMetric] {
-        let y = try labels(table)
+        try evaluateWithOutputs(model, on: table, split: split).metrics
+    }
+
+    /// The metrics together with the predictions they were computed from (one array per output).
+    private func evaluateWithOutputs(_ model: TrainedModel, on table: Table, split: String) throws -> (metrics: [TaskMetric], outputs: [[Double]]) {
         let outputs = try model.predict(table)
+        return (metrics(of: model, outputs: outputs, labels: try labels(table), split: split), outputs)
+    }
+
+    private func metrics(of model: TrainedModel, outputs: [[Double]], labels y: [Double], split: String) -> [TaskMetric] {
         switch model.predictor {
         case .anomaly:
             return GBDTJobRunner.metrics(objective: .anomaly, labels: y, predictions: outputs[0], split: split)
@@ -174,21 +184,27 @@ public struct GBDTJobRunner: Sendable {
         let central = GBDTJobRunner.centralOutput(of: model)
         let objective = spec.objective
         let alpha = spec.quantiles.isEmpty ? 0.5 : spec.quantiles.sorted()[spec.quantiles.count / 2]
-        let drops = try PermutationImportance.compute(x: x, labels: y, seed: spec.parameters.seed &+ 99, predict: { matrix in
-            switch model.predictor {
-            case .gbdt(let gbdt): return try gbdt.predict(matrix)
-            case .quantiles(let set): return try set.predict(matrix)[central]
-            case .anomaly(let detector): return try detector.score(matrix)
-            case .recommender, .stacking: throw TaskError("model \(spec.model): not a GBDT")
-            }
-        }, loss: { labels, predictions in
+        let loss: ([Double], [Double]) -> Double = { labels, predictions in
             switch objective {
             case .binary: return 1 - Metrics.auc(labels: labels, scores: predictions)
             case .regression: return Metrics.rmse(labels: labels, predictions: predictions)
             case .quantile: return Metrics.pinball(labels: labels, predictions: predictions, alpha: alpha)
             case .anomaly, .ranking: return 1 - Metrics.auc(labels: labels, scores: predictions)
             }
-        })
+        }
+        let seed = spec.parameters.seed &+ 99
+        let drops: [Double]
+        switch model.predictor {
+        case .gbdt(let gbdt):
+            drops = try PermutationImportance.compute(x: x, labels: y, seed: seed, model: gbdt, threads: threads, loss: loss)
+        case .quantiles(let set):
+            // As SHAP: the median model stands for the set.
+            drops = try PermutationImportance.compute(x: x, labels: y, seed: seed, model: set.models[central], threads: threads, loss: loss)
+        case .anomaly(let detector):
+            drops = try PermutationImportance.compute(x: x, labels: y, seed: seed, predict: { try detector.score($0) }, loss: loss)
+        case .recommender, .stacking:
+            throw TaskError("model \(spec.model): not a GBDT")
+        }
         for (index, name) in x.names.enumerated() {
             if let i = importance.firstIndex(where: { $0.feature == name }) {
                 importance[i].permutation = drops[index]

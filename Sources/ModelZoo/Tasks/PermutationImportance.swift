@@ -10,18 +10,218 @@ public enum PermutationImportance {
                                predict: (FeatureMatrix) throws -> [Double],
                                loss: ([Double], [Double]) -> Double) throws -> [Double] {
         let baseline = loss(labels, try predict(x))
-        var rng = SeededRandom(seed: seed)
+        let shuffles = PermutedColumns(x, repeats: repeats, seed: seed)
         var importances = [Double](repeating: 0, count: x.columnCount)
         for feature in 0..<x.columnCount {
             var total = 0.0
-            for _ in 0..<max(1, repeats) {
+            for repeat_ in 0..<shuffles.repeats {
                 var columns = x.columns
-                rng.shuffle(&columns[feature])
+                columns[feature] = shuffles.column(feature, repeat: repeat_)
                 let permuted = try FeatureMatrix(names: x.names, columns: columns, isCategorical: x.isCategorical)
                 total += loss(labels, try predict(permuted)) - baseline
             }
-            importances[feature] = total / Double(max(1, repeats))
+            importances[feature] = total / Double(shuffles.repeats)
         }
         return importances
+    }
+
+    /// The same numbers for a GBDT (up to the rounding of summing tree outputs in another
+    /// order), computed without re-scoring what a shuffle cannot change: the ensemble is packed
+    /// once, the rows are laid out row-major once, each tree's outputs on the original rows are
+    /// kept (up to 64 MiB of them), and for each feature only the trees that split on it are
+    /// walked again, on the shuffled rows. Features are
+    /// scored in parallel on `threads` threads (0 = all cores); `loss` sees model outputs
+    /// (probabilities for a binary model) and must be safe to call from several threads.
+    public static func compute(x: FeatureMatrix, labels: [Double], repeats: Int = 1, seed: UInt64, model: GBDTModel,
+                               threads: Int, loss: ([Double], [Double]) -> Double) throws -> [Double] {
+        try compute(x: x, labels: labels, repeats: repeats, seed: seed, model: model, threads: threads,
+                    cacheLimit: PermutationScorer.defaultCacheLimit, loss: loss)
+    }
+
+    /// `cacheLimit`: at most this many tree outputs on the original rows are kept (in doubles).
+    static func compute(x: FeatureMatrix, labels: [Double], repeats: Int, seed: UInt64, model: GBDTModel,
+                        threads: Int, cacheLimit: Int, loss: ([Double], [Double]) -> Double) throws -> [Double] {
+        let rows = x.rowCount
+        let scorer = try PermutationScorer(model: model, x: x, threads: threads, cacheLimit: cacheLimit)
+        let shuffles = PermutedColumns(x, repeats: repeats, seed: seed)
+        let baseline = loss(labels, scorer.outputs(raw: scorer.baseRaw))
+        let jobs = x.columnCount * shuffles.repeats
+        var drops = [Double](repeating: 0, count: jobs)
+        drops.withUnsafeMutableBufferPointer { drops in
+            ParallelRunner(threads: threads).forEachJob(count: jobs) { job in
+                let feature = job / shuffles.repeats
+                guard let position = scorer.modelPosition[feature], rows > 0 else { return }
+                let raw = scorer.rawScores(permuting: position, values: shuffles.column(feature, repeat: job % shuffles.repeats))
+                drops[job] = loss(labels, scorer.outputs(raw: raw)) - baseline
+            }
+        }
+        return (0..<x.columnCount).map { feature in
+            var total = 0.0
+            for repeat_ in 0..<shuffles.repeats { total += drops[feature * shuffles.repeats + repeat_] }
+            return total / Double(shuffles.repeats)
+        }
+    }
+}
+
+/// Every shuffled column of a permutation-importance run, drawn in one fixed order (feature by
+/// feature, repeat by repeat) from one seeded generator, so the results do not depend on how
+/// the scoring is spread over threads.
+private struct PermutedColumns: Sendable {
+    let repeats: Int
+    private let columns: [[Double]]
+
+    init(_ x: FeatureMatrix, repeats: Int, seed: UInt64) {
+        self.repeats = max(1, repeats)
+        var rng = SeededRandom(seed: seed)
+        var columns: [[Double]] = []
+        columns.reserveCapacity(x.columnCount * self.repeats)
+        for feature in 0..<x.columnCount {
+            for _ in 0..<self.repeats {
+                var column = x.columns[feature]
+                rng.shuffle(&column)
+                columns.append(column)
+            }
+        }
+        self.columns = columns
+    }
+
+    func column(_ feature: Int, repeat index: Int) -> [Double] {
+        columns[feature * repeats + index]
+    }
+}
+
+/// A GBDT's raw scores on fixed rows, and on the same rows with one feature's values replaced:
+/// only trees that split on that feature are walked again.
+struct PermutationScorer: Sendable {
+    static let blockRows = 256
+
+    let model: GBDTModel
+    let ensemble: PackedEnsemble
+    /// Rows in model feature order, row-major.
+    let matrix: [Double]
+    let stride: Int
+    let rowCount: Int
+    let baseRaw: [Double]
+    /// For each column of the caller's matrix, its position among the model's features (nil: unused).
+    let modelPosition: [Int?]
+    /// For each model feature, the trees that split on it.
+    let treesUsing: [[Int]]
+    /// Each tree's output on each original row (`[tree * rowCount + row]`), when that fits in
+    /// the cache limit (in doubles); otherwise the original rows are walked again with the shuffled ones.
+    let treeOutputs: [Double]?
+
+    /// Doubles of tree outputs kept by default: 64 MiB.
+    static let defaultCacheLimit = 8 << 20
+
+    init(model: GBDTModel, x: FeatureMatrix, threads: Int, cacheLimit: Int) throws {
+        self.model = model
+        let blocks = try RowBlocks(x, featureNames: model.featureNames)
+        let stride = max(1, blocks.featureCount)
+        let rows = x.rowCount
+        var matrix = [Double](repeating: 0, count: rows * stride)
+        matrix.withUnsafeMutableBufferPointer { out in
+            for block in 0..<blocks.blockCount {
+                _ = blocks.fill(block: block, into: out.baseAddress! + block * RowBlocks.blockSize * stride)
+            }
+        }
+        let trees = Array(model.activeTrees)
+        ensemble = PackedEnsemble(trees)
+        var baseRaw = [Double](repeating: model.baseScore, count: rows)
+        let ensemble = self.ensemble
+        matrix.withUnsafeBufferPointer { m in
+            baseRaw.withUnsafeMutableBufferPointer { raw in
+                if rows > 0 { ensemble.accumulate(rows: m.baseAddress!, stride: stride, count: rows, into: raw.baseAddress!) }
+            }
+        }
+        var using = [[Int]](repeating: [], count: model.featureNames.count)
+        for (index, tree) in trees.enumerated() {
+            for feature in Set(tree.splitFeature) { using[Int(feature)].append(index) }
+        }
+        var lookup = [String: Int]()
+        for (position, name) in model.featureNames.enumerated() { lookup[name] = position }
+        self.matrix = matrix
+        self.stride = stride
+        rowCount = rows
+        self.baseRaw = baseRaw
+        modelPosition = x.names.map { lookup[$0] }
+        treesUsing = using
+        treeOutputs = rows * trees.count <= cacheLimit && rows > 0
+            ? Self.outputsOfEveryTree(ensemble, matrix: matrix, stride: stride, rows: rows, threads: threads) : nil
+    }
+
+    private static func outputsOfEveryTree(_ ensemble: PackedEnsemble, matrix: [Double], stride: Int, rows: Int,
+                                           threads: Int) -> [Double] {
+        var outputs = [Double](repeating: 0, count: ensemble.treeCount * rows)
+        matrix.withUnsafeBufferPointer { m in
+            outputs.withUnsafeMutableBufferPointer { out in
+                ParallelRunner(threads: threads).forEachJob(count: ensemble.treeCount) { tree in
+                    ensemble.treeOutputs(tree, rows: m.baseAddress!, stride: stride, count: rows, into: out.baseAddress! + tree * rows)
+                }
+            }
+        }
+        return outputs
+    }
+
+    /// Raw scores with model feature `position` set to `values` (one per row).
+    func rawScores(permuting position: Int, values: [Double]) -> [Double] {
+        var raw = baseRaw
+        guard !treesUsing[position].isEmpty else { return raw }
+        if let treeOutputs {
+            treeOutputs.withUnsafeBufferPointer { cached in
+                addChanges(permuting: position, values: values, cached: cached.baseAddress, to: &raw)
+            }
+        } else {
+            addChanges(permuting: position, values: values, cached: nil, to: &raw)
+        }
+        return raw
+    }
+
+    /// Adds, for each tree that splits on `position`, its output on the shuffled rows minus its
+    /// output on the original rows (from `cached`, or walked again when nil).
+    private func addChanges(permuting position: Int, values: [Double], cached: UnsafePointer<Double>?, to raw: inout [Double]) {
+        let trees = treesUsing[position]
+        let stride = self.stride
+        let rowCount = self.rowCount
+        let block = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows * stride)
+        let original = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows)
+        let permuted = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows)
+        defer {
+            block.deallocate()
+            original.deallocate()
+            permuted.deallocate()
+        }
+        matrix.withUnsafeBufferPointer { m in
+            values.withUnsafeBufferPointer { values in
+                raw.withUnsafeMutableBufferPointer { raw in
+                    var start = 0
+                    while start < rowCount {
+                        let count = min(Self.blockRows, rowCount - start)
+                        let source = m.baseAddress! + start * stride
+                        block.update(from: source, count: count * stride)
+                        for r in 0..<count { block[r &* stride &+ position] = values[start &+ r] }
+                        for tree in trees {
+                            let before: UnsafePointer<Double>
+                            if let cached {
+                                before = cached + (tree &* rowCount &+ start)
+                            } else {
+                                ensemble.treeOutputs(tree, rows: source, stride: stride, count: count, into: original)
+                                before = UnsafePointer(original)
+                            }
+                            ensemble.treeOutputs(tree, rows: block, stride: stride, count: count, into: permuted)
+                            for r in 0..<count { raw[start &+ r] += permuted[r] - before[r] }
+                        }
+                        start += count
+                    }
+                }
+            }
+        }
+    }
+
+    /// Raw scores as the model outputs them (probabilities for a binary model).
+    func outputs(raw: [Double]) -> [Double] {
+        switch model.objective {
+        case .binary: return raw.map(BinaryLogisticObjective.sigmoid)
+        case .regression, .quantile: return raw
+        }
     }
 }

@@ -33,6 +33,11 @@ public struct StackingJobRunner: Sendable {
         parameters.threads = threads
         let (model, evaluation) = try StackingTrainer(parameters: parameters)
             .fitAndEvaluate(outOfFold: outOfFold, labels: labels, test: testX, testLabels: testLabels, reference: settings.reference)
+        // The lift is measured against the reference model as registered (its full model's test
+        // predictions), not against the ensemble's own input column for it.
+        let referenceAUC = try table.index(of: StackingTable.referenceColumn).map { _ in
+            Metrics.auc(labels: testLabels, scores: Array(try table.numeric(StackingTable.referenceColumn)[trainRows...]))
+        } ?? evaluation.referenceAUC
         progress?(0.8)
         let fitSeconds = (ContinuousClock.now - started).seconds
         let predictions = try model.predict(testX)
@@ -42,10 +47,10 @@ public struct StackingJobRunner: Sendable {
         for name in settings.inputs.sorted() {
             metrics.append(TaskMetric(split: "test", name: "auc_\(name)", value: evaluation.inputAUC[name] ?? .nan))
         }
-        if let reference = evaluation.reference, let referenceAUC = evaluation.referenceAUC, let lift = evaluation.lift {
+        if let referenceAUC {
+            let auc = Metrics.auc(labels: testLabels, scores: predictions)
             metrics.append(TaskMetric(split: "test", name: "reference_auc", value: referenceAUC))
-            metrics.append(TaskMetric(split: "test", name: "auc_lift", value: lift))
-            _ = reference
+            metrics.append(TaskMetric(split: "test", name: "auc_lift", value: auc - referenceAUC))
         }
         for score in model.selection {
             metrics.append(TaskMetric(split: "selection", name: "auc_\(score.kind.rawValue)", value: score.auc))
