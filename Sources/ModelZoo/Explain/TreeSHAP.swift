@@ -117,16 +117,7 @@ enum GaussLegendre {
 /// One tree prepared for explanation: its nodes packed for the walk, and per edge (node →
 /// child) the row-independent part of the path arithmetic at each quadrature point.
 struct SHAPTree: Sendable {
-    struct Node: Sendable {
-        var threshold: Double
-        var feature: Int32
-        /// Children: ≥ 0 internal, negative `~leaf`.
-        var left: Int32
-        var right: Int32
-        var categoryBegin: Int32
-        var categoryWords: Int32
-        var defaultLeft: Bool
-    }
+    typealias Node = PackedSplit
 
     /// What an edge adds to the path: its feature, its cover fraction z (merged with an
     /// earlier edge on the same feature, if any) and which earlier edge it replaces.
@@ -161,16 +152,7 @@ struct SHAPTree: Sendable {
         var nodes = [Node]()
         nodes.reserveCapacity(internalNodes)
         for i in 0..<internalNodes {
-            let category = Int(tree.categoricalSplit[i])
-            var begin: Int32 = -1
-            var words: Int32 = 0
-            if category >= 0 {
-                begin = tree.categoryBoundaries[category]
-                words = tree.categoryBoundaries[category + 1] - tree.categoryBoundaries[category]
-            }
-            nodes.append(Node(threshold: tree.threshold[i], feature: tree.splitFeature[i], left: tree.leftChild[i],
-                              right: tree.rightChild[i], categoryBegin: begin, categoryWords: words,
-                              defaultLeft: tree.defaultLeft[i]))
+            nodes.append(PackedSplit(tree, node: i))
         }
         self.nodes = nodes
         guard internalNodes > 0 else {
@@ -290,15 +272,7 @@ struct SHAPTree: Sendable {
 
         @inline(__always)
         private func goesLeft(_ n: Node) -> Bool {
-            let x = row[Int(n.feature)]
-            if n.categoryBegin < 0 {
-                return x.isNaN ? n.defaultLeft : x <= n.threshold
-            }
-            if x.isNaN || x < 0 { return n.defaultLeft }
-            guard x < 2_147_483_648, let bitset else { return false }
-            let code = Int(x)
-            let word = code >> 5
-            return word < Int(n.categoryWords) && (bitset[Int(n.categoryBegin) &+ word] >> UInt32(code & 31)) & 1 == 1
+            n.goesLeft(row[Int(n.feature)], bitset: bitset)
         }
 
         /// Walks the subtree of `node`, whose path product is in `product` at `depth`; leaves

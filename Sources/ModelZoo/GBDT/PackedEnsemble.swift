@@ -5,16 +5,7 @@ import Foundation
 /// `RegressionTree` keeps LightGBM's parallel arrays (good for storage and inspection);
 /// scoring wants each node's fields side by side and no bounds checks per step.
 struct PackedEnsemble: Sendable {
-    struct Node: Sendable {
-        var threshold: Double
-        var feature: Int32
-        var left: Int32
-        var right: Int32
-        /// First bitset word of a categorical node, or -1 for numeric nodes.
-        var categoryBegin: Int32
-        var categoryWords: Int32
-        var defaultLeft: Bool
-    }
+    typealias Node = PackedSplit
 
     private var nodes: [Node] = []
     private var leafValues: [Double] = []
@@ -32,16 +23,7 @@ struct PackedEnsemble: Sendable {
             internalCount.append(tree.numberOfInternalNodes)
             let bitsetBase = bitset.count
             for i in 0..<tree.numberOfInternalNodes {
-                let category = Int(tree.categoricalSplit[i])
-                var begin: Int32 = -1
-                var words: Int32 = 0
-                if category >= 0 {
-                    begin = Int32(bitsetBase) + tree.categoryBoundaries[category]
-                    words = tree.categoryBoundaries[category + 1] - tree.categoryBoundaries[category]
-                }
-                nodes.append(Node(threshold: tree.threshold[i], feature: tree.splitFeature[i],
-                                  left: tree.leftChild[i], right: tree.rightChild[i],
-                                  categoryBegin: begin, categoryWords: words, defaultLeft: tree.defaultLeft[i]))
+                nodes.append(PackedSplit(tree, node: i, bitsetBase: bitsetBase))
             }
             bitset.append(contentsOf: tree.categoryBitset)
             leafValues.append(contentsOf: tree.leafValue)
@@ -96,20 +78,7 @@ struct PackedEnsemble: Sendable {
             var node: Int32 = 0
             repeat {
                 let n = base[Int(node)]
-                let x = row[Int(n.feature)]
-                let left: Bool
-                if n.categoryBegin < 0 {
-                    left = x.isNaN ? n.defaultLeft : x <= n.threshold
-                } else if x.isNaN || x < 0 {
-                    left = n.defaultLeft
-                } else if x < 2_147_483_648 {
-                    let code = Int(x)
-                    let word = code >> 5
-                    left = word < Int(n.categoryWords)
-                        && (bits[Int(n.categoryBegin) &+ word] >> UInt32(code & 31)) & 1 == 1
-                } else {
-                    left = false
-                }
+                let left = n.goesLeft(row[Int(n.feature)], bitset: bits)
                 node = left ? n.left : n.right
             } while node >= 0
             emit(r, leafBase[Int(~node)])
