@@ -21,8 +21,7 @@ struct RegistryCommand: ParsableCommand {
 
         var databasePath: String {
             get throws {
-                if let registry { return registry }
-                return FileManager.default.fileExists(atPath: config) ? try ClusterConfig.load(path: config).registryPath : ClusterConfig(file: config).registryPath
+                try registry ?? ClusterConfig.loadIfPresent(path: config).registryPath
             }
         }
 

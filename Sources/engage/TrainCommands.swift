@@ -197,7 +197,7 @@ func loadTrainedModel(_ model: String, registry: String?, config: String) throws
     guard model.contains("@") else {
         throw CLIFailure(message: "--model \(model): not a model directory, and not a registry reference like churn@3 or churn@production")
     }
-    let path = try registry ?? (FileManager.default.fileExists(atPath: config) ? try ClusterConfig.load(path: config).registryPath : ClusterConfig(file: config).registryPath)
+    let path = try registry ?? ClusterConfig.loadIfPresent(path: config).registryPath
     let store = try ModelRegistry.openReadOnly(path: path)
     let version = try store.version(reference: model)
     return try TrainedModel.decode(try store.artifact(model: version.model, version: version.version))

@@ -64,6 +64,12 @@ public struct ClusterConfig: Sendable, Equatable {
         ModelConfig(name: "lifetime_value", kind: .gbdt, objective: .quantile, target: "lifetime_value_usd", quantiles: [0.1, 0.5, 0.9]),
     ]
 
+    /// The file's settings, or the defaults when there is no file at `path` (commands that only
+    /// need the registry's location work without a cluster file).
+    public static func loadIfPresent(path: String) throws -> ClusterConfig {
+        FileManager.default.fileExists(atPath: path) ? try load(path: path) : ClusterConfig(file: path)
+    }
+
     /// Reads and validates a cluster file; errors name the file, line, column and key.
     public static func load(path: String) throws -> ClusterConfig {
         let text: String

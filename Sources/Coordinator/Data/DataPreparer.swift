@@ -54,8 +54,6 @@ public struct DataPreparer {
         public var items: Table?
     }
 
-    public func loadTable() throws -> Table { try loadTables().customers }
-
     public func loadTables() throws -> Tables {
         let recommender = config.models.contains { $0.kind == .ncf }
         switch config.data.source {

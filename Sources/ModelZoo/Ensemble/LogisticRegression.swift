@@ -75,8 +75,7 @@ public struct LogisticRegression: Sendable {
     public func fit(_ x: FeatureMatrix, labels: [Double]) throws -> LogisticRegressionModel {
         try parameters.validate()
         guard x.rowCount > 0 else { throw StackingError.emptyTrainingSet }
-        try StackingError.validateBinary(labels, rows: x.rowCount, set: "training")
-        guard labels.contains(0), labels.contains(1) else { throw StackingError.singleClass(set: "training") }
+        try StackingError.validateTrainable(labels, rows: x.rowCount, set: "training")
         let n = x.rowCount, d = x.columnCount, p = d + 1
         var means = [Double](repeating: 0, count: d), scales = [Double](repeating: 1, count: d)
         // Standardised design, row-major, intercept last.

@@ -42,4 +42,10 @@ public enum StackingError: Error, Equatable, CustomStringConvertible, LocalizedE
         guard labels.count == rows else { throw StackingError.labelCountMismatch(labels: labels.count, rows: rows, set: set) }
         for (row, y) in labels.enumerated() where y != 0 && y != 1 { throw StackingError.invalidLabel(row: row, value: y) }
     }
+
+    /// `validateBinary`, and both classes present: what a classifier needs to be fitted.
+    static func validateTrainable(_ labels: [Double], rows: Int, set: String) throws {
+        try validateBinary(labels, rows: rows, set: set)
+        guard labels.contains(0), labels.contains(1) else { throw StackingError.singleClass(set: set) }
+    }
 }

@@ -49,8 +49,9 @@ public struct StackingEvaluation: Sendable, Equatable, Codable {
 /// Fits the meta-learner on out-of-fold base predictions and evaluates it on test predictions.
 ///
 /// The out-of-fold matrix holds, for every training row, each base model's prediction from the
-/// fold model that did not see that row; the test matrix holds the full models' predictions on
-/// the test rows, which no model was trained on (`OutOfFoldAssembler` checks both).
+/// fold model that did not see that row; the test matrix holds predictions on the test rows,
+/// which no model was trained on (in the pipeline, the mean of the fold models; `StackingTable`
+/// and `OutOfFoldAssembler` check the membership).
 public struct StackingTrainer: Sendable {
     public let parameters: StackingParameters
 
@@ -61,8 +62,7 @@ public struct StackingTrainer: Sendable {
     public func fit(outOfFold x: FeatureMatrix, labels: [Double]) throws -> StackingModel {
         try parameters.validate()
         guard x.rowCount > 0 else { throw StackingError.emptyTrainingSet }
-        try StackingError.validateBinary(labels, rows: x.rowCount, set: "out-of-fold")
-        guard labels.contains(0), labels.contains(1) else { throw StackingError.singleClass(set: "out-of-fold") }
+        try StackingError.validateTrainable(labels, rows: x.rowCount, set: "out-of-fold")
         var kind = parameters.metaLearner
         var selection = [MetaLearnerScore]()
         if kind == .automatic {

@@ -19,9 +19,8 @@ public struct AnomalyJobRunner: Sendable {
 
     public func run(train: Table, eval: Table?, scored: Table? = nil, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
         let started = ContinuousClock.now
-        let names = GBDTJobRunner.featureNames(of: train, excluding: spec.excludedColumns, target: spec.target)
-        guard !names.isEmpty else { throw TaskError("model \(spec.model): no feature columns left after exclusions") }
-        let schema = try FeatureSchema(table: train, features: names)
+        let schema = try FeatureSchema(job: spec, train: train)
+        let names = schema.names
         var parameters = spec.anomaly
         parameters.threads = threads
         let (detector, training) = try AnomalyDetectorTrainer(parameters: parameters).fitWithReport(try schema.matrix(from: train)) { epoch, _ in
@@ -56,8 +55,7 @@ public struct AnomalyJobRunner: Sendable {
             }
         }
         let scoredPredictions = try scored.map { try detector.evaluate(try schema.matrix(from: $0), threads: threads).score } ?? []
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = JSONEncoder.sortedKeys
         var report = TaskReport(model: spec.model, metrics: metrics, importance: [], features: names,
                                 parameters: String(decoding: try encoder.encode(parameters), as: UTF8.self),
                                 trainRows: train.rowCount, evalRows: eval?.rowCount ?? 0,

@@ -23,9 +23,8 @@ public struct GBDTJobRunner: Sendable {
 
     public func run(train: Table, eval: Table?, validation: Table? = nil, scored: Table? = nil, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
         let started = ContinuousClock.now
-        let names = GBDTJobRunner.featureNames(of: train, excluding: spec.excludedColumns, target: spec.target)
-        guard !names.isEmpty else { throw TaskError("model \(spec.model): no feature columns left after exclusions") }
-        let schema = try FeatureSchema(table: train, features: names)
+        let schema = try FeatureSchema(job: spec, train: train)
+        let names = schema.names
         var parameters = spec.parameters
         parameters.threads = threads
 
@@ -77,8 +76,7 @@ public struct GBDTJobRunner: Sendable {
             try addPermutationImportance(model, on: eval, into: &importance)
             shapSummary = try addSHAPImportance(model, on: eval, into: &importance)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = JSONEncoder.sortedKeys
         var report = TaskReport(model: spec.model, metrics: metrics, importance: importance, features: names,
                                 parameters: String(decoding: try encoder.encode(parameters), as: UTF8.self),
                                 trainRows: trainTable.rowCount, evalRows: eval?.rowCount ?? 0,
@@ -214,7 +212,11 @@ public struct GBDTJobRunner: Sendable {
         }
     }
 
-    private func labels(_ table: Table) throws -> [Double] {
+    private func labels(_ table: Table) throws -> [Double] { try Self.labels(table, spec: spec) }
+
+    /// The target column of `table` as the spec's objective needs it: finite everywhere, and 0 or
+    /// 1 for a binary objective; the error names the model, the column and the first bad row.
+    static func labels(_ table: Table, spec: TrainingJobSpec) throws -> [Double] {
         guard table.index(of: spec.target) != nil else { throw TaskError("model \(spec.model): target column '\(spec.target)' is missing") }
         let values = try table.numeric(spec.target)
         if let bad = values.firstIndex(where: { !$0.isFinite }) {

@@ -86,8 +86,7 @@ public struct NCFJobRunner: Sendable {
             epochs: epochs, neuMFSeconds: neuMFSeconds, affinitySeconds: affinitySeconds, users: log.users.count,
             items: log.items.count, interactions: log.interactionCount, trainingInteractions: split.train.interactionCount,
             evaluatedUsers: split.evaluatedUsers, registeredModel: "trained without each user's held-out latest interaction")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = JSONEncoder.sortedKeys
         reports["recommender_training"] = String(decoding: try encoder.encode(training), as: UTF8.self)
 
         var trained = TrainedModel(kind: spec.kind, objective: .ranking, target: "", schema: FeatureSchema(features: []),

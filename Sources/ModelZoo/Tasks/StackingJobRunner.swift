@@ -26,8 +26,8 @@ public struct StackingJobRunner: Sendable {
                                     isCategorical: settings.inputs.map { _ in false })
         let outOfFold = all.rows(Array(0..<trainRows))
         let testX = all.rows(Array(trainRows..<table.rowCount))
-        let labels = try binaryLabels(inputs.train)
-        let testLabels = try binaryLabels(test)
+        let labels = try GBDTJobRunner.labels(inputs.train, spec: spec)
+        let testLabels = try GBDTJobRunner.labels(test, spec: spec)
 
         var parameters = settings.parameters
         parameters.threads = threads
@@ -48,9 +48,8 @@ public struct StackingJobRunner: Sendable {
             metrics.append(TaskMetric(split: "test", name: "auc_\(name)", value: evaluation.inputAUC[name] ?? .nan))
         }
         if let referenceAUC {
-            let auc = Metrics.auc(labels: testLabels, scores: predictions)
             metrics.append(TaskMetric(split: "test", name: "reference_auc", value: referenceAUC))
-            metrics.append(TaskMetric(split: "test", name: "auc_lift", value: auc - referenceAUC))
+            metrics.append(TaskMetric(split: "test", name: "auc_lift", value: evaluation.testAUC - referenceAUC))
         }
         for score in model.selection {
             metrics.append(TaskMetric(split: "selection", name: "auc_\(score.kind.rawValue)", value: score.auc))
@@ -62,10 +61,10 @@ public struct StackingJobRunner: Sendable {
         let importance = zip(settings.inputs, drops).map { FeatureImportance(feature: $0, permutation: $1) }
 
         var report = TaskReport(model: spec.model, metrics: metrics, importance: importance, features: settings.inputs,
-                                parameters: String(decoding: try Self.encoder.encode(parameters), as: UTF8.self),
+                                parameters: String(decoding: try JSONEncoder.sortedKeys.encode(parameters), as: UTF8.self),
                                 trainRows: trainRows, evalRows: test.rowCount, trainSeconds: 0,
                                 trees: { if case .gbdt(let gbdt) = model.metaLearner { return gbdt.trees.count } else { return 0 } }())
-        report.reports["stacking"] = String(decoding: try Self.encoder.encode(StackingSummary(evaluation: evaluation, selection: model.selection)),
+        report.reports["stacking"] = String(decoding: try JSONEncoder.sortedKeys.encode(StackingSummary(evaluation: evaluation, selection: model.selection)),
                                             as: UTF8.self)
         let sensitive = try spec.sensitive.filter { test.index(of: $0) != nil }.map { SensitiveAttribute(name: $0, column: try test.column($0)) }
         if !sensitive.isEmpty {
@@ -78,21 +77,6 @@ public struct StackingJobRunner: Sendable {
         let schema = FeatureSchema(features: settings.inputs.map { FeatureSchema.Feature(name: $0, categorical: false) })
         let trained = TrainedModel(kind: spec.kind, objective: .binary, target: spec.target, schema: schema, predictor: .stacking(model))
         return TaskOutcome(artifact: try trained.encode(), report: report, evalPredictions: predictions)
-    }
-
-    private func binaryLabels(_ table: Table) throws -> [Double] {
-        guard table.index(of: spec.target) != nil else { throw TaskError("model \(spec.model): target column '\(spec.target)' is missing") }
-        let values = try table.numeric(spec.target)
-        if let bad = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
-            throw TaskError("model \(spec.model): binary target '\(spec.target)' must be 0 or 1, data row \(bad + 1) has \(values[bad])")
-        }
-        return values
-    }
-
-    private static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
     }
 
     /// The `stacking` report of a registered ensemble: test AUC beside each input's, the lift over

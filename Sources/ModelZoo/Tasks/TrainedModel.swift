@@ -51,21 +51,18 @@ public struct TrainedModel: Sendable {
 
     /// One column per output (probability for binary, value for regression, each quantile).
     public func predict(_ table: Table) throws -> [[Double]] {
-        if case .recommender(let model) = predictor {
+        func features() throws -> FeatureMatrix { try header.schema.matrix(from: table) }
+        switch predictor {
+        case .recommender(let model):
             let columns = header.recommender ?? RecommenderJobSettings()
             let users = IDVocabulary.keys(try table.column(columns.userColumn))
             let items = IDVocabulary.keys(try table.column(columns.itemColumn))
-            let pairs = zip(users, items).map { (user: $0 ?? "", item: $1 ?? "") }
-            return [model.score(pairs).map(\.value)]
-        }
-        let x = try header.schema.matrix(from: table)
-        switch predictor {
-        case .recommender: return []
-        case .stacking(let model): return [try model.predict(x)]
-        case .gbdt(let model): return [try model.predict(x)]
-        case .quantiles(let set): return try set.predict(x)
+            return [model.score(zip(users, items).map { (user: $0 ?? "", item: $1 ?? "") }).map(\.value)]
+        case .stacking(let model): return [try model.predict(try features())]
+        case .gbdt(let model): return [try model.predict(try features())]
+        case .quantiles(let set): return try set.predict(try features())
         case .anomaly(let detector):
-            let scores = try detector.evaluate(x)
+            let scores = try detector.evaluate(try features())
             return [scores.score, scores.flag.map { $0 ? 1 : 0 }, scores.forest, scores.autoencoder]
         }
     }
@@ -79,8 +76,7 @@ public struct TrainedModel: Sendable {
     /// Envelope kind `engage-model`; body: the JSON header (String), then the predictor's own
     /// artifact (UInt64 length + bytes), all under the envelope's CRC-32.
     public func encode() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = JSONEncoder.sortedKeys
         let json = String(decoding: try encoder.encode(header), as: UTF8.self)
         let inner: Data
         switch predictor {

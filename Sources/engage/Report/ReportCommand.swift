@@ -34,7 +34,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try failing {
-            let settings = try clusterSettings()
+            let settings = try ClusterConfig.loadIfPresent(path: config)
             let registry = try ModelRegistry.openReadOnly(path: self.registry ?? settings.registryPath)
             let selected = try RunSelector(runs: try registry.runs(), registryPath: registry.path).select(runReference)
             let shardDirectory = ((workDir ?? settings.workDirectory) as NSString).appendingPathComponent("shards")
@@ -54,10 +54,6 @@ struct ReportCommand: ParsableCommand {
     }
 
     /// The cluster file's registry path and work directory, or the defaults when there is no file.
-    private func clusterSettings() throws -> ClusterConfig {
-        FileManager.default.fileExists(atPath: config) ? try ClusterConfig.load(path: config) : ClusterConfig(file: config)
-    }
-
     private func warn(_ text: String) {
         FileHandle.standardError.write(Data("note: \(text)\n".utf8))
     }
