@@ -15,6 +15,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Quantile levels for --objective quantile.") var quantiles = "0.1,0.5,0.9"
     @Option(help: "The target column (for anomaly: an optional evaluation-only label such as is_anomaly).") var target: String?
     @Option(help: "Anomaly: expected share of anomalies, which sets the flag threshold.") var contamination = 0.01
+    @Option(help: "Anomaly: how the two parts' scores combine (\(ScoreCombination.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var combination = ScoreCombination.bySeparation
     @Option(help: "Training CSV (gbdt, anomaly).") var train: String?
     @Option(help: "Validation CSV (early stopping; quantile calibration).") var valid: String?
     @Option(help: "Test CSV (metrics, permutation importance).") var test: String?
@@ -81,6 +83,7 @@ struct TrainCommand: ParsableCommand {
                                        role: .full, trainShards: [], evalShards: [])
             spec.anomaly.contamination = contamination
             spec.anomaly.seed = seed
+            spec.anomaly.combination = combination
             let outcome = try JobRunner.run(spec: spec, threads: threads, inputs: JobInputs(train: trainTable, eval: testTable, validation: validTable))
             try ModelDirectory(path: out).write(outcome)
             let shown = outcome.report.metrics.filter { $0.split == "test" || testTable == nil }
@@ -91,6 +94,8 @@ struct TrainCommand: ParsableCommand {
                 print("isolation forest: fit \(format(parts.forestFitSeconds, digits: 3)) s + score \(format(parts.forestScoreSeconds, digits: 3)) s; "
                       + "autoencoder: fit \(format(parts.autoencoderFitSeconds, digits: 3)) s + score \(format(parts.autoencoderScoreSeconds, digits: 3)) s "
                       + "(\(parts.rows) rows, in memory)")
+                print("combination: \(parts.combination.rawValue) (separation of the top \(contamination * 100) %, robust SDs: "
+                      + "isolation forest \(format(parts.forestSeparation, digits: 3)), autoencoder \(format(parts.autoencoderSeparation, digits: 3)))")
             }
             for metric in shown { print("  \(metric.split) \(metric.name) = \(format(metric.value, digits: 6))") }
         }
@@ -202,3 +207,5 @@ func loadTrainedModel(_ model: String, registry: String?, config: String) throws
     let version = try store.version(reference: model)
     return try TrainedModel.decode(try store.artifact(model: version.model, version: version.version))
 }
+
+extension ScoreCombination: ExpressibleByArgument {}

@@ -138,6 +138,8 @@ final class AnomalyDetectorTests: XCTestCase {
         XCTAssertEqual(combine(.robustZMax), 3, accuracy: 1e-12)
         XCTAssertEqual(combine(.robustZSum), 5, accuracy: 1e-12)
         XCTAssertEqual(combine(.rankAverage), (cf(0.7) + ca(10)) / 2, accuracy: 1e-12)
+        XCTAssertEqual(combine(.autoencoderOnly), 2, accuracy: 1e-12)
+        XCTAssertEqual(combine(.forestOnly), 3, accuracy: 1e-12)
     }
 
     func testAutoencoderFindsRowsOffTheLearnedManifold() throws {
@@ -194,6 +196,38 @@ final class AnomalyDetectorTests: XCTestCase {
         XCTAssertEqual(decoded?.contamination, 0.02)
         XCTAssertEqual(decoded?.forest.trees, 50)
         XCTAssertEqual(decoded?.forest.sampleSize, 256)
-        XCTAssertEqual(decoded?.combination, .robustZMax)
+        XCTAssertEqual(decoded?.combination, .bySeparation)
+    }
+
+    func testSeparationGateMeasuresTheGapAtTheContaminationRate() {
+        // 1,000 rows: a smooth bulk of z in [−2, 2] and, for the sharp detector, 10 rows near z = 20.
+        let bulk = (0..<990).map { -2 + 4 * Double($0) / 989 }
+        let sharp = (bulk + Array(repeating: 20.0, count: 10)).sorted()
+        let smooth = (bulk + (0..<10).map { 2.2 + 0.2 * Double($0) }).sorted()
+        let sharpSeparation = SeparationGate.separation(sortedZ: sharp, contamination: 0.01)
+        let smoothSeparation = SeparationGate.separation(sortedZ: smooth, contamination: 0.01)
+        XCTAssertEqual(sharpSeparation, 20 - Quantiles.sortedLinear(sharp, 0.98), accuracy: 1e-12)
+        XCTAssertGreaterThan(sharpSeparation, 15)
+        XCTAssertLessThan(smoothSeparation, 3)
+        XCTAssertEqual(SeparationGate.choose(forest: smoothSeparation, autoencoder: sharpSeparation), .autoencoderOnly)
+        XCTAssertEqual(SeparationGate.choose(forest: sharpSeparation, autoencoder: smoothSeparation), .forestOnly)
+        XCTAssertEqual(SeparationGate.choose(forest: 3, autoencoder: 5), .robustZMax, "within the ratio both parts count")
+        XCTAssertEqual(SeparationGate.choose(forest: 0, autoencoder: 0), .robustZMax)
+        XCTAssertEqual(SeparationGate.choose(forest: -1, autoencoder: 0.5), .autoencoderOnly)
+    }
+
+    func testFittedDetectorHoldsTheRuleTheGateChose() throws {
+        var p = Self.quickParameters(.bySeparation)
+        p.autoencoder.epochs = 2
+        let (detector, report) = try AnomalyDetectorTrainer(parameters: p).fitWithReport(Self.customers.0)
+        XCTAssertEqual(detector.combination, SeparationGate.choose(forest: report.forestSeparation, autoencoder: report.autoencoderSeparation))
+        XCTAssertEqual(report.combination, detector.combination)
+        XCTAssertNotEqual(detector.combination, .bySeparation)
+        XCTAssertEqual(try AnomalyDetector.decode(detector.encode()), detector)
+        XCTAssertThrowsError(try AnomalyDetector(
+            forest: detector.forest, autoencoder: detector.autoencoder, forestScale: detector.forestScale,
+            autoencoderScale: detector.autoencoderScale, forestCalibrator: detector.forestCalibrator,
+            autoencoderCalibrator: detector.autoencoderCalibrator, combination: .bySeparation, calibrator: detector.calibrator,
+            contamination: detector.contamination, threshold: detector.threshold))
     }
 }

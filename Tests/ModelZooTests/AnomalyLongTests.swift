@@ -16,8 +16,10 @@ final class AnomalyLongTests: XCTestCase {
     /// [roc_auc_score(y, -IsolationForest(n_estimators=100, max_samples=256, random_state=s).fit(X).score_samples(X))
     ///  for s in (0, 1, 2)]   # → 0.93913, 0.95815, 0.95250; mean 0.94993
     /// ```
-    /// Over 60 seeds scikit-learn averages 0.9493 (sd 0.0107).
+    /// Over 60 seeds scikit-learn averages 0.9493 (sd 0.0107): the reference for engage's mean
+    /// over 10 seeds (3 seeds cannot separate two forests whose AUC moves by 0.011 per seed).
     static let scikitLearnAUC = [0.93913, 0.95815, 0.95250]
+    static let scikitLearn60SeedAUC = 0.9493
 
     func testIsolationForestMatchesScikitLearnAndDetectorBeatsBothParts() throws {
         let data = CustomerGenerator(rows: 100_000, seed: 42).generate()
@@ -25,7 +27,7 @@ final class AnomalyLongTests: XCTestCase {
         let labels = try data.customers.numeric(CustomerSchema.anomalyLabel)
         let clock = ContinuousClock()
         var forestAUC = [Double]()
-        for seed in UInt64(0)..<3 {
+        for seed in UInt64(0)..<10 {
             var p = IsolationForestParameters()
             p.seed = seed
             let start = clock.now
@@ -34,9 +36,10 @@ final class AnomalyLongTests: XCTestCase {
             forestAUC.append(Metrics.auc(labels: labels, scores: scores))
             print(String(format: "isolation forest seed %d: AUC %.5f, fit + score %.3f s", seed, forestAUC.last!, seconds))
         }
-        let mean = forestAUC.reduce(0, +) / 3, reference = Self.scikitLearnAUC.reduce(0, +) / 3
-        print(String(format: "isolation forest mean AUC %.5f, scikit-learn %.5f", mean, reference))
-        XCTAssertGreaterThanOrEqual(mean, reference)
+        let mean = forestAUC.reduce(0, +) / 10, firstThree = forestAUC.prefix(3).reduce(0, +) / 3
+        print(String(format: "isolation forest mean AUC %.5f over 10 seeds (seeds 0-2: %.5f, scikit-learn %.5f), scikit-learn over 60 seeds %.5f",
+                     mean, firstThree, Self.scikitLearnAUC.reduce(0, +) / 3, Self.scikitLearn60SeedAUC))
+        XCTAssertGreaterThanOrEqual(mean, Self.scikitLearn60SeedAUC)
 
         let start = clock.now
         let detector = try AnomalyDetectorTrainer().fit(x)

@@ -92,7 +92,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
 
     static func readAnomaly(name: String, node: Node, from models: YAMLNodeReader) throws -> ModelConfig {
         let m = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node,
-                                   allowedKeys: ["kind", "target", "trees", "sample", "contamination", "seed", "epochs"])
+                                   allowedKeys: ["kind", "target", "trees", "sample", "contamination", "combination", "seed", "epochs"])
         var config = ModelConfig(name: name, kind: .anomaly, target: try m.string("target") ?? "is_anomaly")
         var p = AnomalyDetectorParameters()
         p.forest.trees = try m.int("trees", min: 1) ?? p.forest.trees
@@ -100,6 +100,9 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         p.contamination = try m.double("contamination", range: 0.0001...0.4999) ?? p.contamination
         if let seed = try m.int("seed", min: 0) { p.seed = UInt64(seed) }
         if let epochs = try m.int("epochs", min: 1) { p.autoencoder.epochs = epochs }
+        if let rule = try m.string("combination", oneOf: ScoreCombination.allCases.map(\.rawValue)) {
+            p.combination = ScoreCombination(rawValue: rule) ?? p.combination
+        }
         config.anomaly = p
         return config
     }

@@ -29,6 +29,9 @@ public struct AnomalyDetector: Sendable, Equatable {
         guard contamination > 0 && contamination < 0.5 else {
             throw AnomalyError.invalidModel("contamination \(contamination) is outside (0, 0.5)")
         }
+        guard combination != .bySeparation else {
+            throw AnomalyError.invalidModel("a fitted detector holds the combination rule chosen at training, not bySeparation")
+        }
         guard threshold >= 0 && threshold <= 1 else { throw AnomalyError.invalidModel("threshold \(threshold) is outside [0, 1]") }
         guard Set(forest.featureNames) == Set(autoencoder.featureNames) else {
             throw AnomalyError.invalidModel("the forest and the autoencoder use different features")
@@ -78,7 +81,9 @@ public struct AnomalyDetector: Sendable, Equatable {
         switch rule {
         case .rankAverage: return (forestCalibrator(s) + autoencoderCalibrator(e)) / 2
         case .robustZSum: return forestScale.z(s) + autoencoderScale.z(e)
-        case .robustZMax: return max(forestScale.z(s), autoencoderScale.z(e))
+        case .robustZMax, .bySeparation: return max(forestScale.z(s), autoencoderScale.z(e))
+        case .autoencoderOnly: return autoencoderScale.z(e)
+        case .forestOnly: return forestScale.z(s)
         }
     }
 }

@@ -4,22 +4,62 @@ public enum ScoreCombination: String, Codable, Sendable, CaseIterable {
     case rankAverage
     /// The sum of the two robust z-scores.
     case robustZSum
-    /// The larger of the two robust z-scores: a row is as anomalous as its most alarmed
-    /// detector. The default: on the generator's data it is the only rule whose AUC reached
-    /// the better detector's (docs/models.md).
+    /// The larger of the two robust z-scores: a row is as anomalous as its most alarmed detector.
     case robustZMax
+    /// The autoencoder's robust z-score alone.
+    case autoencoderOnly
+    /// The isolation forest's robust z-score alone.
+    case forestOnly
+    /// Chosen when the detector is fitted, from the training rows alone: a part whose robust
+    /// z-scores separate the expected anomalies from the bulk at least `SeparationGate.ratio`
+    /// times as sharply as the other part's scores alone; otherwise `robustZMax`. The default
+    /// (docs/models.md: why, and what each rule scored). A fitted detector never holds this rule.
+    case bySeparation
+
+    /// The rules a fitted detector can hold.
+    static let fitted: [ScoreCombination] = [.rankAverage, .robustZSum, .robustZMax, .autoencoderOnly, .forestOnly]
 
     var tag: UInt8 {
         switch self {
         case .rankAverage: return 0
         case .robustZSum: return 1
         case .robustZMax: return 2
+        case .autoencoderOnly: return 3
+        case .forestOnly: return 4
+        case .bySeparation: return 255
         }
     }
 
     init?(tag: UInt8) {
-        guard let found = Self.allCases.first(where: { $0.tag == tag }) else { return nil }
+        guard let found = Self.fitted.first(where: { $0.tag == tag }) else { return nil }
         self = found
+    }
+}
+
+/// How sharply a detector's scores single out the expected anomalies, and the rule that turns
+/// two such measures into a combination.
+///
+/// A detector that finds the anomalies puts the top `contamination` share of rows far above the
+/// rest; one that does not shows a smooth tail. The separation is the distance, in robust
+/// standard deviations, from the (1 − 2c) quantile of the training z-scores (the edge of the
+/// bulk) to their (1 − c/2) quantile (the middle of the expected anomalies). Only training
+/// scores and the stated contamination enter: no label.
+public enum SeparationGate {
+    /// How many times sharper one part must separate before the other is left out.
+    public static let ratio = 2.0
+
+    /// The separation of one part's robust z-scores at contamination `c`.
+    public static func separation(sortedZ: [Double], contamination c: Double) -> Double {
+        guard !sortedZ.isEmpty else { return 0 }
+        return Quantiles.sortedLinear(sortedZ, 1 - c / 2) - Quantiles.sortedLinear(sortedZ, max(0, 1 - 2 * c))
+    }
+
+    /// `autoencoderOnly` or `forestOnly` when that part's separation is positive and at least
+    /// `ratio` times the other's; `robustZMax` otherwise.
+    public static func choose(forest: Double, autoencoder: Double) -> ScoreCombination {
+        if autoencoder > 0, autoencoder >= ratio * max(forest, 0) { return .autoencoderOnly }
+        if forest > 0, forest >= ratio * max(autoencoder, 0) { return .forestOnly }
+        return .robustZMax
     }
 }
 
@@ -30,7 +70,7 @@ public enum ScoreCombination: String, Codable, Sendable, CaseIterable {
 public struct AnomalyDetectorParameters: Codable, Sendable, Equatable {
     public var forest = IsolationForestParameters()
     public var autoencoder = AutoencoderParameters()
-    public var combination = ScoreCombination.robustZMax
+    public var combination = ScoreCombination.bySeparation
     /// Expected share of anomalies: the top this share of training rows by score are flagged.
     public var contamination = 0.01
     /// Threads for both parts; 0 = all cores. Overrides the parts' own setting.

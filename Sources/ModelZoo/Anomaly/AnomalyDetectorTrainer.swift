@@ -33,8 +33,14 @@ public struct AnomalyDetectorTrainer: Sendable {
         let autoencoderScale = RobustScale(fitting: errors)
         let forestCalibrator = ScoreCalibrator(fitting: forestScores, scale: forestScale.spread)
         let autoencoderCalibrator = ScoreCalibrator(fitting: errors, scale: autoencoderScale.spread)
+        let forestSeparation = SeparationGate.separation(sortedZ: forestScores.map(forestScale.z).sorted(),
+                                                         contamination: parameters.contamination)
+        let autoencoderSeparation = SeparationGate.separation(sortedZ: errors.map(autoencoderScale.z).sorted(),
+                                                              contamination: parameters.contamination)
+        let combination = parameters.combination == .bySeparation
+            ? SeparationGate.choose(forest: forestSeparation, autoencoder: autoencoderSeparation) : parameters.combination
         let statistics = (0..<x.rowCount).map {
-            AnomalyDetector.combine(parameters.combination, forest: forestScores[$0], autoencoder: errors[$0],
+            AnomalyDetector.combine(combination, forest: forestScores[$0], autoencoder: errors[$0],
                                     forestScale: forestScale, autoencoderScale: autoencoderScale,
                                     forestCalibrator: forestCalibrator, autoencoderCalibrator: autoencoderCalibrator)
         }
@@ -44,20 +50,22 @@ public struct AnomalyDetectorTrainer: Sendable {
         let detector = try AnomalyDetector(
             forest: forest, autoencoder: autoencoder, forestScale: forestScale, autoencoderScale: autoencoderScale,
             forestCalibrator: forestCalibrator, autoencoderCalibrator: autoencoderCalibrator,
-            combination: parameters.combination, calibrator: calibrator, contamination: parameters.contamination,
+            combination: combination, calibrator: calibrator, contamination: parameters.contamination,
             threshold: threshold)
         let report = AnomalyTrainingReport(
             rows: x.rowCount, forestFitSeconds: (forestFitted - start).seconds, forestScoreSeconds: (forestScored - forestFitted).seconds,
             autoencoderFitSeconds: (autoencoderFitted - forestScored).seconds,
             autoencoderScoreSeconds: (autoencoderScored - autoencoderFitted).seconds,
             totalSeconds: (clock.now - start).seconds, autoencoderLoss: autoencoder.trainingLoss,
-            flaggedRows: scores.filter { $0 > threshold }.count)
+            flaggedRows: scores.filter { $0 > threshold }.count, combination: combination,
+            forestSeparation: forestSeparation, autoencoderSeparation: autoencoderSeparation)
         return (detector, report)
     }
 }
 
 /// Facts about one detector fit: row count, the time each part took, the autoencoder's loss
-/// curve and how many training rows the threshold flags.
+/// curve, how many training rows the threshold flags, and the combination rule with the
+/// separations it was chosen from.
 public struct AnomalyTrainingReport: Sendable, Equatable, Codable {
     public let rows: Int
     public let forestFitSeconds: Double
@@ -68,4 +76,9 @@ public struct AnomalyTrainingReport: Sendable, Equatable, Codable {
     /// Mean reconstruction error after each epoch.
     public let autoencoderLoss: [Double]
     public let flaggedRows: Int
+    /// The rule the fitted detector holds (`bySeparation` resolved).
+    public let combination: ScoreCombination
+    /// Each part's `SeparationGate.separation` on the training rows.
+    public let forestSeparation: Double
+    public let autoencoderSeparation: Double
 }
