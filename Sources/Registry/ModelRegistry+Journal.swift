@@ -9,7 +9,10 @@ extension ModelRegistry {
     /// Beginning a run that already exists with the same config and dataset hashes
     /// resumes it (status back to `running`, the original start time kept); with
     /// different hashes it is refused, since its journal describes other work.
-    public func beginRun(id: String, configSHA256: String, datasetSHA256: String, startedAt: Date) throws {
+    /// ``resumeRun(id:configSHA256:datasetSHA256:coordinatorHost:coordinatorPID:)`` is the
+    /// stricter form a user's `--resume` goes through.
+    public func beginRun(id: String, configSHA256: String, datasetSHA256: String, startedAt: Date,
+                         coordinatorHost: String? = nil, coordinatorPID: Int? = nil) throws {
         try requireWritable()
         try Validation.nonEmpty(id, "run id")
         try pool.write { db in
@@ -17,13 +20,36 @@ extension ModelRegistry {
                 guard existing["config_sha256"] == configSHA256, existing["dataset_sha256"] == datasetSHA256 else {
                     throw RegistryError.invalid("run \(id) already exists with a different config or dataset; choose a new run id")
                 }
-                try db.execute(sql: "UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?", arguments: [id])
+                try db.execute(sql: """
+                    UPDATE runs SET status = 'running', finished_at = NULL,
+                        coordinator_host = coalesce(?, coordinator_host), coordinator_pid = coalesce(?, coordinator_pid)
+                    WHERE id = ?
+                    """, arguments: [coordinatorHost, coordinatorPID, id])
             } else {
                 try db.execute(sql: """
-                    INSERT INTO runs (id, config_sha256, dataset_sha256, started_at, finished_at, status)
-                    VALUES (?, ?, ?, ?, NULL, 'running')
-                    """, arguments: [id, configSHA256, datasetSHA256, StoredDate.encode(startedAt)])
+                    INSERT INTO runs (id, config_sha256, dataset_sha256, started_at, finished_at, status, coordinator_host, coordinator_pid)
+                    VALUES (?, ?, ?, ?, NULL, 'running', ?, ?)
+                    """, arguments: [id, configSHA256, datasetSHA256, StoredDate.encode(startedAt), coordinatorHost, coordinatorPID])
             }
+        }
+    }
+
+    /// Picks an unfinished run up again: checks, in one transaction, that the run exists, has
+    /// not succeeded, and was started with the same config and dataset (else ``ResumeRefusal``),
+    /// then sets it `running` under this coordinator and counts the resume.
+    @discardableResult
+    public func resumeRun(id: String, configSHA256: String, datasetSHA256: String,
+                          coordinatorHost: String? = nil, coordinatorPID: Int? = nil) throws -> RunRecord {
+        try requireWritable()
+        return try pool.write { db in
+            let existing = try Self.fetchRun(id, db)
+            try ResumeRefusal.check(existing, id: id, configSHA256: configSHA256, datasetSHA256: datasetSHA256)
+            try db.execute(sql: """
+                UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
+                    coordinator_host = ?, coordinator_pid = ?
+                WHERE id = ?
+                """, arguments: [coordinatorHost, coordinatorPID, id])
+            return try Self.fetchRun(id, db)!
         }
     }
 
@@ -41,33 +67,34 @@ extension ModelRegistry {
     /// All runs, oldest first.
     public func runs() throws -> [RunRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at, id").map { row in
-                RunRecord(id: row["id"], configSHA256: row["config_sha256"], datasetSHA256: row["dataset_sha256"],
-                          startedAt: try Self.date(row, "started_at"), finishedAt: try Self.optionalDate(row, "finished_at"),
-                          status: row["status"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at, id").map(Self.runRecord)
         }
     }
 
-    /// Inserts or replaces the state of one job of a run.
+    /// One run, or nil when the registry holds no run of that id.
+    public func run(id: String) throws -> RunRecord? {
+        try pool.read { db in try Self.fetchRun(id, db) }
+    }
+
+    /// Inserts or replaces the state of one job of a run. `predictions`, when nil, keeps the
+    /// shard the job's row already names (a later status change does not forget it).
     public func recordJob(runID: String, jobID: String, model: String, status: String, attempt: Int,
-                          worker: String?, version: Int?, error: String?) throws {
+                          worker: String?, version: Int?, error: String?, predictions: String? = nil) throws {
         try requireWritable()
         try Validation.nonEmpty(jobID, "job id")
         try Validation.nonEmpty(status, "job status")
         guard attempt >= 0 else { throw RegistryError.invalid("job \(jobID): attempt must not be negative, not \(attempt)") }
-        let now = StoredDate.encode(Date())
         try pool.write { db in
-            try Self.requireRun(runID, db)
-            try db.execute(sql: """
-                INSERT INTO jobs (run_id, job_id, model, status, attempt, worker, version, error, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (run_id, job_id) DO UPDATE SET
-                    model = excluded.model, status = excluded.status, attempt = excluded.attempt,
-                    worker = excluded.worker, version = excluded.version, error = excluded.error,
-                    updated_at = excluded.updated_at
-                """, arguments: [runID, jobID, model, status, attempt, worker, version, error, now])
+            try Self.upsertJob(runID: runID, jobID: jobID, model: model, status: status, attempt: attempt, worker: worker,
+                               version: version, error: error, predictions: predictions, db)
         }
+    }
+
+    /// Journals a job done with its predictions shard and, for a job whose version was
+    /// registered earlier (a re-run after its predictions were lost), that version.
+    public func completeJob(_ job: JobCompletion, version: Int?) throws {
+        try requireWritable()
+        try pool.write { db in try Self.complete(job, version: version, db) }
     }
 
     /// The jobs of a run, in the order they were first recorded.
@@ -77,14 +104,66 @@ extension ModelRegistry {
             return try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE run_id = ? ORDER BY rowid", arguments: [runID]).map { row in
                 JobRecord(runID: row["run_id"], jobID: row["job_id"], model: row["model"], status: row["status"],
                           attempt: row["attempt"], worker: row["worker"], version: row["version"], error: row["error"],
-                          updatedAt: try Self.date(row, "updated_at"))
+                          updatedAt: try Self.date(row, "updated_at"), predictions: row["predictions"])
             }
         }
+    }
+
+    static func complete(_ job: JobCompletion, version: Int?, _ db: Database) throws {
+        try Validation.nonEmpty(job.jobID, "job id")
+        guard job.attempt >= 0 else { throw RegistryError.invalid("job \(job.jobID): attempt must not be negative, not \(job.attempt)") }
+        try Validation.nonEmpty(job.predictions, "predictions shard of job \(job.jobID)")
+        try upsertJob(runID: job.runID, jobID: job.jobID, model: job.model, status: "done", attempt: job.attempt,
+                      worker: job.worker, version: version, error: nil, predictions: job.predictions, db)
+    }
+
+    private static func upsertJob(runID: String, jobID: String, model: String, status: String, attempt: Int, worker: String?,
+                                  version: Int?, error: String?, predictions: String?, _ db: Database) throws {
+        try requireRun(runID, db)
+        try db.execute(sql: """
+            INSERT INTO jobs (run_id, job_id, model, status, attempt, worker, version, error, updated_at, predictions)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (run_id, job_id) DO UPDATE SET
+                model = excluded.model, status = excluded.status, attempt = excluded.attempt,
+                worker = excluded.worker, version = coalesce(excluded.version, jobs.version), error = excluded.error,
+                updated_at = excluded.updated_at, predictions = coalesce(excluded.predictions, jobs.predictions)
+            """, arguments: [runID, jobID, model, status, attempt, worker, version, error, StoredDate.encode(Date()), predictions])
+    }
+
+    private static func fetchRun(_ id: String, _ db: Database) throws -> RunRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(runRecord)
+    }
+
+    private static func runRecord(_ row: Row) throws -> RunRecord {
+        RunRecord(id: row["id"], configSHA256: row["config_sha256"], datasetSHA256: row["dataset_sha256"],
+                  startedAt: try date(row, "started_at"), finishedAt: try optionalDate(row, "finished_at"),
+                  status: row["status"], resumes: row["resumes"], coordinatorHost: row["coordinator_host"],
+                  coordinatorPID: row["coordinator_pid"])
     }
 
     static func requireRun(_ id: String, _ db: Database) throws {
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?)", arguments: [id]) == true else {
             throw RegistryError.notFound("run \(id)")
         }
+    }
+}
+
+/// A job finished with its predictions stored: what the journal records when it marks the job done.
+public struct JobCompletion: Sendable, Equatable {
+    public var runID: String
+    public var jobID: String
+    public var model: String
+    public var attempt: Int
+    public var worker: String
+    /// The id of the content-addressed shard holding the job's predictions.
+    public var predictions: String
+
+    public init(runID: String, jobID: String, model: String, attempt: Int, worker: String, predictions: String) {
+        self.runID = runID
+        self.jobID = jobID
+        self.model = model
+        self.attempt = attempt
+        self.worker = worker
+        self.predictions = predictions
     }
 }

@@ -101,6 +101,21 @@ public final class ModelRegistry: Sendable {
     /// the next registration of the same bytes.
     @discardableResult
     public func register(_ v: NewVersion) throws -> ModelVersion {
+        try register(v, completing: nil)
+    }
+
+    /// Registers `v` and, in the same transaction, journals `job` done with the new version,
+    /// so that a coordinator killed at any instant leaves either both or neither: a resumed
+    /// run never registers a second version for a job whose first one is in the registry.
+    @discardableResult
+    public func register(_ v: NewVersion, completing job: JobCompletion) throws -> ModelVersion {
+        guard job.model == v.model else {
+            throw RegistryError.invalid("job \(job.jobID) is of model \(job.model), not \(v.model)")
+        }
+        return try register(v, completing: Optional(job))
+    }
+
+    private func register(_ v: NewVersion, completing job: JobCompletion?) throws -> ModelVersion {
         try requireWritable()
         try Validation.check(v)
         let (sha, relative) = try store.store(v.artifact)
@@ -159,6 +174,7 @@ public final class ModelRegistry: Sendable {
                 INSERT INTO events (model, version, action, actor, at, to_value, detail) VALUES (?, ?, 'registered', ?, ?, 'none', ?)
                 """, arguments: [v.model, number, actor, StoredDate.encode(createdAt), detail])
 
+            if let job { try Self.complete(job, version: number, db) }
             return ModelVersion(
                 model: v.model, version: number, runID: v.runID, kind: v.kind, createdAt: createdAt,
                 artifactSHA256: sha, artifactPath: relative, artifactBytes: v.artifact.count,

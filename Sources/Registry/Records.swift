@@ -205,15 +205,25 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var startedAt: Date
     public var finishedAt: Date?
     /// `running` until ``ModelRegistry/finishRun(id:status:finishedAt:)`` sets the outcome.
+    /// A coordinator that died leaves `running` behind; ``coordinatorPID`` tells whether it still lives.
     public var status: String
+    /// How many times `engage run --resume` picked the run up again.
+    public var resumes: Int
+    /// The host and process id of the coordinator that last began or resumed the run (nil in older registries).
+    public var coordinatorHost: String?
+    public var coordinatorPID: Int?
 
-    public init(id: String, configSHA256: String, datasetSHA256: String, startedAt: Date, finishedAt: Date?, status: String) {
+    public init(id: String, configSHA256: String, datasetSHA256: String, startedAt: Date, finishedAt: Date?, status: String,
+                resumes: Int = 0, coordinatorHost: String? = nil, coordinatorPID: Int? = nil) {
         self.id = id
         self.configSHA256 = configSHA256
         self.datasetSHA256 = datasetSHA256
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.status = status
+        self.resumes = resumes
+        self.coordinatorHost = coordinatorHost
+        self.coordinatorPID = coordinatorPID
     }
 }
 
@@ -230,8 +240,12 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var version: Int?
     public var error: String?
     public var updatedAt: Date
+    /// The id of the content-addressed shard holding the job's predictions (its evaluated, then
+    /// scored rows), written before the job was journaled done; nil before that or in older registries.
+    public var predictions: String?
 
-    public init(runID: String, jobID: String, model: String, status: String, attempt: Int, worker: String?, version: Int?, error: String?, updatedAt: Date) {
+    public init(runID: String, jobID: String, model: String, status: String, attempt: Int, worker: String?, version: Int?, error: String?,
+                updatedAt: Date, predictions: String? = nil) {
         self.runID = runID
         self.jobID = jobID
         self.model = model
@@ -241,6 +255,7 @@ public struct JobRecord: Codable, Sendable, Equatable {
         self.version = version
         self.error = error
         self.updatedAt = updatedAt
+        self.predictions = predictions
     }
 }
 

@@ -10,6 +10,7 @@ enum Schema {
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
         migrator.registerMigration("v3", migrate: v3)
+        migrator.registerMigration("v4", migrate: v4)
         return migrator
     }
 
@@ -175,5 +176,16 @@ enum Schema {
     /// table (listing 1,788 of 10,000 versions: metrics read in 6 ms instead of 10).
     private static func v3(_ db: Database) throws {
         try db.execute(sql: "CREATE INDEX metrics_by_version ON metrics(version_id, split, name, value)")
+    }
+
+    /// Resumable runs: each journaled job names the content-addressed shard holding its
+    /// predictions, and a run records who coordinates it and how often it was resumed.
+    private static func v4(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE jobs ADD COLUMN predictions TEXT;
+            ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0 CHECK (resumes >= 0);
+            ALTER TABLE runs ADD COLUMN coordinator_host TEXT;
+            ALTER TABLE runs ADD COLUMN coordinator_pid INTEGER;
+            """)
     }
 }

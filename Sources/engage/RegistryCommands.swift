@@ -7,7 +7,7 @@ import Yams
 struct RegistryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registry", abstract: "Query the model registry, and promote, alias, roll back or archive versions.",
-        subcommands: [List.self, Show.self, Compare.self, History.self, Promote.self, Alias.self, Rollback.self, Archive.self])
+        subcommands: [List.self, Show.self, Compare.self, History.self, Runs.self, Promote.self, Alias.self, Rollback.self, Archive.self])
 
     struct Location: ParsableArguments {
         @Option(help: "The registry database (default: registry.path of the cluster file).")
@@ -65,6 +65,52 @@ struct RegistryCommand: ParsableCommand {
                 }
                 print(renderTable(header: ["model", "version", "stage", "created", "test metrics", "fairness", "aliases", "run"], rows: rows))
             }
+        }
+    }
+
+    /// The pipeline runs, so that an interrupted one can be found and resumed.
+    struct Runs: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List pipeline runs: status, jobs done, versions; an interrupted run can be resumed.",
+            discussion: """
+                A run whose coordinator died shows as interrupted (checked on the coordinator's own host;
+                a run coordinated elsewhere shows as recorded): `engage run --resume RUN_ID` picks it up.
+                """)
+        @OptionGroup var location: Location
+
+        func run() throws {
+            try failing {
+                let registry = try location.open()
+                let runs = try registry.runs()
+                let versions = Dictionary(grouping: try registry.versions(), by: \.runID)
+                let summaries = try runs.map { run in
+                    let jobs = try registry.jobs(runID: run.id)
+                    return RunListing(id: run.id, status: CoordinatorProcess.displayStatus(of: run), startedAt: run.startedAt,
+                                      finishedAt: run.finishedAt, jobsDone: jobs.filter { $0.status == "done" }.count,
+                                      jobsJournaled: jobs.count, versions: versions[run.id]?.count ?? 0, resumes: run.resumes)
+                }
+                if location.json { return try location.printJSON(summaries) }
+                let dates = ISO8601DateFormatter()
+                let rows = summaries.map { r in
+                    [r.id, r.status, dates.string(from: r.startedAt), r.finishedAt.map(dates.string(from:)) ?? "",
+                     "\(r.jobsDone)/\(r.jobsJournaled)", String(r.versions), String(r.resumes)]
+                }
+                print(renderTable(header: ["run", "status", "started", "finished", "jobs done", "versions", "resumes"], rows: rows))
+                if summaries.contains(where: { $0.status == "interrupted" }) {
+                    print("an interrupted run continues with: engage run --resume RUN_ID")
+                }
+            }
+        }
+
+        struct RunListing: Encodable {
+            let id: String
+            let status: String
+            let startedAt: Date
+            let finishedAt: Date?
+            let jobsDone: Int
+            let jobsJournaled: Int
+            let versions: Int
+            let resumes: Int
         }
     }
 

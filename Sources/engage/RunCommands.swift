@@ -22,6 +22,12 @@ struct ClusterOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log every job's progress.")
     var verbose = false
 
+    @Option(name: .customLong("resume"), help: ArgumentHelp(
+        "Resume the interrupted run RUN_ID: jobs its journal holds as done are not run again.",
+        discussion: "Refused when the run is unknown, already succeeded, or its config or dataset SHA-256 differs.",
+        valueName: "RUN_ID"))
+    var resumeRunID: String?
+
     func load() throws -> ClusterConfig {
         var config = try ClusterConfig.load(path: self.config)
         if let rows { config.data.rows = rows }
@@ -54,7 +60,7 @@ struct RunCommand: ParsableCommand {
             let local = config.localWorkers
             let runner = PipelineRunner(config: config, configSHA256: ClusterConfig.fingerprint(path: cluster.config), logger: logger,
                                         workerExecutable: currentExecutable(), localWorkers: workers ?? local.count,
-                                        workerThreads: threads ?? local.threads)
+                                        workerThreads: threads ?? local.threads, runID: cluster.resumeRunID, resume: cluster.resumeRunID != nil)
             let summary = try runner.run()
             print(json ? SummaryPrinter.json(summary) : SummaryPrinter.text(summary))
             if let failure = summary.failure { throw CLIFailure(message: "run \(summary.runID) failed: \(failure)") }
@@ -74,7 +80,8 @@ struct CoordinatorCommand: ParsableCommand {
             let config = try cluster.load()
             let logger = CLILogging.logger("engage.coordinator", verbose: cluster.verbose)
             let runner = PipelineRunner(config: config, configSHA256: ClusterConfig.fingerprint(path: cluster.config), logger: logger,
-                                        workerExecutable: currentExecutable(), localWorkers: 0, workerThreads: 0)
+                                        workerExecutable: currentExecutable(), localWorkers: 0, workerThreads: 0,
+                                        runID: cluster.resumeRunID, resume: cluster.resumeRunID != nil)
             let summary = try runner.run()
             print(SummaryPrinter.text(summary))
             if let failure = summary.failure { throw CLIFailure(message: "run \(summary.runID) failed: \(failure)") }

@@ -6,16 +6,27 @@ import Registry
 enum SummaryPrinter {
     static func text(_ summary: RunSummary) -> String {
         let rows = summary.rows.map { row in
-            [row.model, "v\(row.version)", row.metrics.map { "\($0.name)=\(format($0.value))" }.joined(separator: " "),
+            [row.model, "v\(row.version)" + (row.resumed ? "*" : ""), row.metrics.map { "\($0.name)=\(format($0.value))" }.joined(separator: " "),
              format(row.seconds, digits: 1), row.worker]
         }
         var lines = [renderTable(header: ["model", "version", "test metrics", "seconds", "worker"], rows: rows)]
-        lines.append("run \(summary.runID): \(summary.rows.count) new version\(summary.rows.count == 1 ? "" : "s") in \(format(summary.wallSeconds, digits: 1)) s"
+        lines.append(headline(summary) + " in \(format(summary.wallSeconds, digits: 1)) s"
             + (summary.workersLost > 0 ? ", \(summary.workersLost) worker(s) lost" : "")
             + (summary.droppedMessages > 0 ? ", \(summary.droppedMessages) malformed message(s) dropped" : "")
             + (summary.qualityWarnings.isEmpty ? "" : ", \(summary.qualityWarnings.count) data-quality warning(s)"))
         if !summary.jobs.isEmpty { lines.append(timeBreakdown(summary)) }
         return lines.joined(separator: "\n")
+    }
+
+    /// How many versions the run produced; for a resumed run, also what the journal already held.
+    static func headline(_ summary: RunSummary) -> String {
+        let count = summary.rows.count
+        guard summary.resumed else { return "run \(summary.runID): \(count) new version\(count == 1 ? "" : "s")" }
+        let before = summary.rows.filter(\.resumed).count
+        return "run \(summary.runID) (resumed): \(count) version\(count == 1 ? "" : "s") in the run, \(count - before) new"
+            + (before > 0 ? " (* registered before the resume)" : "")
+            + "; \(summary.resumedJobs) of \(summary.totalJobs) jobs resumed from the journal"
+            + (summary.rerunJobs > 0 ? ", \(summary.rerunJobs) run again for lost predictions" : "")
     }
 
     /// Where the wall time went: data preparation, then the jobs' worker-seconds by model.
@@ -32,16 +43,20 @@ enum SummaryPrinter {
     }
 
     static func json(_ summary: RunSummary) -> String {
-        struct Row: Encodable { let model: String; let version: Int; let metrics: [String: Double]; let seconds: Double; let worker: String }
+        struct Row: Encodable {
+            let model: String; let version: Int; let metrics: [String: Double]; let seconds: Double; let worker: String; let resumed: Bool
+        }
         struct Body: Encodable {
             let runID: String; let wallSeconds: Double; let dataSeconds: Double; let failure: String?; let versions: [Row]
             let jobs: [RunSummary.JobTime]; let droppedMessages: Int; let workersLost: Int
+            let resumed: Bool; let resumedJobs: Int; let rerunJobs: Int; let totalJobs: Int
         }
         let body = Body(runID: summary.runID, wallSeconds: summary.wallSeconds, dataSeconds: summary.dataSeconds, failure: summary.failure,
                         versions: summary.rows.map { Row(model: $0.model, version: $0.version,
                                                          metrics: Dictionary($0.metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                                                         seconds: $0.seconds, worker: $0.worker) },
-                        jobs: summary.jobs, droppedMessages: summary.droppedMessages, workersLost: summary.workersLost)
+                                                         seconds: $0.seconds, worker: $0.worker, resumed: $0.resumed) },
+                        jobs: summary.jobs, droppedMessages: summary.droppedMessages, workersLost: summary.workersLost,
+                        resumed: summary.resumed, resumedJobs: summary.resumedJobs, rerunJobs: summary.rerunJobs, totalJobs: summary.totalJobs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: (try? encoder.encode(body)) ?? Data(), as: UTF8.self)

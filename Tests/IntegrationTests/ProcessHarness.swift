@@ -50,7 +50,7 @@ struct EngageBinary {
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let logPath = (directory as NSString).appendingPathComponent(log)
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = handle
         process.standardError = handle

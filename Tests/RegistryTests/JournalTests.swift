@@ -40,6 +40,82 @@ final class JournalTests: XCTestCase {
         }
     }
 
+    func testResumingRefusesAnUnknownASucceededOrAChangedRun() throws {
+        let dir = try TemporaryDirectory()
+        let registry = try ModelRegistry(path: dir.databasePath)
+        try registry.beginRun(id: "r1", configSHA256: "cfg", datasetSHA256: "data", startedAt: Date())
+        func refusal(_ id: String, config: String = "cfg", dataset: String = "data") -> ResumeRefusal? {
+            do {
+                try registry.resumeRun(id: id, configSHA256: config, datasetSHA256: dataset)
+                return nil
+            } catch {
+                return error as? ResumeRefusal
+            }
+        }
+        XCTAssertEqual(refusal("ghost")?.reason, .unknownRun)
+        XCTAssertEqual(refusal("r1", config: "other")?.reason, .configChanged(recorded: "cfg", current: "other"))
+        XCTAssertEqual(refusal("r1", dataset: "other")?.reason, .datasetChanged(recorded: "data", current: "other"))
+        XCTAssertTrue(try XCTUnwrap(refusal("r1", config: "other")).description.contains("resume it with the same cluster.yaml"))
+        XCTAssertEqual(try registry.run(id: "r1")?.resumes, 0, "a refused resume changes nothing")
+
+        try registry.finishRun(id: "r1", status: "succeeded", finishedAt: Date())
+        let succeeded = try XCTUnwrap(refusal("r1"))
+        guard case .alreadySucceeded = succeeded.reason else { return XCTFail("\(succeeded)") }
+        XCTAssertTrue(succeeded.description.contains("cannot resume run r1: it already succeeded"), succeeded.description)
+        XCTAssertEqual(try registry.run(id: "r1")?.status, "succeeded")
+    }
+
+    func testResumingAFailedOrInterruptedRunCountsTheResumeAndNamesTheNewCoordinator() throws {
+        let dir = try TemporaryDirectory()
+        let registry = try ModelRegistry(path: dir.databasePath)
+        let start = Date(timeIntervalSince1970: 1_710_000_000)
+        try registry.beginRun(id: "r1", configSHA256: "cfg", datasetSHA256: "data", startedAt: start, coordinatorHost: "h1", coordinatorPID: 11)
+        XCTAssertEqual(try registry.run(id: "r1"), RunRecord(id: "r1", configSHA256: "cfg", datasetSHA256: "data", startedAt: start,
+                                                             finishedAt: nil, status: "running", resumes: 0, coordinatorHost: "h1", coordinatorPID: 11))
+        let resumed = try registry.resumeRun(id: "r1", configSHA256: "cfg", datasetSHA256: "data", coordinatorHost: "h2", coordinatorPID: 22)
+        XCTAssertEqual(resumed, RunRecord(id: "r1", configSHA256: "cfg", datasetSHA256: "data", startedAt: start,
+                                          finishedAt: nil, status: "running", resumes: 1, coordinatorHost: "h2", coordinatorPID: 22))
+        try registry.finishRun(id: "r1", status: "failed", finishedAt: start.addingTimeInterval(9))
+        XCTAssertEqual(try registry.resumeRun(id: "r1", configSHA256: "cfg", datasetSHA256: "data").resumes, 2)
+        XCTAssertEqual(try registry.runs().count, 1, "resuming never adds a run")
+        XCTAssertNil(try registry.run(id: "r1")?.finishedAt)
+    }
+
+    func testARegistrationCompletingAJobJournalsItDoneInTheSameTransaction() throws {
+        let dir = try TemporaryDirectory()
+        let registry = try ModelRegistry(path: dir.databasePath)
+        try registry.beginRun(id: "run-1", configSHA256: "c", datasetSHA256: "d", startedAt: Date())
+        try registry.recordJob(runID: "run-1", jobID: "churn/full", model: "churn", status: "running", attempt: 1, worker: "w1", version: nil, error: nil)
+        let completion = JobCompletion(runID: "run-1", jobID: "churn/full", model: "churn", attempt: 1, worker: "w1", predictions: "p1")
+        let version = try registry.register(Sample.version(model: "churn", run: "run-1"), completing: completion)
+        var job = try XCTUnwrap(try registry.jobs(runID: "run-1").first)
+        XCTAssertEqual([job.status, job.predictions], ["done", "p1"])
+        XCTAssertEqual(job.version, version.version)
+
+        // A later status change keeps the predictions and the version unless it names new ones.
+        try registry.recordJob(runID: "run-1", jobID: "churn/full", model: "churn", status: "done", attempt: 1, worker: "w1", version: nil, error: nil)
+        job = try XCTUnwrap(try registry.jobs(runID: "run-1").first)
+        XCTAssertEqual(job.predictions, "p1")
+        XCTAssertEqual(job.version, version.version)
+
+        // A completion for a run that does not exist rolls the registration back with it.
+        let orphan = JobCompletion(runID: "ghost", jobID: "churn/full", model: "churn", attempt: 1, worker: "w1", predictions: "p2")
+        assertThrows(try registry.register(Sample.version(model: "churn", run: "ghost", artifact: "other"), completing: orphan)) { error in
+            XCTAssertEqual(error as? RegistryError, .notFound("run ghost"))
+        }
+        XCTAssertEqual(try registry.versions(model: "churn").count, 1)
+        assertThrows(try registry.register(Sample.version(model: "anomaly", run: "run-1"), completing: completion)) { error in
+            guard case .invalid(let reason) = error as? RegistryError else { return XCTFail("unexpected \(error)") }
+            XCTAssertTrue(reason.contains("is of model churn, not anomaly"), reason)
+        }
+
+        try registry.completeJob(JobCompletion(runID: "run-1", jobID: "churn/fold0", model: "churn", attempt: 2, worker: "w2", predictions: "p3"), version: nil)
+        let fold = try XCTUnwrap(try registry.jobs(runID: "run-1").last)
+        XCTAssertEqual([fold.jobID, fold.status, fold.predictions], ["churn/fold0", "done", "p3"])
+        XCTAssertNil(fold.version)
+        XCTAssertEqual(fold.attempt, 2)
+    }
+
     func testJobsAreUpsertedInFirstRecordedOrder() throws {
         let dir = try TemporaryDirectory()
         let registry = try ModelRegistry(path: dir.databasePath)

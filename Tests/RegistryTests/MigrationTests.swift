@@ -37,6 +37,33 @@ final class MigrationTests: XCTestCase {
         XCTAssertNil(event.reason)
         XCTAssertEqual(try registry.register(Sample.version()).version, 3)
         let applied = try registry.pool.read { db in try Schema.migrator.appliedIdentifiers(db) }
-        XCTAssertEqual(applied, ["v1", "v2", "v3"])
+        XCTAssertEqual(applied, ["v1", "v2", "v3", "v4"])
+    }
+
+    /// A round-3 registry (schema v3) with a journaled run keeps its journal: done jobs read back
+    /// with no predictions file (a resume runs them again if a later job needs them).
+    func testAVersionThreeJournalUpgradesWithoutPredictions() throws {
+        let dir = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: (dir.databasePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        do {
+            let queue = try DatabaseQueue(path: dir.databasePath)
+            try Schema.migrator.migrate(queue, upTo: "v3")
+            try queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO runs (id, config_sha256, dataset_sha256, started_at, finished_at, status)
+                    VALUES ('r', 'c', 'd', '2025-01-01T00:00:00.000Z', NULL, 'running');
+                    INSERT INTO jobs (run_id, job_id, model, status, attempt, worker, version, error, updated_at)
+                    VALUES ('r', 'churn/fold0', 'churn', 'done', 1, 'w', NULL, NULL, '2025-01-01T00:00:01.000Z');
+                    """)
+            }
+        }
+        let registry = try ModelRegistry(path: dir.databasePath)
+        let run = try XCTUnwrap(try registry.run(id: "r"))
+        XCTAssertEqual(run.resumes, 0)
+        XCTAssertNil(run.coordinatorPID)
+        let job = try XCTUnwrap(try registry.jobs(runID: "r").first)
+        XCTAssertEqual(job.status, "done")
+        XCTAssertNil(job.predictions)
+        XCTAssertEqual(try registry.resumeRun(id: "r", configSHA256: "c", datasetSHA256: "d", coordinatorHost: "h", coordinatorPID: 7).resumes, 1)
     }
 }

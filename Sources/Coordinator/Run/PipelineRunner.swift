@@ -12,6 +12,8 @@ public struct RunSummary: Sendable {
         public var metrics: [MetricRecord]
         public var seconds: Double
         public var worker: String
+        /// Registered by an earlier coordinator of this run, before it was resumed.
+        public var resumed = false
     }
 
     /// One accepted job and the seconds its worker spent on it (fold jobs included).
@@ -32,6 +34,13 @@ public struct RunSummary: Sendable {
     public var droppedMessages: Int
     public var workersLost: Int
     public var qualityWarnings: [String]
+    /// True when this coordinator resumed an interrupted run (`engage run --resume`).
+    public var resumed = false
+    /// Jobs taken over from the journal as done, not run again.
+    public var resumedJobs = 0
+    /// Journal-done jobs run again because their stored predictions were missing or damaged.
+    public var rerunJobs = 0
+    public var totalJobs = 0
 }
 
 /// Runs the whole pipeline once: data → shards → job graph → workers → registry.
@@ -49,8 +58,12 @@ public struct PipelineRunner {
     public var runID: String
     /// Gives up when no result arrives within this many seconds after the last one (nil: never).
     public var stallTimeout: Double?
+    /// Resume the existing run `runID` (its journal's done jobs are not run again) instead of starting one.
+    public var resume: Bool
 
-    public init(config: ClusterConfig, configSHA256: String, logger: Logger, workerExecutable: String, localWorkers: Int, workerThreads: Int, runID: String? = nil) {
+    public init(config: ClusterConfig, configSHA256: String, logger: Logger, workerExecutable: String, localWorkers: Int, workerThreads: Int,
+                runID: String? = nil, resume: Bool = false) {
+        self.resume = resume
         self.config = config
         self.configSHA256 = configSHA256
         self.logger = logger
@@ -70,6 +83,15 @@ public struct PipelineRunner {
 
     public func run() throws -> RunSummary {
         let started = ContinuousClock.now
+        if resume {
+            // Refuse before the (slow) data preparation whatever can be refused without it.
+            let existing = try ModelRegistry.openExisting(path: config.registryPath).run(id: runID)
+            try ResumeRefusal.check(existing, id: runID, configSHA256: configSHA256, datasetSHA256: nil)
+            if let existing, let coordinator = CoordinatorProcess(host: existing.coordinatorHost, pid: existing.coordinatorPID),
+               existing.status == "running", coordinator.isAliveElsewhere {
+                throw ResumeRefusal(runID: runID, reason: .stillRunning(host: coordinator.host, pid: coordinator.pid))
+            }
+        }
         let store = try ShardStore(directory: (config.workDirectory as NSString).appendingPathComponent("shards"))
         let preparer = DataPreparer(config: config, store: store)
         let tables = try preparer.loadTables()
@@ -83,15 +105,33 @@ public struct PipelineRunner {
         let jobs = try JobPlanner(config: config, data: data).plan()
 
         let registry = try ModelRegistry(path: config.registryPath)
-        try registry.beginRun(id: runID, configSHA256: configSHA256, datasetSHA256: data.datasetSHA256, startedAt: Date())
+        let me = CoordinatorProcess.current
+        if resume {
+            try registry.resumeRun(id: runID, configSHA256: configSHA256, datasetSHA256: data.datasetSHA256, coordinatorHost: me.host, coordinatorPID: me.pid)
+        } else {
+            try registry.beginRun(id: runID, configSHA256: configSHA256, datasetSHA256: data.datasetSHA256, startedAt: Date(),
+                                  coordinatorHost: me.host, coordinatorPID: me.pid)
+        }
+        logger.info("run \(runID) \(resume ? "resumed" : "started"); after a crash, `engage run --resume \(runID)` picks it up again")
         try registry.recordQuality(runID: runID, errors: quality.errors.count, warnings: quality.warnings.count, body: try quality.json())
-        let sink = RegistrySink(registry: registry, runID: runID, data: data, configSHA256: configSHA256, store: store)
-        let book = JobBook(jobs: jobs, maxAttempts: config.coordinator.maxAttempts,
-                           alreadyDone: try RegistrySink.doneJobs(registry: registry, runID: runID))
+        let recovered = resume
+            ? try RecoveredRun.recover(registry: registry, runID: runID, jobs: jobs, predictions: PredictionStore(store: store))
+            : RecoveredRun()
+        if resume {
+            logger.info("resuming run \(runID): \(recovered.done.count) of \(jobs.count) jobs done in the journal, \(recovered.versions.count) versions registered")
+            for rerun in recovered.reruns {
+                logger.warning("\(rerun.job) runs again: \(rerun.reason)")
+                let model = jobs.first { $0.id == rerun.job }?.spec.model ?? rerun.job
+                try registry.recordJob(runID: runID, jobID: rerun.job, model: model, status: "pending", attempt: recovered.attempts[rerun.job] ?? 0,
+                                       worker: nil, version: nil, error: rerun.reason)
+            }
+        }
+        let sink = RegistrySink(registry: registry, runID: runID, data: data, configSHA256: configSHA256, store: store, recovered: recovered)
+        let book = JobBook(jobs: jobs, maxAttempts: config.coordinator.maxAttempts, alreadyDone: recovered.done, priorAttempts: recovered.attempts)
 
         let settings = CoordinatorServer.Settings(endpoint: config.coordinator.bind, heartbeatMs: config.coordinator.heartbeatMs, liveness: config.coordinator.liveness)
         let server = try CoordinatorServer(settings: settings, jobs: book, store: store, runID: runID, logger: logger)
-        let children = try LocalWorkers.start(count: localWorkers, executable: workerExecutable, endpoint: server.boundEndpoint,
+        let children = try LocalWorkers.start(count: book.isFinished ? 0 : localWorkers, executable: workerExecutable, endpoint: server.boundEndpoint,
                                               threads: workerThreads, cacheRoot: (config.workDirectory as NSString).appendingPathComponent("worker-cache"),
                                               heartbeatMs: config.coordinator.heartbeatMs, logger: logger)
         defer { children.stop() }
@@ -107,13 +147,17 @@ public struct PipelineRunner {
         let rows = jobs.compactMap { job -> RunSummary.Row? in
             guard let version = sink.registered[job.id] else { return nil }
             return RunSummary.Row(model: version.model, version: version.version, metrics: version.metrics.filter { $0.split == "test" },
-                                  seconds: version.trainSeconds, worker: version.worker)
+                                  seconds: version.trainSeconds, worker: version.worker, resumed: sink.resumedVersions.contains(job.id))
         }.sorted { $0.model < $1.model }
         var summary = RunSummary(runID: runID, rows: rows, wallSeconds: (ContinuousClock.now - started).seconds, failure: outcome.failure,
                                  droppedMessages: outcome.droppedMessages, workersLost: outcome.workersLost,
                                  qualityWarnings: quality.warnings.map(\.description))
         summary.dataSeconds = dataSeconds
         summary.jobs = sink.jobSeconds
+        summary.resumed = resume
+        summary.resumedJobs = recovered.done.count
+        summary.rerunJobs = recovered.reruns.count
+        summary.totalJobs = jobs.count
         return summary
     }
 }

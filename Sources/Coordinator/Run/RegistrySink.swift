@@ -4,13 +4,20 @@ import ModelZoo
 import Registry
 
 /// Turns accepted job results into registry versions and keeps the run journal current.
+///
+/// A job's predictions are stored as a shard before the journal marks it done, in the same
+/// transaction as its version, so a restarted coordinator (`engage run --resume`) finds every
+/// done job's version and predictions, or runs the job again.
 final class RegistrySink: ResultSink {
     let registry: ModelRegistry
     let runID: String
     let data: PreparedData
     let configSHA256: String
     let store: ShardStore
+    private let predictionStore: PredictionStore
     private(set) var registered: [String: ModelVersion] = [:]
+    /// Job ids whose versions were registered before this coordinator resumed the run.
+    let resumedVersions: Set<String>
     /// Predictions of every finished job, per shard of its evaluation and scored rows (the ensemble's inputs).
     private(set) var predictions: [String: [String: ArraySlice<Double>]] = [:]
     private(set) var journalErrors = 0
@@ -19,30 +26,48 @@ final class RegistrySink: ResultSink {
     /// The objective of every model with an accepted job.
     private(set) var objectives: [String: TrainingJobSpec.Objective] = [:]
 
-    init(registry: ModelRegistry, runID: String, data: PreparedData, configSHA256: String, store: ShardStore) {
+    init(registry: ModelRegistry, runID: String, data: PreparedData, configSHA256: String, store: ShardStore,
+         recovered: RecoveredRun = RecoveredRun()) {
         self.store = store
         self.registry = registry
         self.runID = runID
         self.data = data
         self.configSHA256 = configSHA256
+        predictionStore = PredictionStore(store: store)
+        registered = recovered.versions
+        resumedVersions = Set(recovered.versions.keys)
+        predictions = recovered.predictions
+        objectives = recovered.objectives
     }
 
     func accept(job: PlannedJob, attempt: Int, worker: String, report: TaskReport, result: ResultPayload) throws -> String {
-        let shards = job.spec.evalShards + job.spec.scoreShards
-        let expected = shards.reduce(0) { $0 + $1.rows }
-        guard result.predictions.count == expected else {
-            throw TaskError("the result holds \(result.predictions.count) predictions for \(expected) evaluated and scored rows")
+        let byShard: [String: ArraySlice<Double>]
+        do {
+            byShard = try PredictionStore.split(result.predictions, over: job.spec.evalShards + job.spec.scoreShards, job: job.id)
+        } catch let error as PredictionLoadError {
+            throw TaskError("the result \(error.reason)")
         }
-        var byShard: [String: ArraySlice<Double>] = [:]
-        var offset = 0
-        for shard in shards {
-            byShard[shard.id] = result.predictions[offset..<(offset + shard.rows)]
-            offset += shard.rows
-        }
+        let stored = try predictionStore.save(result.predictions)
+        let completion = JobCompletion(runID: runID, jobID: job.id, model: job.spec.model, attempt: attempt, worker: worker, predictions: stored.id)
+        let label = try register(job: job, attempt: attempt, worker: worker, report: report, result: result, completion: completion)
         predictions[job.id] = byShard
         objectives[job.spec.model] = job.spec.objective
         jobSeconds.append(RunSummary.JobTime(job: job.id, model: job.spec.model, worker: worker, seconds: report.trainSeconds))
-        guard case .full = job.spec.role else { return "out-of-fold predictions" }
+        return label
+    }
+
+    /// Journals the job done with its predictions; a full job also gets its version in the same
+    /// transaction, unless it already has one from before a restart (then it keeps that one).
+    private func register(job: PlannedJob, attempt: Int, worker: String, report: TaskReport, result: ResultPayload,
+                          completion: JobCompletion) throws -> String {
+        guard case .full = job.spec.role else {
+            try registry.completeJob(completion, version: nil)
+            return "out-of-fold predictions"
+        }
+        if let existing = registered[job.id] {
+            try registry.completeJob(completion, version: existing.version)
+            return "\(existing.reference) (registered before the restart; predictions restored)"
+        }
         let artifact = result.artifact
         guard !artifact.isEmpty else { throw TaskError("the result carries no artifact") }
         var version = NewVersion(
@@ -63,7 +88,7 @@ final class RegistrySink: ResultSink {
         if let json = report.reports[FairnessReport.registryName] {
             version.fairness = FairnessRecord(report: try FairnessReport.decode(json: json), json: json)
         }
-        let stored = try registry.register(version)
+        let stored = try registry.register(version, completing: completion)
         registered[job.id] = stored
         return stored.reference
     }
@@ -126,11 +151,6 @@ final class RegistrySink: ResultSink {
         } catch {
             journalErrors += 1
         }
-    }
-
-    /// Job ids the journal already holds as done for this run (a resumed run skips them).
-    static func doneJobs(registry: ModelRegistry, runID: String) throws -> Set<String> {
-        Set(try registry.jobs(runID: runID).filter { $0.status == "done" }.map(\.jobID))
     }
 
     private struct TrainingFacts: Encodable {

@@ -20,12 +20,18 @@ public struct JobBook: Sendable {
     public private(set) var states: [String: State]
     public private(set) var attempts: [String: Int]
     public let maxAttempts: Int
+    /// Attempts a resumed run's journal records per job: numbering continues after them, and
+    /// only attempts made by this coordinator count against `maxAttempts`.
+    public let priorAttempts: [String: Int]
 
-    public init(jobs: [PlannedJob], maxAttempts: Int, alreadyDone: Set<String> = []) {
+    public init(jobs: [PlannedJob], maxAttempts: Int, alreadyDone: Set<String> = [], priorAttempts: [String: Int] = [:]) {
         self.jobs = jobs
         self.maxAttempts = maxAttempts
-        self.states = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, alreadyDone.contains($0.id) ? State.done(worker: "journal", attempt: 0) : .pending) })
-        self.attempts = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, 0) })
+        self.priorAttempts = priorAttempts
+        self.states = Dictionary(uniqueKeysWithValues: jobs.map { job in
+            (job.id, alreadyDone.contains(job.id) ? State.done(worker: "journal", attempt: priorAttempts[job.id] ?? 0) : .pending)
+        })
+        self.attempts = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, max(0, priorAttempts[$0.id] ?? 0)) })
     }
 
     public func job(_ id: String) -> PlannedJob? { jobs.first { $0.id == id } }
@@ -79,8 +85,9 @@ public struct JobBook: Sendable {
     /// A job's attempt failed (its own error) or its worker died: retry, or give up after `maxAttempts`.
     public mutating func requeue(_ id: String, attempt: Int, error: String) -> Requeue? {
         guard case .running(_, let current) = states[id], current == attempt else { return nil }
-        if attempt >= maxAttempts {
-            let message = "job \(id) failed \(attempt) time\(attempt == 1 ? "" : "s"); last error: \(error)"
+        if attempt - (priorAttempts[id] ?? 0) >= maxAttempts {
+            let tries = attempt - (priorAttempts[id] ?? 0)
+            let message = "job \(id) failed \(tries) time\(tries == 1 ? "" : "s"); last error: \(error)"
             states[id] = .failed(message)
             return .gaveUp(message)
         }
