@@ -55,11 +55,16 @@ final class NCFJobRunnerTests: XCTestCase {
         XCTAssertEqual(fractions.values.last, 1)
         XCTAssertEqual(fractions.values, fractions.values.sorted())
 
-        // Pre-training (= the MF baseline) epochs, then NeuMF's joint epochs, with losses and seconds.
+        // Pre-training (= the MF baseline) epochs and NeuMF's MLP epochs, which run side by side
+        // (so in either order), with losses and seconds; then the job's seconds per phase.
         let trail = try JSONSerialization.jsonObject(with: Data(try XCTUnwrap(report.reports["recommender_training"]).utf8)) as? [String: Any]
         let epochs = try XCTUnwrap(trail?["epochs"] as? [[String: Any]])
-        XCTAssertEqual(epochs.map { $0["model"] as? String }, ["MF", "MF", "NeuMF"])
+        XCTAssertEqual(epochs.compactMap { $0["model"] as? String }.sorted(), ["MF", "MF", "NeuMF"])
+        XCTAssertEqual(epochs.filter { $0["model"] as? String == "MF" }.compactMap { $0["epoch"] as? Int }, [1, 2])
         XCTAssertTrue(epochs.allSatisfy { ($0["loss"] as? Double ?? 0) > 0 && ($0["seconds"] as? Double ?? -1) >= 0 })
+        for phase in ["splitSeconds", "neuMFSeconds", "evaluationSeconds", "affinitySeconds", "fairnessSeconds"] {
+            XCTAssertGreaterThanOrEqual(trail?[phase] as? Double ?? -1, 0, phase)
+        }
 
         let fairness = try XCTUnwrap(report.reports[FairnessReport.registryName])
         XCTAssertTrue(fairness.contains("hitRate") || fairness.contains("hit_rate"), fairness)

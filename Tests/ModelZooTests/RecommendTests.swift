@@ -279,6 +279,112 @@ final class RecommendTests: XCTestCase {
         }
     }
 
+    /// The group kernel's gradients (first layer split into user and item halves, GMF on)
+    /// are those of its loss, with one hidden layer and with a deeper tower.
+    func testGroupGradientsMatchFiniteDifferences() throws {
+        let (log, features) = try Self.generatedLog()
+        for layers in [[8, 4], [8, 6, 3]] {
+            var p = Self.smallNeuMF()
+            p.factors = 4
+            p.layers = layers
+            p.initialSD = 0.4
+            let kernel = try NeuMFKernel(users: log.users.count, features: features, parameters: p)
+            for k in 0..<kernel.denseCount { kernel.dense.values[k] += 0.1 * Float(k % 7) - 0.3 }
+            let user: Int32 = 5
+            let items: [Int32] = [3, 17, 42]
+            var workspace = [Float](repeating: 0, count: kernel.workspaceSize)
+            var dense = [Float](repeating: 0, count: kernel.denseCount)
+            var userGradient = [Float](repeating: 0, count: kernel.userTable.width)
+            var itemGradients = [Float](repeating: 0, count: kernel.itemGradientWidth * items.count)
+            func loss() -> Double {
+                var scratchDense = [Float](repeating: 0, count: kernel.denseCount)
+                var scratchUser = userGradient, scratchItems = itemGradients
+                return kernel.trainGroup(user: user, items: items, count: items.count, lossScale: 1, dense: &scratchDense,
+                                         userGradient: &scratchUser, itemGradients: &scratchItems, workspace: &workspace)
+            }
+            _ = kernel.trainGroup(user: user, items: items, count: items.count, lossScale: 1, dense: &dense,
+                                  userGradient: &userGradient, itemGradients: &itemGradients, workspace: &workspace)
+            func numeric(_ value: UnsafeMutablePointer<Float>) -> Double {
+                let original = value.pointee, h: Float = 1e-3
+                value.pointee = original + h
+                let up = loss()
+                value.pointee = original - h
+                let down = loss()
+                value.pointee = original
+                return (up - down) / Double(2 * h)
+            }
+            func check(_ analytic: Float, _ value: UnsafeMutablePointer<Float>, _ what: String) {
+                let expected = numeric(value)
+                XCTAssertEqual(Double(analytic), expected, accuracy: 2e-3 + 0.02 * abs(expected), "\(what), layers \(layers)")
+            }
+            let m = p.layers[0] / 2, hidden = p.layers[1]
+            let probes = [0, m * hidden - 1, m * hidden + 2, 2 * m * hidden + 1, 2 * m * hidden + hidden, kernel.denseCount - 2,
+                          kernel.denseCount - 1]
+            for k in probes { check(dense[k], kernel.dense.values + k, "dense parameter \(k)") }
+            let row = kernel.userTable.row(user)
+            for d in [0, p.factors, p.factors + m - 1] { check(userGradient[d], row + d, "user column \(d)") }
+            for (j, item) in items.enumerated() {
+                let itemRow = kernel.itemTable.row(item)
+                for d in [1, p.factors + 1, p.factors + m] {
+                    check(itemGradients[j * kernel.itemGradientWidth + d], itemRow + d, "item \(item) column \(d)")
+                }
+            }
+        }
+    }
+
+    /// The per-row Adam (4-wide, fused with the L2 term and clearing) steps exactly as `AdamStep`.
+    func testRowAdamMatchesAdamStep() {
+        let width = 11
+        var rng = SplitMix64(seed: 9)
+        let initial = (0..<width).map { _ in Float(rng.nextUnit() - 0.5) }
+        let fused = TrainableBuffer(initial), reference = TrainableBuffer(initial)
+        let settings = AdamSettings(learningRate: 0.05)
+        for t in 1...3 {
+            let gradient = (0..<width).map { _ in Float(rng.nextUnit() - 0.5) }
+            var g = gradient
+            g.withUnsafeMutableBufferPointer { RowAdam(settings.step(t), decay: 0.1).apply(fused, offset: 0, gradients: $0.baseAddress!, count: width) }
+            XCTAssertTrue(g.allSatisfy { $0 == 0 }, "the gradient is cleared")
+            var withDecay = gradient
+            for k in 0..<width { withDecay[k] += 0.1 * reference.values[k] }
+            withDecay.withUnsafeBufferPointer { settings.step(t).apply(reference, offset: 0, gradients: $0.baseAddress!, count: width) }
+        }
+        for k in 0..<width { XCTAssertEqual(fused.values[k], reference.values[k], accuracy: 1e-6, "parameter \(k)") }
+    }
+
+    /// A table that learns only some columns neither accumulates nor updates the others.
+    func testEmbeddingTableLearnsOnlyItsLearningColumns() {
+        var rng = SplitMix64(seed: 2)
+        let initial = EmbeddingTable.gaussian(rows: 3, width: 6, sd: 0.5, &rng)
+        let table = EmbeddingTable(rows: 3, width: 6, initial: initial)
+        table.learnOnly(2..<5)
+        let g: [Float] = [1, 1, 1, -1, 1, 1]
+        g.withUnsafeBufferPointer { table.accumulate(1, $0.baseAddress!) }
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: table.pendingGradient(1), count: 6)), [0, 0, 1, -1, 1, 0])
+        table.applyAdam(AdamSettings(learningRate: 0.01).step(1), decay: 0)
+        let after = table.parameters.snapshot
+        for d in [0, 1, 5] { XCTAssertEqual(after[6 + d], initial[6 + d]) }
+        for d in 2..<5 { XCTAssertEqual(Double(after[6 + d] - initial[6 + d]), g[d] > 0 ? -0.01 : 0.01, accuracy: 1e-6) }
+        XCTAssertTrue(table.touched.isEmpty)
+        table.learnOnly(0..<6)
+        XCTAssertEqual(table.learningColumns, 0..<6)
+    }
+
+    /// The training loop's branch-free lookup agrees with a set of each user's items.
+    func testSeenItemLookupAgreesWithASet() throws {
+        let (log, _) = try Self.generatedLog()
+        let seen = UserItemSets(log)
+        seen.withUnsafeView { view in
+            for u in stride(from: 0, to: log.users.count, by: 7) {
+                let own = Set(log.items(of: u))
+                XCTAssertEqual(view.count(user: u), own.count)
+                for item in Int32(0)..<Int32(log.items.count) where item % 5 == 0 || own.contains(item) {
+                    XCTAssertEqual(view.contains(user: u, item: item), own.contains(item), "user \(u), item \(item)")
+                }
+                XCTAssertFalse(view.contains(user: u, item: -1))
+            }
+        }
+    }
+
     func testTrainingDoesNotDependOnThreads() throws {
         let (log, features) = try Self.generatedLog()
         var p = Self.smallNeuMF()

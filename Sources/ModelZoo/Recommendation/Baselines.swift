@@ -24,6 +24,8 @@ public struct MatrixFactorizationParameters: Codable, Sendable, Equatable {
     public var batchSize = 256
     public var learningRate: Float = 0.002
     public var l2: Float = 0
+    /// Kept so that the baseline's settings compare equal to NeuMF's pre-training settings; the
+    /// training loop itself is sequential (`PairwiseTrainingLoop`).
     public var threads = 0
     public var seed: UInt64 = 0
 
@@ -40,7 +42,7 @@ public struct MatrixFactorizationParameters: Codable, Sendable, Equatable {
     }
 
     var settings: PairwiseTrainingSettings {
-        PairwiseTrainingSettings(epochs: epochs, negatives: negatives, batchSize: batchSize, l2: l2, threads: threads, seed: seed)
+        PairwiseTrainingSettings(epochs: epochs, negatives: negatives, batchSize: batchSize, l2: l2, seed: seed)
     }
 }
 
@@ -124,8 +126,9 @@ final class MatrixFactorizationKernel: PairwiseKernel, @unchecked Sendable {
             let label: Float = j == 0 ? 1 : 0
             let q = itemTable.row(items[j])
             let logit = VectorKernels.dot(p, q, count: factors) + q[factors] + dense.values[0]
-            loss += Logistic.loss(logit: logit, label: label)
-            let delta = (Logistic.sigmoid(logit) - label) * lossScale
+            let (probability, exampleLoss) = Logistic.sigmoidAndLoss(logit: logit, label: label)
+            loss += exampleLoss
+            let delta = (probability - label) * lossScale
             gradients[0] += delta
             VectorKernels.axpy(delta, q, userGradient, count: factors)
             let itemGradient = itemGradients + j * (factors + 1)
@@ -139,10 +142,10 @@ final class MatrixFactorizationKernel: PairwiseKernel, @unchecked Sendable {
         itemTable.accumulate(item, gradient)
     }
 
-    func step(_ t: Int, dense gradients: UnsafePointer<Float>, l2: Float, runner: ParallelRunner) {
+    func step(_ t: Int, dense gradients: UnsafePointer<Float>, l2: Float) {
         let step = adam.step(t)
         step.apply(dense, offset: 0, gradients: gradients, count: 1)
-        userTable.applyAdam(step, decay: l2, runner: runner)
-        itemTable.applyAdam(step, decay: l2, runner: runner)
+        userTable.applyAdam(step, decay: l2)
+        itemTable.applyAdam(step, decay: l2)
     }
 }

@@ -84,6 +84,44 @@ struct UserItemSets: Sendable {
     }
 
     func count(user u: Int) -> Int { start[u + 1] - start[u] }
+
+    /// `contains` and `count` over raw memory, for the training loop's negative sampling.
+    struct View {
+        let start: UnsafeBufferPointer<Int>
+        let items: UnsafeBufferPointer<Int32>
+
+        /// Branch-free binary search: the loop's length depends on the user's item count only,
+        /// so the processor does not mispredict which half holds the item.
+        @inline(__always)
+        func contains(user u: Int, item: Int32) -> Bool {
+            var base = start[u], length = start[u + 1] - base
+            guard length > 0 else { return false }
+            while length > 1 {
+                let half = length >> 1
+                // All ones when items[base + half] <= item, else zero: a mask, not a branch.
+                let keep = ~((Int(item) - Int(items[base + half])) >> 63)
+                base += half & keep
+                length -= half
+            }
+            return items[base] == item
+        }
+
+        @inline(__always)
+        func count(user u: Int) -> Int { start[u + 1] - start[u] }
+
+        /// The number of user `u`'s items plus the first of them: reads what `contains` will read.
+        @inline(__always)
+        func warm(user u: Int) -> Int {
+            let first = start[u], end = start[u + 1]
+            return end - first + (first < end ? Int(items[first]) : 0)
+        }
+    }
+
+    func withUnsafeView<R>(_ body: (View) throws -> R) rethrows -> R {
+        try start.withUnsafeBufferPointer { start in
+            try items.withUnsafeBufferPointer { items in try body(View(start: start, items: items)) }
+        }
+    }
 }
 
 extension LeaveOneOutSplit {

@@ -22,7 +22,6 @@ final class NeuMFKernel: PairwiseKernel, @unchecked Sendable {
     let factors: Int
     let mlpFactors: Int
     let tower: DenseNetworkShape
-    private let kernels: DenseKernels
     private let rowAdam: AdamSettings
     private let sharedAdam: AdamSettings
     /// Whether the GMF term is part of the logit (false while the MLP part trains alone).
@@ -37,7 +36,10 @@ final class NeuMFKernel: PairwiseKernel, @unchecked Sendable {
         factors = parameters.factors
         mlpFactors = parameters.mlpFactors
         tower = try DenseNetworkShape(widths: parameters.layers, activations: Array(repeating: .relu, count: parameters.layers.count - 1))
-        kernels = DenseKernels(shape: tower)
+        tailKernels = tower.layerCount > 1
+            ? DenseKernels(shape: try DenseNetworkShape(widths: Array(tower.widths.dropFirst()),
+                                                        activations: Array(tower.activations.dropFirst())))
+            : nil
         rowAdam = AdamSettings(learningRate: parameters.learningRate)
         sharedAdam = AdamSettings(learningRate: parameters.sharedLearningRate)
         self.features = features
@@ -63,6 +65,8 @@ final class NeuMFKernel: PairwiseKernel, @unchecked Sendable {
     /// (tower, MLP rows, side features, biases) learns alone.
     func trainMLPAlone() {
         gmfEnabled = false
+        userTable.learnOnly(factors..<userWidth)
+        itemTable.learnOnly(factors..<itemGradientWidth)
     }
 
     /// Makes the model α · `mf` + (1 − α) · the MLP part trained alone: the GMF rows become the
@@ -87,15 +91,24 @@ final class NeuMFKernel: PairwiseKernel, @unchecked Sendable {
         for d in 0..<tower.outputWidth { h[d] *= beta }
         h[tower.outputWidth] = beta * h[tower.outputWidth] + alpha * mf.bias
         gmfEnabled = true
+        userTable.learnOnly(0..<userWidth)
+        itemTable.learnOnly(0..<itemGradientWidth)
     }
 
-    // Workspace layout, per shard.
-    private var towerInputOffset: Int { factors + mlpFactors + 1 }
-    private var activationOffset: Int { towerInputOffset + 2 * mlpFactors }
-    private var towerGradientOffset: Int { activationOffset + tower.activationCount }
-    private var inputGradientOffset: Int { towerGradientOffset + tower.outputWidth }
-    private var scratchOffset: Int { inputGradientOffset + 2 * mlpFactors }
-    var workspaceSize: Int { scratchOffset + 2 * tower.maximumWidth }
+    /// Layers after the first, when there are any: the first layer is split into its user and
+    /// item halves in `trainGroup`, the rest run as a plain network.
+    private let tailKernels: DenseKernels?
+    private var hidden: Int { tower.widths[1] }
+
+    // Workspace layout.
+    private var userHiddenOffset: Int { factors + mlpFactors + 1 }
+    private var deltaSumOffset: Int { userHiddenOffset + hidden }
+    private var hiddenOffset: Int { deltaSumOffset + hidden }
+    private var hiddenGradientOffset: Int { hiddenOffset + hidden }
+    private var tailActivationOffset: Int { hiddenGradientOffset + hidden }
+    private var towerGradientOffset: Int { tailActivationOffset + (tailKernels?.shape.activationCount ?? 0) }
+    private var scratchOffset: Int { towerGradientOffset + tower.outputWidth }
+    var workspaceSize: Int { scratchOffset + 2 * (tailKernels?.shape.maximumWidth ?? 0) }
 
     /// The item's GMF vector (its own row), and its MLP vector and bias: own row + category +
     /// mean of title words.
@@ -112,47 +125,76 @@ final class NeuMFKernel: PairwiseKernel, @unchecked Sendable {
         }
     }
 
+    /// The tower's first layer is W₁ᵀ[p′ ; q′] + b₁ = (W₁ᵤᵀp′ + b₁) + W₁ᵢᵀq′, and the user half
+    /// is the same for the group's items: it is computed once per group, and so are its
+    /// gradients (from the sum of the items' first-layer deltas).
     func trainGroup(user: Int32, items: UnsafePointer<Int32>, count: Int, lossScale: Float,
                     dense gradients: UnsafeMutablePointer<Float>, userGradient: UnsafeMutablePointer<Float>,
                     itemGradients: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) -> Double {
         let theta = dense.values
         let h = theta + tower.parameterCount, bias = h[tower.outputWidth]
         let outputGradients = gradients + tower.parameterCount
-        let p = userTable.row(user)
+        let hidden = self.hidden, m = mlpFactors
+        let userWeights = theta, itemWeights = theta + m * hidden, firstBias = theta + 2 * m * hidden
+        let userWeightGradients = gradients, itemWeightGradients = gradients + m * hidden, firstBiasGradient = gradients + 2 * m * hidden
+        let tailOffset = 2 * m * hidden + hidden
+        let p = userTable.row(user), pMLP = p + factors
         let q = workspace
-        let z0 = workspace + towerInputOffset
-        let activations = workspace + activationOffset
+        let userHidden = workspace + userHiddenOffset
+        let deltaSum = workspace + deltaSumOffset
+        let hiddenOut = workspace + hiddenOffset
+        let hiddenGradient = workspace + hiddenGradientOffset
+        let tailActivations = workspace + tailActivationOffset
         let towerGradient = workspace + towerGradientOffset
-        let inputGradient = workspace + inputGradientOffset
         let scratch = workspace + scratchOffset
-        let towerOutput = activations + (tower.activationCount - tower.outputWidth)
+        let towerOutput = tailKernels.map { UnsafePointer(tailActivations + ($0.shape.activationCount - $0.shape.outputWidth)) }
+            ?? UnsafePointer(hiddenOut)
         VectorKernels.zero(userGradient, count: userWidth)
-        VectorKernels.copy(p + factors, into: z0, count: mlpFactors)
+        VectorKernels.zero(deltaSum, count: hidden)
+        VectorKernels.copy(firstBias, into: userHidden, count: hidden)
+        for i in 0..<m { VectorKernels.axpy(pMLP[i], userWeights + i * hidden, userHidden, count: hidden) }
         var loss = 0.0
         for j in 0..<count {
             let label: Float = j == 0 ? 1 : 0
             itemVector(items[j], into: q)
-            VectorKernels.copy(q + factors, into: z0 + mlpFactors, count: mlpFactors)
-            kernels.forward(theta, input: z0, activations: activations)
+            let qMLP = q + factors
+            VectorKernels.copy(userHidden, into: hiddenOut, count: hidden)
+            for i in 0..<m { VectorKernels.axpy(qMLP[i], itemWeights + i * hidden, hiddenOut, count: hidden) }
+            for d in 0..<hidden where hiddenOut[d] < 0 { hiddenOut[d] = 0 }
+            tailKernels?.forward(theta + tailOffset, input: hiddenOut, activations: tailActivations)
             let gmf = gmfEnabled ? VectorKernels.dot(p, q, count: factors) : 0
             let logit = gmf + VectorKernels.dot(h, towerOutput, count: tower.outputWidth) + bias + q[factors + mlpFactors]
-            loss += Logistic.loss(logit: logit, label: label)
-            let delta = (Logistic.sigmoid(logit) - label) * lossScale
+            let (probability, exampleLoss) = Logistic.sigmoidAndLoss(logit: logit, label: label)
+            loss += exampleLoss
+            let delta = (probability - label) * lossScale
             VectorKernels.axpy(delta, towerOutput, outputGradients, count: tower.outputWidth)
             outputGradients[tower.outputWidth] += delta
-            for d in 0..<tower.outputWidth { towerGradient[d] = delta * h[d] }
-            kernels.backward(theta, input: z0, activations: activations, outputGradient: towerGradient,
-                             gradients: gradients, inputGradient: inputGradient, scratch: scratch)
+            if let tailKernels {
+                for d in 0..<tower.outputWidth { towerGradient[d] = delta * h[d] }
+                tailKernels.backward(theta + tailOffset, input: hiddenOut, activations: tailActivations, outputGradient: towerGradient,
+                                     gradients: gradients + tailOffset, inputGradient: hiddenGradient, scratch: scratch)
+            } else {
+                for d in 0..<hidden { hiddenGradient[d] = delta * h[d] }
+            }
+            for d in 0..<hidden where hiddenOut[d] <= 0 { hiddenGradient[d] = 0 }
+            VectorKernels.add(hiddenGradient, into: deltaSum, count: hidden)
             let itemGradient = itemGradients + j * itemGradientWidth
+            for i in 0..<m {
+                VectorKernels.axpy(qMLP[i], hiddenGradient, itemWeightGradients + i * hidden, count: hidden)
+                itemGradient[factors + i] = VectorKernels.dot(itemWeights + i * hidden, hiddenGradient, count: hidden)
+            }
             if !gmfEnabled {
                 VectorKernels.zero(itemGradient, count: factors)
             } else {
                 VectorKernels.axpy(delta, q, userGradient, count: factors)
                 for d in 0..<factors { itemGradient[d] = delta * p[d] }
             }
-            VectorKernels.add(inputGradient, into: userGradient + factors, count: mlpFactors)
-            VectorKernels.copy(inputGradient + mlpFactors, into: itemGradient + factors, count: mlpFactors)
             itemGradient[factors + mlpFactors] = delta
+        }
+        VectorKernels.add(deltaSum, into: firstBiasGradient, count: hidden)
+        for i in 0..<m {
+            VectorKernels.axpy(pMLP[i], deltaSum, userWeightGradients + i * hidden, count: hidden)
+            userGradient[factors + i] = VectorKernels.dot(userWeights + i * hidden, deltaSum, count: hidden)
         }
         return loss
     }
@@ -161,10 +203,10 @@ final class NeuMFKernel: PairwiseKernel, @unchecked Sendable {
         itemTable.accumulate(item, gradient)
     }
 
-    func step(_ t: Int, dense gradients: UnsafePointer<Float>, l2: Float, runner: ParallelRunner) {
+    func step(_ t: Int, dense gradients: UnsafePointer<Float>, l2: Float) {
         // An item's MLP vector and bias are a sum of rows, so each category and word row's
         // gradient is the sum of its items': passed on once per touched item and step.
-        for item in itemTable.touched {
+        for item in itemTable.touchedBuffer {
             let gradient = itemTable.pendingGradient(item) + factors
             let category = features.itemCategory[Int(item)]
             if category >= 0 { categoryTable.accumulate(category, gradient) }
@@ -176,9 +218,9 @@ final class NeuMFKernel: PairwiseKernel, @unchecked Sendable {
         }
         let rows = rowAdam.step(t), shared = sharedAdam.step(t)
         shared.apply(dense, offset: 0, gradients: gradients, count: dense.count)
-        categoryTable.applyAdam(shared, decay: l2, runner: runner)
-        wordTable.applyAdam(shared, decay: l2, runner: runner)
-        userTable.applyAdam(rows, decay: l2, runner: runner)
-        itemTable.applyAdam(rows, decay: l2, runner: runner)
+        categoryTable.applyAdam(shared, decay: l2)
+        wordTable.applyAdam(shared, decay: l2)
+        userTable.applyAdam(rows, decay: l2)
+        itemTable.applyAdam(rows, decay: l2)
     }
 }

@@ -31,7 +31,8 @@ public struct NeuMFParameters: Codable, Sendable, Equatable {
     public var wordBuckets = 4_096
     /// Standard deviation of the initial embeddings.
     public var initialSD = 0.01
-    /// Threads for training and scoring; 0 = all cores. Results do not depend on it.
+    /// Threads; 0 = all cores. Training uses at most two (the two pre-training phases side by
+    /// side), evaluation and scoring all of them. Results do not depend on it.
     public var threads = 0
     public var seed: UInt64 = 0
 
@@ -97,6 +98,6 @@ public struct NeuMFParameters: Codable, Sendable, Equatable {
 
     var settings: PairwiseTrainingSettings {
         PairwiseTrainingSettings(epochs: epochs, firstEpoch: pretrainEpochs, negatives: negatives, batchSize: batchSize, l2: l2,
-                                 threads: threads, seed: seed)
+                                 seed: seed)
     }
 }

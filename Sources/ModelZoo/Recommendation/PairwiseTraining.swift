@@ -10,7 +10,6 @@ struct PairwiseTrainingSettings: Sendable {
     var batchSize: Int
     /// L2 penalty on the embedding rows a step touches (added to their gradient as l2 · θ).
     var l2: Float
-    var threads: Int
     var seed: UInt64
 }
 
@@ -24,33 +23,34 @@ protocol PairwiseKernel: AnyObject, Sendable {
     /// Floats of gradient per item of a group (the kernel scatters them in `scatterItemGradient`).
     var itemGradientWidth: Int { get }
     var denseCount: Int { get }
-    /// Floats of per-shard scratch space `trainGroup` needs.
+    /// Floats of scratch space `trainGroup` needs.
     var workspaceSize: Int { get }
 
     /// Forward and backward pass for user `user` and `count` items (the first is the positive,
     /// the rest negatives), with the loss multiplied by `lossScale`. Adds dense gradients to
     /// `dense`; writes the user's gradient (`userTable.width` floats) and one gradient per item;
-    /// returns the summed unscaled log loss. Must only read shared parameters.
+    /// returns the summed unscaled log loss. Only reads the parameters.
     func trainGroup(user: Int32, items: UnsafePointer<Int32>, count: Int, lossScale: Float,
                     dense: UnsafeMutablePointer<Float>, userGradient: UnsafeMutablePointer<Float>,
                     itemGradients: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) -> Double
 
-    /// Adds one item's gradient to the item-side rows it came from. Called on one thread.
+    /// Adds one item's gradient to the item-side rows it came from.
     func scatterItemGradient(_ item: Int32, _ gradient: UnsafePointer<Float>)
 
     /// Applies Adam step `t` (1-based) to the dense parameters and every touched row.
-    func step(_ t: Int, dense: UnsafePointer<Float>, l2: Float, runner: ParallelRunner)
+    func step(_ t: Int, dense: UnsafePointer<Float>, l2: Float)
 }
 
 /// Trains a `PairwiseKernel` on implicit feedback: every interaction is a positive, each with
 /// `negatives` items the user has not interacted with, drawn uniformly afresh every epoch; log
 /// loss; Adam on minibatches.
 ///
-/// Minibatches are data-parallel: a fixed number of shards compute their groups' gradients at
-/// once (dense gradients in per-shard buffers, embedding gradients in per-group slots), then one
-/// thread adds the embedding gradients to their rows in group order and Adam updates the
-/// touched rows in parallel. Negatives are drawn from a stream keyed by (seed, epoch, positive),
-/// so the result depends on the seed only, never on the thread count.
+/// The loop runs on the calling thread. A minibatch is about a thousand examples of a few
+/// hundred floating-point operations each (tens to hundreds of microseconds), too little to
+/// share between threads: synchronising the threads at every step cost more than the work on
+/// the shared cores this runs on (a 2-thread run was slower than a 1-thread one). Callers
+/// run independent trainings side by side instead (`NeuMFTrainer`). Negatives are drawn from
+/// a stream keyed by (seed, epoch, positive), so the result depends on the seed only.
 struct PairwiseTrainingLoop {
     let settings: PairwiseTrainingSettings
 
@@ -60,68 +60,89 @@ struct PairwiseTrainingLoop {
                progress: ((Int, Double) -> Void)?) -> [Double] {
         let positives = log.interactionCount
         guard positives > 0 else { return [] }
-        let runner = ParallelRunner(threads: settings.threads)
         let groupSize = 1 + settings.negatives
         let batch = min(settings.batchSize, positives)
-        let sharded = ShardedGradients(parameterCount: kernel.denseCount)
-        let userWidth = kernel.userTable.width, itemWidth = kernel.itemGradientWidth
-        let slots = GroupSlots(groups: batch, groupSize: groupSize, userWidth: userWidth, itemWidth: itemWidth,
-                               shards: sharded.shards, workspace: kernel.workspaceSize)
+        let itemWidth = kernel.itemGradientWidth
+        let scratch = GroupScratch(groupSize: groupSize, userWidth: kernel.userTable.width, itemWidth: itemWidth,
+                                   dense: kernel.denseCount, workspace: kernel.workspaceSize)
         let itemCount = UInt64(log.items.count)
         var order = Array(0..<Int32(positives))
         // Streams keyed from `firstEpoch`, so a second training phase draws new orders and negatives.
         var shuffler = SplitMix64(seed: settings.seed, stream: 0x5348_5546 &+ UInt64(settings.firstEpoch))
         var step = 0
         var losses = [Double]()
+        let seed = settings.seed, l2 = settings.l2, firstEpoch = settings.firstEpoch
+        let userTable = kernel.userTable
+        let groupItems = scratch.items, userGradient = scratch.userGradient, itemGradients = scratch.itemGradients
+        let dense = scratch.dense, workspace = scratch.workspace, denseCount = kernel.denseCount
+        // The epoch's users and positive items in its shuffled order: one gather whose random
+        // reads are independent, so the minibatch loops below read them in sequence.
+        var epochUsers = [Int32](repeating: 0, count: positives), epochItems = [Int32](repeating: 0, count: positives)
         for epoch in 0..<settings.epochs {
             Shuffle.inPlace(&order, using: &shuffler)
             var total = 0.0
-            var start = 0
-            while start < positives {
-                let count = min(batch, positives - start)
-                let lossScale = 1 / Float(count * groupSize)
-                let result = order.withUnsafeBufferPointer { order in
-                    log.user.withUnsafeBufferPointer { users in
-                        log.item.withUnsafeBufferPointer { items in
-                            sharded.compute(batchSize: count, runner: runner) { shard, groups, dense in
-                                var loss = 0.0
-                                for g in groups {
-                                    let positive = Int(order[start + g])
-                                    let u = users[positive]
-                                    let groupItems = slots.items(g)
-                                    groupItems[0] = items[positive]
-                                    var rng = SplitMix64(seed: settings.seed, stream: UInt64(settings.firstEpoch + epoch) << 40 | UInt64(positive))
-                                    // Uniform over the items the user has not interacted with (He et al.).
-                                    let unseen = log.items.count - seen.count(user: Int(u))
-                                    for j in 1..<groupSize {
-                                        var candidate = Int32(rng.next() % itemCount)
-                                        var tries = 0
-                                        while unseen > 0 && tries < 1_000 && seen.contains(user: Int(u), item: candidate) {
-                                            candidate = Int32(rng.next() % itemCount)
-                                            tries += 1
-                                        }
-                                        groupItems[j] = candidate
-                                    }
-                                    loss += kernel.trainGroup(user: u, items: groupItems, count: groupSize, lossScale: lossScale,
-                                                              dense: dense, userGradient: slots.userGradient(g),
-                                                              itemGradients: slots.itemGradients(g), workspace: slots.workspace(shard))
+            order.withUnsafeBufferPointer { order in
+                log.user.withUnsafeBufferPointer { users in
+                    log.item.withUnsafeBufferPointer { items in
+                        epochUsers.withUnsafeMutableBufferPointer { epochUsers in
+                            epochItems.withUnsafeMutableBufferPointer { epochItems in
+                                for k in 0..<positives {
+                                    let positive = Int(order[k])
+                                    epochUsers[k] = users[positive]
+                                    epochItems[k] = items[positive]
                                 }
-                                return loss
                             }
                         }
                     }
                 }
-                log.user.withUnsafeBufferPointer { users in
-                    for g in 0..<count {
-                        kernel.userTable.accumulate(users[Int(order[start + g])], slots.userGradient(g))
-                        let groupItems = slots.items(g), gradients = slots.itemGradients(g)
-                        for j in 0..<groupSize { kernel.scatterItemGradient(groupItems[j], gradients + j * itemWidth) }
+            }
+            order.withUnsafeBufferPointer { order in
+                epochUsers.withUnsafeBufferPointer { users in
+                    epochItems.withUnsafeBufferPointer { items in
+                        seen.withUnsafeView { seen in
+                            var start = 0
+                            while start < positives {
+                                let count = min(batch, positives - start)
+                                let lossScale = 1 / Float(count * groupSize)
+                                VectorKernels.zero(dense, count: denseCount)
+                                // Reading the minibatch's user rows and seen lists first lets the
+                                // memory system fetch them side by side; inside each group's long
+                                // dependent chain they would be fetched one at a time.
+                                var sink: Float = 0
+                                for g in start..<(start + count) {
+                                    let u = users[g]
+                                    sink += userTable.warm(u) + Float(seen.warm(user: Int(u)))
+                                }
+                                scratch.sink = sink
+                                for g in start..<(start + count) {
+                                    let positive = Int(order[g])
+                                    let u = users[g]
+                                    groupItems[0] = items[g]
+                                    var rng = SplitMix64(seed: seed, stream: UInt64(firstEpoch + epoch) << 40 | UInt64(positive))
+                                    // Uniform over the items the user has not interacted with (He et al.).
+                                    let unseen = Int(itemCount) - seen.count(user: Int(u))
+                                    for j in 1..<groupSize {
+                                        var candidate = Int32(truncatingIfNeeded: rng.next() % itemCount)
+                                        var tries = 0
+                                        while unseen > 0 && tries < 1_000 && seen.contains(user: Int(u), item: candidate) {
+                                            candidate = Int32(truncatingIfNeeded: rng.next() % itemCount)
+                                            tries += 1
+                                        }
+                                        groupItems[j] = candidate
+                                    }
+                                    total += kernel.trainGroup(user: u, items: groupItems, count: groupSize, lossScale: lossScale,
+                                                               dense: dense, userGradient: userGradient,
+                                                               itemGradients: itemGradients, workspace: workspace)
+                                    userTable.accumulate(u, userGradient)
+                                    for j in 0..<groupSize { kernel.scatterItemGradient(groupItems[j], itemGradients + j * itemWidth) }
+                                }
+                                step += 1
+                                kernel.step(step, dense: dense, l2: l2)
+                                start += count
+                            }
+                        }
                     }
                 }
-                step += 1
-                kernel.step(step, dense: result.gradients, l2: settings.l2, runner: runner)
-                total += result.loss
-                start += count
             }
             let loss = total / Double(positives * groupSize)
             losses.append(loss)
@@ -131,39 +152,37 @@ struct PairwiseTrainingLoop {
     }
 }
 
-/// Per-minibatch memory of the pairwise loop: each group's items and gradients, and each shard's scratch.
-private final class GroupSlots: @unchecked Sendable {
-    private let itemMemory: UnsafeMutablePointer<Int32>
-    private let gradientMemory: UnsafeMutablePointer<Float>
-    private let workspaceMemory: UnsafeMutablePointer<Float>
-    private let groupSize: Int
-    private let userWidth: Int
-    private let groupStride: Int
-    private let workspaceSize: Int
+/// The pairwise loop's memory: one group's items and gradients, the minibatch's dense gradient
+/// and the kernel's scratch.
+private final class GroupScratch {
+    /// Keeps the warming reads alive.
+    var sink: Float = 0
+    let items: UnsafeMutablePointer<Int32>
+    let userGradient: UnsafeMutablePointer<Float>
+    let itemGradients: UnsafeMutablePointer<Float>
+    let dense: UnsafeMutablePointer<Float>
+    let workspace: UnsafeMutablePointer<Float>
 
-    init(groups: Int, groupSize: Int, userWidth: Int, itemWidth: Int, shards: Int, workspace: Int) {
-        self.groupSize = groupSize
-        self.userWidth = userWidth
-        groupStride = userWidth + groupSize * itemWidth
-        workspaceSize = workspace
-        itemMemory = .allocate(capacity: groups * groupSize)
-        itemMemory.initialize(repeating: 0, count: groups * groupSize)
-        gradientMemory = .allocate(capacity: groups * groupStride)
-        gradientMemory.initialize(repeating: 0, count: groups * groupStride)
-        workspaceMemory = .allocate(capacity: max(1, shards * workspace))
-        workspaceMemory.initialize(repeating: 0, count: shards * workspace)
+    init(groupSize: Int, userWidth: Int, itemWidth: Int, dense: Int, workspace: Int) {
+        items = .allocate(capacity: groupSize)
+        items.initialize(repeating: 0, count: groupSize)
+        userGradient = .allocate(capacity: max(1, userWidth))
+        userGradient.initialize(repeating: 0, count: max(1, userWidth))
+        itemGradients = .allocate(capacity: max(1, groupSize * itemWidth))
+        itemGradients.initialize(repeating: 0, count: max(1, groupSize * itemWidth))
+        self.dense = .allocate(capacity: max(1, dense))
+        self.dense.initialize(repeating: 0, count: max(1, dense))
+        self.workspace = .allocate(capacity: max(1, workspace))
+        self.workspace.initialize(repeating: 0, count: max(1, workspace))
     }
 
     deinit {
-        itemMemory.deallocate()
-        gradientMemory.deallocate()
-        workspaceMemory.deallocate()
+        items.deallocate()
+        userGradient.deallocate()
+        itemGradients.deallocate()
+        dense.deallocate()
+        workspace.deallocate()
     }
-
-    func items(_ group: Int) -> UnsafeMutablePointer<Int32> { itemMemory + group * groupSize }
-    func userGradient(_ group: Int) -> UnsafeMutablePointer<Float> { gradientMemory + group * groupStride }
-    func itemGradients(_ group: Int) -> UnsafeMutablePointer<Float> { gradientMemory + group * groupStride + userWidth }
-    func workspace(_ shard: Int) -> UnsafeMutablePointer<Float> { workspaceMemory + shard * workspaceSize }
 }
 
 /// Numerically stable logistic loss pieces.
@@ -178,5 +197,14 @@ enum Logistic {
     static func loss(logit x: Float, label y: Float) -> Double {
         let d = Double(x)
         return max(d, 0) - d * Double(y) + Foundation.log1p(Foundation.exp(-abs(d)))
+    }
+
+    /// σ(x) and the log loss of label `y` from one exponential: e = exp(−|x|) gives σ(x) as
+    /// 1/(1 + e) or e/(1 + e), and the loss as max(x, 0) − x·y + log(1 + e).
+    @inline(__always)
+    static func sigmoidAndLoss(logit x: Float, label y: Float) -> (sigmoid: Float, loss: Double) {
+        let e = Foundation.exp(-abs(x))
+        let sigmoid = x >= 0 ? 1 / (1 + e) : e / (1 + e)
+        return (sigmoid, Double(max(x, 0) - x * y + Foundation.log1p(e)))
     }
 }

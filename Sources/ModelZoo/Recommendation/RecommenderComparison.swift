@@ -23,20 +23,23 @@ public struct RecommenderComparison: Sendable, Equatable {
     public let neuMF: RankingMetrics
     public let matrixFactorization: RankingMetrics
     public let popularity: RankingMetrics
-    /// Wall time of each epoch of NeuMF's second phase, and of NeuMF in all (its pre-training
-    /// phase included: the matrix factorisation, when it is shared with the baseline).
+    /// Wall time of each epoch of NeuMF's second phase, and of NeuMF in all: both pre-training
+    /// phases, which run side by side when there is more than one thread (the matrix
+    /// factorisation included when it is shared with the baseline).
     public let neuMFEpochSeconds: [Double]
     public let neuMFTrainingSeconds: Double
     public let matrixFactorizationEpochSeconds: [Double]
     public let matrixFactorizationTrainingSeconds: Double
-    /// Every epoch of both models in the order they ran.
+    /// Every epoch of both models in the order they finished.
     public let epochs: [RecommenderEpoch]
+    /// Wall time of ranking the held-out items with all three models.
+    public let evaluationSeconds: Double
     public let evaluatedUsers: Int
     public let trainingInteractions: Int
 
     /// Trains the MF baseline and NeuMF on `split.train` and ranks every held-out item. When the
     /// baseline's settings are NeuMF's pre-training settings (the defaults), the baseline is
-    /// NeuMF's pre-training phase, trained once.
+    /// NeuMF's pre-training phase, trained once, beside NeuMF's MLP phase.
     public static func run(_ split: LeaveOneOutSplit, features: ItemFeatures?, neuMF: NeuMFParameters,
                            matrixFactorization: MatrixFactorizationParameters, k: Int = 10,
                            progress: ((RecommenderEpoch) -> Void)? = nil) throws -> (RecommenderComparison, NeuMFModel) {
@@ -46,30 +49,46 @@ public struct RecommenderComparison: Sendable, Equatable {
             epochs.append(epoch)
             progress?(epoch)
         }
-        var epochStart = clock.now
-        let mfStart = clock.now
-        let mf = try MatrixFactorizationTrainer(parameters: matrixFactorization).fit(split.train) { epoch, loss in
-            let now = clock.now
-            record(RecommenderEpoch(model: "MF", phase: "training", epoch: epoch, loss: loss, seconds: (now - epochStart).seconds))
-            epochStart = now
-        }
-        let mfSeconds = (clock.now - mfStart).seconds
         let shared = neuMF.pretrainEpochs > 0 && matrixFactorization == neuMF.pretraining
-        let start = clock.now
-        let model = try NeuMFTrainer(parameters: neuMF).fit(split.train, features: features, pretrained: shared ? mf : nil) {
-            phase, epoch, loss, seconds in
-            record(RecommenderEpoch(model: "NeuMF", phase: phase, epoch: epoch, loss: loss, seconds: seconds))
+        var mf: MatrixFactorizationModel?
+        var mfSeconds = 0.0
+        if !shared {
+            let mfStart = clock.now
+            var epochStart = mfStart
+            mf = try MatrixFactorizationTrainer(parameters: matrixFactorization).fit(split.train) { epoch, loss in
+                let now = clock.now
+                record(RecommenderEpoch(model: "MF", phase: "training", epoch: epoch, loss: loss, seconds: (now - epochStart).seconds))
+                epochStart = now
+            }
+            mfSeconds = (clock.now - mfStart).seconds
         }
-        let neuMFSeconds = (clock.now - start).seconds + (shared ? mfSeconds : 0)
+        let start = clock.now
+        let trained = try NeuMFTrainer(parameters: neuMF).train(split.train, features: features, pretrained: nil) {
+            phase, epoch, loss, seconds in
+            // With shared settings, NeuMF's pre-training phase is the MF baseline.
+            record(RecommenderEpoch(model: shared && phase == "pretraining" ? "MF" : "NeuMF",
+                                    phase: shared && phase == "pretraining" ? "training" : phase, epoch: epoch, loss: loss,
+                                    seconds: seconds))
+        }
+        let model = trained.model
+        if shared, let factorisation = trained.factorisation {
+            mf = factorisation
+            mfSeconds = trained.factorisationSeconds
+        }
+        guard let mf else { throw RecommenderError.invalidModel("NeuMF was trained without its pre-training phase") }
+        let neuMFSeconds = (clock.now - start).seconds
         let threads = neuMF.threads
+        let evaluationStart = clock.now
+        let neuMFRanking = RankingEvaluator.evaluate(NeuMFScorer(model), on: split, k: k, threads: threads)
+        let mfRanking = RankingEvaluator.evaluate(mf, on: split, k: k, threads: threads)
+        let popularityRanking = RankingEvaluator.evaluate(PopularityRecommender(split.train), on: split, k: k, threads: threads)
         let comparison = RecommenderComparison(
-            neuMF: RankingEvaluator.evaluate(NeuMFScorer(model), on: split, k: k, threads: threads),
-            matrixFactorization: RankingEvaluator.evaluate(mf, on: split, k: k, threads: threads),
-            popularity: RankingEvaluator.evaluate(PopularityRecommender(split.train), on: split, k: k, threads: threads),
+            neuMF: neuMFRanking, matrixFactorization: mfRanking, popularity: popularityRanking,
             neuMFEpochSeconds: epochs.filter { $0.model == "NeuMF" && $0.phase != "pretraining" }.map(\.seconds),
             neuMFTrainingSeconds: neuMFSeconds,
             matrixFactorizationEpochSeconds: epochs.filter { $0.model == "MF" }.map(\.seconds),
-            matrixFactorizationTrainingSeconds: mfSeconds, epochs: epochs, evaluatedUsers: split.evaluatedUsers,
+            matrixFactorizationTrainingSeconds: mfSeconds, epochs: epochs,
+            evaluationSeconds: (clock.now - evaluationStart).seconds, evaluatedUsers: split.evaluatedUsers,
             trainingInteractions: split.train.interactionCount)
         return (comparison, model)
     }

@@ -40,6 +40,7 @@ public struct NCFJobRunner: Sendable {
                              textColumn: settings.itemTextColumn, wordBuckets: parameters.wordBuckets)
         }
         let split = try LeaveOneOutSplit(log, negatives: Self.evaluationNegatives, seed: parameters.seed)
+        let splitSeconds = (clock.now - started).seconds
 
         let totalEpochs = Double(parameters.epochs + (settings.baselines || parameters.pretrainEpochs > 0 ? parameters.pretrainEpochs : 0)
                                  + (settings.baselines && parameters.pretrainEpochs == 0 ? parameters.pretraining.epochs : 0))
@@ -55,12 +56,14 @@ public struct NCFJobRunner: Sendable {
         var metrics: [TaskMetric] = []
         let name = spec.evaluationSplit
         let neuMFSeconds: Double
+        let evaluationSeconds: Double
         if settings.baselines {
             let (comparison, trained) = try RecommenderComparison.run(split, features: features, neuMF: parameters,
                                                                       matrixFactorization: parameters.pretraining, k: Self.cutoff,
                                                                       progress: record)
             model = trained
             neuMFSeconds = comparison.neuMFTrainingSeconds
+            evaluationSeconds = comparison.evaluationSeconds
             metrics += Self.metrics(comparison.neuMF, prefix: "", split: name)
             metrics += Self.metrics(comparison.popularity, prefix: "popularity_", split: name)
             metrics += Self.metrics(comparison.matrixFactorization, prefix: "mf_", split: name)
@@ -69,7 +72,9 @@ public struct NCFJobRunner: Sendable {
                 record(RecommenderEpoch(model: "NeuMF", phase: phase, epoch: epoch, loss: loss, seconds: seconds))
             }
             neuMFSeconds = (clock.now - fitStart).seconds
+            let evaluationStart = clock.now
             metrics += Self.metrics(split.evaluate(model, k: Self.cutoff, threads: threads), prefix: "", split: name)
+            evaluationSeconds = (clock.now - evaluationStart).seconds
         }
         metrics.append(TaskMetric(split: name, name: "evaluated_users", value: Double(split.evaluatedUsers)))
 
@@ -78,12 +83,15 @@ public struct NCFJobRunner: Sendable {
         let affinitySeconds = (clock.now - affinityStart).seconds
 
         var reports: [String: String] = [:]
+        let fairnessStart = clock.now
         if let scored = inputs.scored, !spec.sensitive.isEmpty, case .full = spec.role,
            let fairness = try fairnessReport(model, split: split, scored: scored, userColumn: settings.userColumn) {
             reports[FairnessReport.registryName] = try fairness.json()
         }
+        let fairnessSeconds = (clock.now - fairnessStart).seconds
         let training = RecommenderTrainingReport(
-            epochs: epochs, neuMFSeconds: neuMFSeconds, affinitySeconds: affinitySeconds, users: log.users.count,
+            epochs: epochs, splitSeconds: splitSeconds, neuMFSeconds: neuMFSeconds, evaluationSeconds: evaluationSeconds,
+            affinitySeconds: affinitySeconds, fairnessSeconds: fairnessSeconds, users: log.users.count,
             items: log.items.count, interactions: log.interactionCount, trainingInteractions: split.train.interactionCount,
             evaluatedUsers: split.evaluatedUsers, registeredModel: "trained without each user's held-out latest interaction")
         let encoder = JSONEncoder.sortedKeys
@@ -165,8 +173,13 @@ public struct NCFJobRunner: Sendable {
 /// The recommender job's training trail for the registry (`reports["recommender_training"]`).
 struct RecommenderTrainingReport: Codable {
     var epochs: [RecommenderEpoch]
+    /// Reading the log and holding out each user's latest interaction.
+    var splitSeconds: Double
     var neuMFSeconds: Double
+    /// Ranking the held-out items (with the baselines when they are trained).
+    var evaluationSeconds: Double
     var affinitySeconds: Double
+    var fairnessSeconds: Double
     var users: Int
     var items: Int
     var interactions: Int
