@@ -47,7 +47,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Local worker processes to start (default: the localhost entries of cluster.yaml).")
     var workers: Int?
 
-    @Option(help: "Training threads per local worker (0 = all cores; default: cluster.yaml).")
+    @Option(help: "Training threads per local worker (0 = the cores shared among the local workers; default: cluster.yaml).")
     var threads: Int?
 
     @Flag(help: "Print the summary as JSON.")
@@ -60,7 +60,7 @@ struct RunCommand: ParsableCommand {
             let local = config.localWorkers
             let runner = PipelineRunner(config: config, configSHA256: ClusterConfig.fingerprint(path: cluster.config), logger: logger,
                                         workerExecutable: currentExecutable(), localWorkers: workers ?? local.count,
-                                        workerThreads: threads ?? local.threads, runID: cluster.resumeRunID, resume: cluster.resumeRunID != nil)
+                                        workerThreads: ClusterConfig.threadsPerLocalWorker(requested: threads ?? local.threads, workers: workers ?? local.count), runID: cluster.resumeRunID, resume: cluster.resumeRunID != nil)
             let summary = try runner.run()
             print(json ? SummaryPrinter.json(summary) : SummaryPrinter.text(summary))
             if let failure = summary.failure { throw CLIFailure(message: "run \(summary.runID) failed: \(failure)") }

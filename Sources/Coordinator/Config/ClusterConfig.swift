@@ -17,7 +17,7 @@ public struct ClusterConfig: Sendable, Equatable {
     public struct HostSettings: Sendable, Equatable {
         public var host: String
         public var workers: Int
-        /// Training threads per worker; 0 means all cores.
+        /// Training threads per worker; 0 (`auto`) shares the host's cores among its workers.
         public var threads: Int
     }
 
@@ -164,6 +164,15 @@ public struct ClusterConfig: Sendable, Equatable {
     public var localWorkers: (count: Int, threads: Int) {
         let local = hosts.filter { ["localhost", "127.0.0.1", "::1"].contains($0.host) }
         return (local.reduce(0) { $0 + $1.workers }, local.first?.threads ?? 0)
+    }
+
+    /// The training threads of each of `workers` local workers: `requested`, or for 0 (`auto`)
+    /// the machine's cores shared among them (at least 1). Measured on 2 cores with the shipped
+    /// config: 2 workers × 1 thread finished `engage run` in 45.6–48.3 s, 2 × 2 threads
+    /// (oversubscribed) in 53.4–56.3 s.
+    public static func threadsPerLocalWorker(requested: Int, workers: Int,
+                                             cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+        requested > 0 ? requested : max(1, cores / max(1, workers))
     }
 
     /// SHA-256 of the file's text, recorded as lineage of every version it produced.
