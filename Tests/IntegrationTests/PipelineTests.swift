@@ -45,14 +45,8 @@ final class PipelineTests: XCTestCase {
     func testAllSixModelsLandAsVersionsWithTheEnsembleOverOutOfFoldPredictions() throws {
         let engage = try EngageBinary.locate()
         let directory = try makeTemporaryDirectory("six")
-        _ = try smallClusterFile(in: directory, rows: 3000, models: """
-          engagement:     { kind: gbdt, objective: regression, target: engagement_score, trees: 20, leaves: 15, shap_rows: 50, permutation_rows: 200 }
-          churn:          { kind: gbdt, objective: binary, target: churn_30_day, trees: 20, leaves: 15, shap: true, shap_rows: 50, permutation_rows: 200 }
-          lifetime_value: { kind: gbdt, objective: quantile, target: lifetime_value_usd, trees: 20, leaves: 15, shap_rows: 50, permutation_rows: 200 }
-          anomaly:        { kind: anomaly, target: is_anomaly, trees: 50, epochs: 2 }
-          recommender:    { kind: ncf, epochs: 1, factors: 8, layers: [16, 8] }
-          ensemble:       { kind: stacking, inputs: [engagement, churn, lifetime_value, anomaly, recommender], reference: churn }
-        """)
+        _ = try smallClusterFile(in: directory, rows: 3000, models: sixModels(trees: 20, leaves: 15, shapRows: 50, permutationRows: 200,
+                                                                         forestTrees: 50, autoencoderEpochs: 2, factors: 8))
         let run = try engage.run(["run", "--config", "cluster.yaml"], in: directory)
         XCTAssertEqual(run.status, 0, run.output)
         XCTAssertTrue(run.output.contains("6 new versions"), run.output)

@@ -6,14 +6,8 @@ import XCTest
 /// its local workers notice and leave, and the resumed run finishes the job graph without
 /// re-running or re-registering anything the journal holds as done.
 final class ResumeTests: XCTestCase {
-    private static let models = """
-      engagement:     { kind: gbdt, objective: regression, target: engagement_score, trees: 10, leaves: 7, shap_rows: 20, permutation_rows: 100 }
-      churn:          { kind: gbdt, objective: binary, target: churn_30_day, trees: 10, leaves: 7, shap: true, shap_rows: 20, permutation_rows: 100 }
-      lifetime_value: { kind: gbdt, objective: quantile, target: lifetime_value_usd, trees: 10, leaves: 7, shap_rows: 20, permutation_rows: 100 }
-      anomaly:        { kind: anomaly, target: is_anomaly, trees: 20, epochs: 1 }
-      recommender:    { kind: ncf, epochs: 1, factors: 4, layers: [8, 4] }
-      ensemble:       { kind: stacking, inputs: [engagement, churn, lifetime_value, anomaly, recommender], reference: churn }
-    """
+    private static let models = sixModels(trees: 10, leaves: 7, shapRows: 20, permutationRows: 100, forestTrees: 20,
+                                          autoencoderEpochs: 1, factors: 4)
 
     func testAKilledCoordinatorsRunResumesWithoutRedoingOrReregisteringFinishedJobs() throws {
         let engage = try EngageBinary.locate()
