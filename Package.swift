@@ -32,6 +32,6 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Dataset", "ModelZoo", "Registry"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Dataset"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Registry", "Dataset", "Wire", "ModelZoo"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Registry", "Dataset", "Wire", "ModelZoo", "Coordinator"]),
     ]
 )

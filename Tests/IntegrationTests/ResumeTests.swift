@@ -1,3 +1,4 @@
+import Coordinator
 import Foundation
 import Registry
 import XCTest
@@ -132,13 +133,7 @@ final class ResumeTests: XCTestCase {
 /// Process facts a test reads from outside: whether a pid still runs, which workers a coordinator started.
 enum ProcessProbe {
     /// A zombie (exited, not yet reaped by whoever inherited it) counts as gone.
-    static func isRunning(_ pid: Int32) -> Bool {
-        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
-            let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
-            return state != "Z" && state != "X"
-        }
-        return kill(pid, 0) == 0
-    }
+    static func isRunning(_ pid: Int32) -> Bool { CoordinatorProcess.isRunning(pid: Int(pid)) }
 
     static func workerPIDs(in output: String) -> [Int32] {
         output.components(separatedBy: "\n").compactMap { line in

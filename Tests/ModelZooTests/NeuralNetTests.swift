@@ -130,7 +130,7 @@ final class NeuralNetTests: XCTestCase {
             table.accumulate(2, $0.baseAddress!, scale: 0.5)
         }
         XCTAssertEqual(table.touched, [2])
-        table.applyAdam(AdamSettings(learningRate: 0.01).step(1), decay: 0, runner: ParallelRunner(threads: 2))
+        table.applyAdam(AdamSettings(learningRate: 0.01).step(1), decay: 0)
         let after = table.parameters.snapshot
         XCTAssertEqual(Array(after[0..<6]), Array(initial[0..<6]))
         XCTAssertEqual(Array(after[9..<12]), Array(initial[9..<12]))

@@ -87,8 +87,7 @@ public struct PipelineRunner {
             // Refuse before the (slow) data preparation whatever can be refused without it.
             let existing = try ModelRegistry.openExisting(path: config.registryPath).run(id: runID)
             try ResumeRefusal.check(existing, id: runID, configSHA256: configSHA256, datasetSHA256: nil)
-            if let existing, let coordinator = CoordinatorProcess(host: existing.coordinatorHost, pid: existing.coordinatorPID),
-               existing.status == "running", coordinator.isAliveElsewhere {
+            if let existing, let coordinator = CoordinatorProcess.liveCoordinator(of: existing) {
                 throw ResumeRefusal(runID: runID, reason: .stillRunning(host: coordinator.host, pid: coordinator.pid))
             }
         }

@@ -85,8 +85,8 @@ public struct JobBook: Sendable {
     /// A job's attempt failed (its own error) or its worker died: retry, or give up after `maxAttempts`.
     public mutating func requeue(_ id: String, attempt: Int, error: String) -> Requeue? {
         guard case .running(_, let current) = states[id], current == attempt else { return nil }
-        if attempt - (priorAttempts[id] ?? 0) >= maxAttempts {
-            let tries = attempt - (priorAttempts[id] ?? 0)
+        let tries = attempt - (priorAttempts[id] ?? 0)
+        if tries >= maxAttempts {
             let message = "job \(id) failed \(tries) time\(tries == 1 ? "" : "s"); last error: \(error)"
             states[id] = .failed(message)
             return .gaveUp(message)

@@ -11,8 +11,7 @@ import _Builtin_intrinsics.intel
 /// lives in raw memory, so that the training loop's per-example calls run without
 /// copy-on-write or exclusivity checks.
 final class EmbeddingTable: @unchecked Sendable {
-    // Sendable by construction: a training loop owns its tables; only `applyAdam` with a
-    // runner uses several threads, each on its own rows.
+    // Sendable by construction: one training loop owns its tables and uses them from one thread.
     let rows: Int
     let width: Int
     let parameters: TrainableBuffer
@@ -117,24 +116,15 @@ final class EmbeddingTable: @unchecked Sendable {
     func pendingGradient(_ index: Int32) -> UnsafePointer<Float> { UnsafePointer(accumulator + Int(index) * width) }
 
     /// One Adam step on the learning columns of every touched row (with L2 `decay` · θ added to
-    /// their gradient), then clears them. With a runner of several threads, rows are shared out.
-    func applyAdam(_ step: AdamStep, decay: Float, runner: ParallelRunner? = nil) {
+    /// their gradient), then clears them.
+    func applyAdam(_ step: AdamStep, decay: Float) {
         let width = self.width, accumulator = self.accumulator, parameters = self.parameters
         let first = columnRange[0], count = columnRange[1] - columnRange[0]
         let rows = touchedBuffer
         let update = RowAdam(step, decay: decay)
-        if let runner, runner.threads > 1 {
-            runner.forEachChunk(count: rows.count, minimumPerChunk: 256) { _, range in
-                for k in range {
-                    let offset = Int(rows[k]) * width + first
-                    update.apply(parameters, offset: offset, gradients: accumulator + offset, count: count)
-                }
-            }
-        } else {
-            for k in 0..<rows.count {
-                let offset = Int(rows[k]) * width + first
-                update.apply(parameters, offset: offset, gradients: accumulator + offset, count: count)
-            }
+        for k in 0..<rows.count {
+            let offset = Int(rows[k]) * width + first
+            update.apply(parameters, offset: offset, gradients: accumulator + offset, count: count)
         }
         for index in rows { isTouched[Int(index)] = false }
         touchedCount.pointee = 0

@@ -90,15 +90,15 @@ struct UserItemSets: Sendable {
         let start: UnsafeBufferPointer<Int>
         let items: UnsafeBufferPointer<Int32>
 
-        /// Branch-free binary search: the loop's length depends on the user's item count only,
-        /// so the processor does not mispredict which half holds the item.
+        /// Binary search whose loop length depends on the user's item count only; the comparison
+        /// is written as a mask rather than a branch (the compiler may still emit one).
         @inline(__always)
         func contains(user u: Int, item: Int32) -> Bool {
             var base = start[u], length = start[u + 1] - base
             guard length > 0 else { return false }
             while length > 1 {
                 let half = length >> 1
-                // All ones when items[base + half] <= item, else zero: a mask, not a branch.
+                // All ones when items[base + half] <= item, else zero.
                 let keep = ~((Int(item) - Int(items[base + half])) >> 63)
                 base += half & keep
                 length -= half

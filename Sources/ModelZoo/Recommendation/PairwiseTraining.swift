@@ -192,15 +192,9 @@ enum Logistic {
         x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
     }
 
-    /// −[y log σ(x) + (1 − y) log(1 − σ(x))].
-    @inline(__always)
-    static func loss(logit x: Float, label y: Float) -> Double {
-        let d = Double(x)
-        return max(d, 0) - d * Double(y) + Foundation.log1p(Foundation.exp(-abs(d)))
-    }
-
-    /// σ(x) and the log loss of label `y` from one exponential: e = exp(−|x|) gives σ(x) as
-    /// 1/(1 + e) or e/(1 + e), and the loss as max(x, 0) − x·y + log(1 + e).
+    /// σ(x) and the log loss −[y log σ(x) + (1 − y) log(1 − σ(x))] of label `y` from one
+    /// exponential: e = exp(−|x|) gives σ(x) as 1/(1 + e) or e/(1 + e), and the loss as
+    /// max(x, 0) − x·y + log(1 + e).
     @inline(__always)
     static func sigmoidAndLoss(logit x: Float, label y: Float) -> (sigmoid: Float, loss: Double) {
         let e = Foundation.exp(-abs(x))
