@@ -1,30 +1,10 @@
 import Foundation
+import ModelZoo
 
 /// The four-fifths verdict of a fairness report.
 public enum FairnessVerdict: String, Codable, Sendable {
     case pass
     case fail
-}
-
-/// One fairness number of a version: `gender`/`female`/`selection_rate` = 0.31.
-///
-/// `group` is nil for attribute-level numbers such as `disparate_impact` or
-/// `demographic_parity_ratio`, which compare the groups of an attribute.
-public struct FairnessMeasure: Codable, Sendable, Equatable {
-    public var attribute: String
-    public var group: String?
-    public var metric: String
-    public var value: Double
-
-    public init(attribute: String, group: String?, metric: String, value: Double) {
-        self.attribute = attribute
-        self.group = group
-        self.metric = metric
-        self.value = value
-    }
-
-    /// The attribute-level metric the promotion gate and `--where disparate_impact` read.
-    public static let disparateImpact = "disparate_impact"
 }
 
 /// A version's fairness report as the registry keeps it: the numbers, queryable

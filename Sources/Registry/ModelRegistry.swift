@@ -135,9 +135,9 @@ public final class ModelRegistry: Sendable {
                     train_seconds, status, stage, objective, host, started_at, finished_at, prohibited_features)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'registered', 'none', ?, ?, ?, ?, ?)
                 """, arguments: [
-                    v.model, number, v.runID, v.kind, StoredDate.encode(createdAt), sha, relative,
+                    v.model, number, v.runID, v.kind.rawValue, StoredDate.encode(createdAt), sha, relative,
                     v.artifact.count, v.datasetSHA256, v.configSHA256, shardJSON, v.parameters,
-                    v.codeVersion, v.worker, v.trainSeconds, v.objective, v.host,
+                    v.codeVersion, v.worker, v.trainSeconds, v.objective?.rawValue, v.host,
                     v.startedAt.map(StoredDate.encode), v.finishedAt.map(StoredDate.encode), prohibitedJSON,
                 ])
             let versionID = db.lastInsertedRowID

@@ -1,20 +1,5 @@
 import Foundation
-
-/// One evaluation number of a model version, e.g. `test`/`auc` = 0.91.
-///
-/// `split` names the data the number was measured on (`test`, `train`, `valid`, `oof`).
-/// A metric that is undefined for the data (an AUC over a single class) is stored as NaN.
-public struct MetricRecord: Codable, Sendable, Equatable {
-    public var split: String
-    public var name: String
-    public var value: Double
-
-    public init(split: String, name: String, value: Double) {
-        self.split = split
-        self.name = name
-        self.value = value
-    }
-}
+import ModelZoo
 
 /// How much one input feature mattered to a model version, measured several ways.
 ///
@@ -41,9 +26,9 @@ public struct NewVersion: Sendable {
     public var model: String
     public var runID: String
     /// The algorithm family, e.g. `gbdt`, `ncf`, `iforest`, `stacking`.
-    public var kind: String
+    public var kind: ModelKind
     public var artifact: Data
-    public var metrics: [MetricRecord]
+    public var metrics: [MetricValue]
     public var importance: [ImportanceRecord]
     /// The training hyper-parameters as JSON text.
     public var parameters: String
@@ -56,7 +41,7 @@ public struct NewVersion: Sendable {
     public var worker: String
     public var trainSeconds: Double
     /// `binary`, `regression`, `quantile`, …: decides the primary metric promotion compares.
-    public var objective: String?
+    public var objective: ModelObjective?
     /// The machine the worker ran on.
     public var host: String?
     /// When training started and finished on the worker.
@@ -67,12 +52,12 @@ public struct NewVersion: Sendable {
     public var fairness: FairnessRecord?
 
     public init(
-        model: String, runID: String, kind: String, artifact: Data,
-        metrics: [MetricRecord] = [], importance: [ImportanceRecord] = [],
+        model: String, runID: String, kind: ModelKind, artifact: Data,
+        metrics: [MetricValue] = [], importance: [ImportanceRecord] = [],
         parameters: String = "{}", reports: [String: String] = [:],
         datasetSHA256: String, configSHA256: String, shardIDs: [String],
         codeVersion: String, worker: String, trainSeconds: Double,
-        objective: String? = nil, host: String? = nil, startedAt: Date? = nil, finishedAt: Date? = nil,
+        objective: ModelObjective? = nil, host: String? = nil, startedAt: Date? = nil, finishedAt: Date? = nil,
         prohibitedFeatures: [String] = [], fairness: FairnessRecord? = nil
     ) {
         self.model = model
@@ -104,7 +89,7 @@ public struct ModelVersion: Codable, Sendable, Equatable {
     public var model: String
     public var version: Int
     public var runID: String
-    public var kind: String
+    public var kind: ModelKind
     /// Millisecond precision: the registry stores no finer.
     public var createdAt: Date
     public var artifactSHA256: String
@@ -120,11 +105,11 @@ public struct ModelVersion: Codable, Sendable, Equatable {
     public var trainSeconds: Double
     /// `registered`, or `archived` once archived (kept for readers of the v1 schema; ``stage`` says more).
     public var status: String
-    public var metrics: [MetricRecord]
+    public var metrics: [MetricValue]
     /// Aliases (`champion`, `challenger`, …) currently pointing at this version.
     public var aliases: [String]
     public var stage: Stage
-    public var objective: String?
+    public var objective: ModelObjective?
     public var host: String?
     public var startedAt: Date?
     public var finishedAt: Date?
@@ -134,12 +119,12 @@ public struct ModelVersion: Codable, Sendable, Equatable {
     public var minDisparateImpact: Double?
 
     public init(
-        model: String, version: Int, runID: String, kind: String, createdAt: Date,
+        model: String, version: Int, runID: String, kind: ModelKind, createdAt: Date,
         artifactSHA256: String, artifactPath: String, artifactBytes: Int,
         datasetSHA256: String, configSHA256: String, shardIDs: [String], parameters: String,
         codeVersion: String, worker: String, trainSeconds: Double, status: String,
-        metrics: [MetricRecord], aliases: [String], stage: Stage = .none,
-        objective: String? = nil, host: String? = nil, startedAt: Date? = nil, finishedAt: Date? = nil,
+        metrics: [MetricValue], aliases: [String], stage: Stage = .none,
+        objective: ModelObjective? = nil, host: String? = nil, startedAt: Date? = nil, finishedAt: Date? = nil,
         prohibitedFeatures: [String] = [], fairnessVerdict: FairnessVerdict? = nil, minDisparateImpact: Double? = nil
     ) {
         self.model = model

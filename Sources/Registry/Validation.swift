@@ -6,7 +6,6 @@ enum Validation {
     static func check(_ v: NewVersion) throws {
         try modelName(v.model)
         try nonEmpty(v.runID, "run id")
-        try nonEmpty(v.kind, "kind")
         guard v.trainSeconds.isFinite, v.trainSeconds >= 0 else {
             throw RegistryError.invalid("\(v.model): trainSeconds must be a finite, non-negative number, not \(v.trainSeconds)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import ModelZoo
 
 /// Two versions of one model side by side: what `engage registry compare` prints.
 ///
@@ -76,7 +77,7 @@ extension ModelRegistry {
 
 /// The pairing rules of ``VersionComparison``.
 enum Comparing {
-    static func metrics(_ a: [MetricRecord], _ b: [MetricRecord]) -> [VersionComparison.MetricDelta] {
+    static func metrics(_ a: [MetricValue], _ b: [MetricValue]) -> [VersionComparison.MetricDelta] {
         let keys = ordered(a.map { [$0.split, $0.name] } + b.map { [$0.split, $0.name] })
         return keys.map { key in
             let base = a.first { $0.split == key[0] && $0.name == key[1] }?.value

@@ -1,4 +1,5 @@
 import Foundation
+import ModelZoo
 import GRDB
 
 /// Reads ``ModelVersion`` values: one query for the version rows (with their fairness
@@ -40,7 +41,7 @@ enum VersionReader {
         let metrics = try Row.fetchCursor(db, sql: "SELECT version_id, split, name, value FROM metrics WHERE version_id IN (\(idList)) ORDER BY rowid")
         while let row = try metrics.next() {
             let value: Double? = row[3]
-            versions[positions[row[0]]!].metrics.append(MetricRecord(split: row[1], name: row[2], value: value ?? .nan))
+            versions[positions[row[0]]!].metrics.append(MetricValue(split: row[1], name: row[2], value: value ?? .nan))
         }
         let aliases = try Row.fetchCursor(db, sql: """
             SELECT v.id, a.alias FROM aliases a JOIN versions v ON v.model = a.model AND v.version = a.version
@@ -59,19 +60,24 @@ enum VersionReader {
         }
         let verdict: String? = row[C.verdict]
         return ModelVersion(
-            model: row[C.model], version: row[C.version], runID: row[C.run], kind: row[C.kind],
+            model: row[C.model], version: row[C.version], runID: row[C.run], kind: try stored(ModelKind.self, row[C.kind], "versions.kind"),
             createdAt: try date(row[C.created], "versions.created_at"),
             artifactSHA256: row[C.sha], artifactPath: row[C.path], artifactBytes: row[C.bytes],
             datasetSHA256: row[C.dataset], configSHA256: row[C.config],
             shardIDs: try StringList.decode(row[C.shards], column: "versions.shard_ids"),
             parameters: row[C.parameters], codeVersion: row[C.code], worker: row[C.worker],
             trainSeconds: row[C.seconds], status: row[C.status], metrics: [], aliases: [], stage: stage,
-            objective: row[C.objective], host: row[C.host],
+            objective: try (row[C.objective] as String?).map { try stored(ModelObjective.self, $0, "versions.objective") }, host: row[C.host],
             startedAt: try (row[C.started] as String?).map { try date($0, "versions.started_at") },
             finishedAt: try (row[C.finished] as String?).map { try date($0, "versions.finished_at") },
             prohibitedFeatures: try StringList.decode(row[C.prohibited], column: "versions.prohibited_features"),
             fairnessVerdict: verdict.flatMap(FairnessVerdict.init(rawValue:)),
             minDisparateImpact: row[C.minImpact])
+    }
+
+    private static func stored<T: RawRepresentable>(_ type: T.Type, _ text: String, _ column: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: text) else { throw RegistryError.invalid("malformed value '\(text)' in column \(column)") }
+        return value
     }
 
     private static func date(_ text: String, _ column: String) throws -> Date {

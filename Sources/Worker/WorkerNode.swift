@@ -2,6 +2,7 @@ import Dataset
 import Foundation
 import Logging
 import ModelZoo
+import Training
 import Wire
 
 /// A worker process: connects a DEALER socket to the coordinator, says HELLO, fetches the

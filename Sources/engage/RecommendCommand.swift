@@ -2,6 +2,7 @@ import ArgumentParser
 import Dataset
 import Foundation
 import ModelZoo
+import Training
 
 /// `engage recommend`: each user's top k items from a trained recommender.
 struct RecommendCommand: ParsableCommand {
@@ -26,7 +27,7 @@ struct RecommendCommand: ParsableCommand {
             guard case .recommender(let recommender) = trained.predictor else {
                 throw CLIFailure(message: "--model \(model): a \(trained.header.kind) model cannot recommend; train one with --kind ncf")
             }
-            let column = userCol ?? (trained.header.recommender ?? RecommenderJobSettings()).userColumn
+            let column = userCol ?? (trained.header.recommender ?? RecommenderColumns()).userColumn
             let table = try CSV.read(path: users)
             guard let index = table.index(of: column) else {
                 throw CLIFailure(message: "\(users): no user column '\(column)'; columns are \(table.names.joined(separator: ", "))")
@@ -44,7 +45,7 @@ struct RecommendCommand: ParsableCommand {
 /// The recommender's CSV outputs: pair scores for `engage predict`, top-k lists for `engage recommend`.
 enum RecommenderOutput {
     /// The user and item columns as read, `score`, and `source` (model or popularity).
-    static func pairScores(_ model: NeuMFModel, table: Table, source: String, columns: RecommenderJobSettings,
+    static func pairScores(_ model: NeuMFModel, table: Table, source: String, columns: RecommenderColumns,
                            threads: Int) throws -> Table {
         func column(_ name: String) throws -> Column {
             guard let index = table.index(of: name) else {
@@ -155,7 +156,7 @@ struct RecommenderTrainOptions: ParsableArguments {
         }
         let loadSeconds = (clock.now - loadStart).seconds
 
-        var spec = TrainingJobSpec(model: (out as NSString).lastPathComponent, kind: "ncf", objective: .ranking, target: "",
+        var spec = TrainingJobSpec(model: (out as NSString).lastPathComponent, kind: .ncf, objective: .ranking, target: "",
                                    excludedColumns: [], quantiles: [], parameters: GBDTParameters(), role: .full,
                                    trainShards: [], evalShards: [])
         spec.recommender = settings

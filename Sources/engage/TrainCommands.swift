@@ -3,15 +3,17 @@ import Coordinator
 import Dataset
 import Foundation
 import ModelZoo
+import Training
 import Registry
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train one model from CSV files, without a cluster.")
 
-    enum Kind: String, ExpressibleByArgument, CaseIterable { case gbdt, anomaly, ncf }
+    /// The kinds one CSV can train; a stacking ensemble needs its base models' outputs, which `engage run` builds.
+    static let kinds: [ModelKind] = [.gbdt, .anomaly, .ncf]
 
-    @Option(help: "Model kind: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: Kind = .gbdt
-    @Option(help: "regression, binary or quantile (gbdt only).") var objective: TrainingJobSpec.Objective?
+    @Option(help: "Model kind: \(kinds.map(\.rawValue).joined(separator: ", ")).") var kind: ModelKind = .gbdt
+    @Option(help: "regression, binary or quantile (gbdt only).") var objective: ModelObjective?
     @Option(help: "Quantile levels for --objective quantile.") var quantiles = "0.1,0.5,0.9"
     @Option(help: "The target column (for anomaly: an optional evaluation-only label such as is_anomaly).") var target: String?
     @Option(help: "Anomaly: expected share of anomalies, which sets the flag threshold.") var contamination = 0.01
@@ -36,6 +38,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try failing {
+            guard TrainCommand.kinds.contains(kind) else {
+                throw CLIFailure(message: "--kind \(kind.rawValue): a stacking ensemble trains on its base models' outputs; define it in cluster.yaml and use `engage run`")
+            }
             if kind == .ncf {
                 try recommender.train(threads: threads, seed: seed, out: out)
                 return
@@ -45,12 +50,14 @@ struct TrainCommand: ParsableCommand {
             let trainTable = try CSV.read(path: train, categorical: forced)
             let validTable = try valid.map { try CSV.read(path: $0, categorical: forced) }
             let testTable = try test.map { try CSV.read(path: $0, categorical: forced) }
-            let objective: TrainingJobSpec.Objective
+            let objective: ModelObjective
             switch kind {
-            case .anomaly, .ncf:
+            case .anomaly, .ncf, .stacking:
                 objective = .anomaly
             case .gbdt:
-                guard let chosen = self.objective, chosen != .anomaly else { throw CLIFailure(message: "--objective regression, binary or quantile is required for --kind gbdt") }
+                guard let chosen = self.objective, ModelObjective.gbdt.contains(chosen) else {
+                    throw CLIFailure(message: "--objective regression, binary or quantile is required for --kind gbdt")
+                }
                 objective = chosen
             }
             let target = self.target ?? ""
@@ -78,7 +85,7 @@ struct TrainCommand: ParsableCommand {
                 guard let value = Double(text), value > 0, value < 1 else { throw CLIFailure(message: "--quantiles: '\(text)' is not a level between 0 and 1") }
                 return value
             }
-            var spec = TrainingJobSpec(model: (out as NSString).lastPathComponent, kind: kind.rawValue, objective: objective, target: target,
+            var spec = TrainingJobSpec(model: (out as NSString).lastPathComponent, kind: kind, objective: objective, target: target,
                                        excludedColumns: excluded, quantiles: objective == .quantile ? levels : [], parameters: parameters,
                                        role: .full, trainShards: [], evalShards: [])
             spec.anomaly.contamination = contamination
@@ -106,7 +113,8 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-extension TrainingJobSpec.Objective: ExpressibleByArgument {}
+extension ModelObjective: ExpressibleByArgument {}
+extension ModelKind: ExpressibleByArgument {}
 
 /// The files `engage train` writes and `engage predict --model DIR` reads.
 struct ModelDirectory {
@@ -115,7 +123,7 @@ struct ModelDirectory {
 
     var artifactPath: String { (path as NSString).appendingPathComponent(ModelDirectory.artifactName) }
 
-    func write(_ outcome: TaskOutcome) throws {
+    func write(_ outcome: JobOutcome) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -152,7 +160,7 @@ struct PredictCommand: ParsableCommand {
         try failing {
             let trained = try loadModel()
             if case .recommender(let recommender) = trained.predictor {
-                let columns = trained.header.recommender ?? RecommenderJobSettings()
+                let columns = trained.header.recommender ?? RecommenderColumns()
                 let table = try CSV.read(path: data)
                 let result = try RecommenderOutput.pairScores(recommender, table: table, source: data, columns: columns, threads: threads)
                 try CSV.write(result, to: out)

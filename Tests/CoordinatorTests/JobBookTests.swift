@@ -1,12 +1,13 @@
 @testable import Coordinator
 import Dataset
 import ModelZoo
+import Training
 import XCTest
 
 final class JobBookTests: XCTestCase {
     private func job(_ id: String, cost: Double, shards: [String] = []) -> PlannedJob {
         let refs = shards.map { ShardRef(id: $0, rows: 10, bytes: 100) }
-        let spec = TrainingJobSpec(model: id, kind: "gbdt", objective: .binary, target: "y", excludedColumns: [], quantiles: [],
+        let spec = TrainingJobSpec(model: id, kind: .gbdt, objective: .binary, target: "y", excludedColumns: [], quantiles: [],
                                    parameters: GBDTParameters(), role: .full, trainShards: refs, evalShards: [])
         return PlannedJob(id: id, spec: spec, dependsOn: [], estimatedCost: cost)
     }

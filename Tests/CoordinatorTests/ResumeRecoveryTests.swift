@@ -3,6 +3,7 @@ import Dataset
 import Foundation
 import Logging
 import ModelZoo
+import Training
 import Registry
 import XCTest
 
@@ -59,7 +60,7 @@ final class ResumeRecoveryTests: XCTestCase {
 
     private func finish(_ jobs: [PlannedJob], in sink: RegistrySink) throws {
         for job in jobs {
-            let report = TaskReport(model: job.spec.model, metrics: [TaskMetric(split: "test", name: "auc", value: 0.8)], importance: [],
+            let report = JobReport(model: job.spec.model, metrics: [MetricValue(split: "test", name: "auc", value: 0.8)], importance: [],
                                     features: [], parameters: "{}", trainRows: 1, evalRows: 1, trainSeconds: 0, trees: 0)
             _ = try sink.accept(job: job, attempt: 1, worker: "w@h", report: report, result: ResultPayload(artifact: Data(job.id.utf8), predictions: predictions(job)))
         }
@@ -71,7 +72,7 @@ final class ResumeRecoveryTests: XCTestCase {
 
     func testStoredPredictionsRebuildTheEnsembleTableExactly() throws {
         let f = try fixture()
-        let base = f.jobs.filter { $0.spec.kind != "stacking" }
+        let base = f.jobs.filter { $0.spec.kind != .stacking }
         let first = RegistrySink(registry: f.registry, runID: "r1", data: f.data, configSHA256: "c", store: f.store)
         try finish(base, in: first)
         let ensemble = try XCTUnwrap(f.jobs.first { $0.id == "ensemble/full" })
@@ -89,7 +90,7 @@ final class ResumeRecoveryTests: XCTestCase {
 
     func testMissingOrCorruptPredictionsRerunTheirJobWithoutASecondVersion() throws {
         let f = try fixture()
-        let base = f.jobs.filter { $0.spec.kind != "stacking" }
+        let base = f.jobs.filter { $0.spec.kind != .stacking }
         try finish(base, in: RegistrySink(registry: f.registry, runID: "r1", data: f.data, configSHA256: "c", store: f.store))
         let journal = Dictionary(uniqueKeysWithValues: try f.registry.jobs(runID: "r1").map { ($0.jobID, $0) })
 
@@ -141,7 +142,7 @@ final class ResumeRecoveryTests: XCTestCase {
     }
 
     func testAResumedJobContinuesItsAttemptsAndGetsItsOwnTries() {
-        let spec = TrainingJobSpec(model: "a", kind: "gbdt", objective: .binary, target: "y", excludedColumns: [], quantiles: [],
+        let spec = TrainingJobSpec(model: "a", kind: .gbdt, objective: .binary, target: "y", excludedColumns: [], quantiles: [],
                                    parameters: GBDTParameters(), role: .full, trainShards: [], evalShards: [])
         var book = JobBook(jobs: [PlannedJob(id: "a", spec: spec, dependsOn: [], estimatedCost: 1),
                                   PlannedJob(id: "b", spec: spec, dependsOn: [], estimatedCost: 1)],
@@ -211,9 +212,9 @@ final class ResumeRecoveryTests: XCTestCase {
 
     func testAResumeWithEverythingDoneFinishesTheRunWithoutWorkers() throws {
         let f = try fixture()
-        try finish(f.jobs.filter { $0.spec.kind != "stacking" }, in: RegistrySink(registry: f.registry, runID: "r1", data: f.data, configSHA256: "c", store: f.store))
+        try finish(f.jobs.filter { $0.spec.kind != .stacking }, in: RegistrySink(registry: f.registry, runID: "r1", data: f.data, configSHA256: "c", store: f.store))
         let sink = RegistrySink(registry: f.registry, runID: "r1", data: f.data, configSHA256: "c", store: f.store, recovered: try recover(f))
-        try finish(f.jobs.filter { $0.spec.kind == "stacking" }.map { try sink.materialize($0) }, in: sink)
+        try finish(f.jobs.filter { $0.spec.kind == .stacking }.map { try sink.materialize($0) }, in: sink)
 
         let summary = try runner(f).run()
         XCTAssertNil(summary.failure)

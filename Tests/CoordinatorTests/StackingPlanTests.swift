@@ -2,6 +2,7 @@
 import Dataset
 import Foundation
 import ModelZoo
+import Training
 import Registry
 import XCTest
 
@@ -56,7 +57,7 @@ final class StackingPlanTests: XCTestCase {
             }
             XCTAssertEqual(heldOut.sorted(), train.sorted(), "every training shard is predicted by exactly one fold job")
         }
-        for job in jobs where job.spec.kind != "ncf" && job.spec.kind != "stacking" {
+        for job in jobs where job.spec.kind != .ncf && job.spec.kind != .stacking {
             XCTAssertTrue(Set(job.spec.trainShards.map(\.id)).isDisjoint(with: test), "\(job.id) trains on a test shard")
         }
         let recommender = try XCTUnwrap(jobs.first { $0.id == "recommender/full" })
@@ -80,9 +81,9 @@ final class StackingPlanTests: XCTestCase {
             if case .fold(let k) = job.spec.role { return Double(k + 1) / 10 }
             return 0.9
         }
-        for job in jobs where job.spec.kind != "stacking" {
+        for job in jobs where job.spec.kind != .stacking {
             let rows = (job.spec.evalShards + job.spec.scoreShards).reduce(0) { $0 + $1.rows }
-            let report = TaskReport(model: job.spec.model, metrics: [], importance: [], features: [], parameters: "{}",
+            let report = JobReport(model: job.spec.model, metrics: [], importance: [], features: [], parameters: "{}",
                                     trainRows: 1, evalRows: rows, trainSeconds: 0, trees: 0)
             _ = try sink.accept(job: job, attempt: 1, worker: "w@h", report: report,
                                 result: ResultPayload(artifact: Data([1, 2, 3]), predictions: Array(repeating: marker(job), count: rows)))

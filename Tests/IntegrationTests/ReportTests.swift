@@ -96,19 +96,19 @@ final class ReportTests: XCTestCase {
         // AUC of this ROC: 0.2·0.3 + 0.3·0.75 + 0.5·0.95 = 0.76; average precision 0.4·0.5 + 0.6·0.75 = 0.65.
         let curves = #"{"roc": [[0, 0], [0.2, 0.6], [0.5, 0.9], [1, 1]], "pr": [[1, 0.5], [0.6, 0.75], [0, 1]], "calibration": [[0.1, 0.12, 40], [0.5, 0.45, 30], [0.9, 0.85, 30]]}"#
         try registry.register(NewVersion(
-            model: "churn", runID: "run-docs", kind: "gbdt", artifact: Data("not read: the curves are stored".utf8),
-            metrics: [MetricRecord(split: "test", name: "auc", value: 0.76)],
+            model: "churn", runID: "run-docs", kind: .gbdt, artifact: Data("not read: the curves are stored".utf8),
+            metrics: [MetricValue(split: "test", name: "auc", value: 0.76)],
             importance: [ImportanceRecord(feature: "days_since_login", gain: 12, splits: 4, permutation: 0.05, meanAbsSHAP: 0.4),
                          ImportanceRecord(feature: "tenure", gain: 4, splits: 2, permutation: -0.01, meanAbsSHAP: 0.1)],
             reports: ["curves": curves, "fairness": try FairnessReport(classifier: fairness).json(), "shap_summary": shap,
                       "drift": String(decoding: try JSONEncoder().encode(drift), as: UTF8.self)],
             datasetSHA256: String(repeating: "d", count: 64), configSHA256: String(repeating: "c", count: 64),
-            shardIDs: ["a1"], codeVersion: "test", worker: "w1", trainSeconds: 1, objective: "binary"))
+            shardIDs: ["a1"], codeVersion: "test", worker: "w1", trainSeconds: 1, objective: .binary))
         try registry.register(NewVersion(
-            model: "spend", runID: "run-docs", kind: "gbdt", artifact: Data("no training report".utf8),
-            metrics: [MetricRecord(split: "test", name: "r2", value: 0.5)],
+            model: "spend", runID: "run-docs", kind: .gbdt, artifact: Data("no training report".utf8),
+            metrics: [MetricValue(split: "test", name: "r2", value: 0.5)],
             datasetSHA256: String(repeating: "d", count: 64), configSHA256: String(repeating: "c", count: 64),
-            shardIDs: ["a1"], codeVersion: "test", worker: "w1", trainSeconds: 1, objective: "regression"))
+            shardIDs: ["a1"], codeVersion: "test", worker: "w1", trainSeconds: 1, objective: .regression))
         let quality = try Fixture.quality()
         try registry.recordQuality(runID: "run-docs", errors: quality.errors.count, warnings: quality.warnings.count, body: try quality.json())
 

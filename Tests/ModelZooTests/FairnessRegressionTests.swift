@@ -102,7 +102,7 @@ final class FairnessReportTests: XCTestCase {
         XCTAssertEqual(numbers.filter { $0.group == "a" && $0.metric == "selection_rate" }.map(\.value), [0, 0], "classifier, then regressor")
         XCTAssertFalse(numbers.contains { $0.metric == "demographic_parity_ratio" }, "0/0 is left out")
         XCTAssertEqual(numbers.first { $0.metric == "disparate_impact" }?.value, 0, "the regressor selects one row of group b only")
-        XCTAssertEqual(numbers.last, FairnessNumber(attribute: "g", group: nil, metric: "proxy_cramers_v:zip", value: 0.7))
+        XCTAssertEqual(numbers.last, FairnessMeasure(attribute: "g", group: nil, metric: "proxy_cramers_v:zip", value: 0.7))
         XCTAssertEqual(report.verdict, .fail)
         XCTAssertTrue(numbers.allSatisfy { $0.value.isFinite })
     }

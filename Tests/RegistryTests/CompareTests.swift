@@ -1,4 +1,5 @@
 import Foundation
+import ModelZoo
 import Registry
 import XCTest
 
@@ -10,7 +11,7 @@ final class CompareTests: XCTestCase {
                                            parameters: #"{"max_depth":6,"learning_rate":0.1,"early":{"rounds":10,"metric":"auc"},"bins":[1,2]}"#))
         var other = Sample.churn(auc: 0.85, impact: 0.75, features: ["age", "days_since_login", "plan"],
                                  parameters: #"{"max_depth":8,"learning_rate":0.1,"early":{"rounds":20,"metric":"auc"},"bins":[1,3],"subsample":0.8}"#)
-        other.metrics.append(MetricRecord(split: "test", name: "coverage_p10_p90", value: 0.8))
+        other.metrics.append(MetricValue(split: "test", name: "coverage_p10_p90", value: 0.8))
         try registry.register(other)
 
         let comparison = try registry.compare(model: "churn", base: 1, other: 2)

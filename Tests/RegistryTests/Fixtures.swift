@@ -1,4 +1,5 @@
 import Foundation
+import ModelZoo
 import Registry
 import XCTest
 
@@ -22,11 +23,11 @@ enum Sample {
         auc: Double = 0.91, worker: String = "w1"
     ) -> NewVersion {
         NewVersion(
-            model: model, runID: run, kind: "gbdt", artifact: Data(artifact.utf8),
+            model: model, runID: run, kind: .gbdt, artifact: Data(artifact.utf8),
             metrics: [
-                MetricRecord(split: "test", name: "auc", value: auc),
-                MetricRecord(split: "test", name: "logloss", value: 0.31),
-                MetricRecord(split: "oof", name: "auc", value: auc - 0.01),
+                MetricValue(split: "test", name: "auc", value: auc),
+                MetricValue(split: "test", name: "logloss", value: 0.31),
+                MetricValue(split: "oof", name: "auc", value: auc - 0.01),
             ],
             importance: [
                 ImportanceRecord(feature: "days_since_login", gain: 120.5, splits: 40, permutation: 0.08, meanAbsSHAP: 0.6),
@@ -44,7 +45,7 @@ extension Sample {
     static func churn(auc: Double, impact: Double = 0.9, artifact: String? = nil, prohibited: [String] = [],
                       features: [String] = ["days_since_login", "age"], parameters: String = #"{"max_depth":6,"learning_rate":0.1}"#) -> NewVersion {
         var version = Sample.version(model: "churn", artifact: artifact ?? "churn auc \(auc) di \(impact) \(prohibited)", auc: auc)
-        version.objective = "binary"
+        version.objective = .binary
         version.prohibitedFeatures = prohibited
         version.parameters = parameters
         version.importance = features.enumerated().map { index, feature in

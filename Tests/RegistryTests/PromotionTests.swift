@@ -1,4 +1,5 @@
 import Foundation
+import ModelZoo
 import Registry
 import XCTest
 
@@ -210,8 +211,8 @@ final class PromotionTests: XCTestCase {
         let registry = try ModelRegistry(path: dir.databasePath)
         func ltv(_ pinball: Double) -> NewVersion {
             var v = Sample.version(model: "lifetime_value", artifact: "ltv \(pinball)")
-            v.objective = "quantile"
-            v.metrics = [MetricRecord(split: "test", name: "pinball_p50", value: pinball), MetricRecord(split: "test", name: "r2", value: 0.5)]
+            v.objective = .quantile
+            v.metrics = [MetricValue(split: "test", name: "pinball_p50", value: pinball), MetricValue(split: "test", name: "r2", value: 0.5)]
             v.fairness = Sample.fairness(genderImpact: 0.9)
             return v
         }

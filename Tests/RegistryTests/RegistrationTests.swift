@@ -1,4 +1,5 @@
 import Foundation
+import ModelZoo
 import Registry
 import XCTest
 
@@ -106,7 +107,7 @@ final class RegistrationTests: XCTestCase {
         let dir = try TemporaryDirectory()
         let registry = try ModelRegistry(path: dir.databasePath)
         var input = Sample.version()
-        input.metrics = [MetricRecord(split: "test", name: "auc", value: .nan)]
+        input.metrics = [MetricValue(split: "test", name: "auc", value: .nan)]
         input.importance = [ImportanceRecord(feature: "x", gain: 1, splits: 2, permutation: .nan, meanAbsSHAP: .nan)]
         try registry.register(input)
 
@@ -138,7 +139,7 @@ final class RegistrationTests: XCTestCase {
         var badReport = Sample.version()
         badReport.reports["fairness"] = "{not json"
         var duplicateMetric = Sample.version()
-        duplicateMetric.metrics.append(MetricRecord(split: "test", name: "auc", value: 0.5))
+        duplicateMetric.metrics.append(MetricValue(split: "test", name: "auc", value: 0.5))
         var badParameters = Sample.version()
         badParameters.parameters = ""
 

@@ -1,4 +1,5 @@
 import Foundation
+import ModelZoo
 import Registry
 import XCTest
 
@@ -41,7 +42,7 @@ final class RunReportsTests: XCTestCase {
 
         let read = try registry.version(model: "churn", version: 1)
         XCTAssertEqual(read, stored)
-        XCTAssertEqual(read.objective, "binary")
+        XCTAssertEqual(read.objective, .binary)
         XCTAssertEqual(read.host, "node-7")
         XCTAssertEqual(read.startedAt?.timeIntervalSince1970 ?? 0, 1_790_000_000.123, accuracy: 1e-6)
         XCTAssertEqual(read.prohibitedFeatures, ["religion"])

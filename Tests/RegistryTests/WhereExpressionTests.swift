@@ -1,4 +1,5 @@
 import Foundation
+import ModelZoo
 import GRDB
 @testable import Registry
 import XCTest
@@ -96,7 +97,7 @@ final class WhereExpressionTests: XCTestCase {
             try registry.register(Sample.churn(auc: auc, impact: impact))
         }
         var nan = Sample.version(model: "engagement", artifact: "nan")
-        nan.metrics = [MetricRecord(split: "test", name: "auc", value: .nan), MetricRecord(split: "test", name: "r2", value: 0.7)]
+        nan.metrics = [MetricValue(split: "test", name: "auc", value: .nan), MetricValue(split: "test", name: "r2", value: 0.7)]
         nan.host = "gpu-1"
         try registry.register(nan)
         let policy = PromotionPolicy(config: PromotionConfig())

@@ -1,15 +1,14 @@
 import Foundation
 import ModelZoo
+import Training
 import Yams
 
 /// One model section of `cluster.yaml`: what to train, on which target, with which settings.
 public struct ModelConfig: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable, CaseIterable { case gbdt, ncf, anomaly, stacking }
-    public enum Objective: String, Sendable, Codable, CaseIterable { case regression, binary, quantile }
-
     public var name: String
-    public var kind: Kind
-    public var objective: Objective?
+    public var kind: ModelKind
+    /// A GBDT's objective (one of `ModelObjective.gbdt`); nil for the other kinds.
+    public var objective: ModelObjective?
     public var target: String?
     public var quantiles: [Double]
     public var shap: Bool
@@ -25,7 +24,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     /// The models a stacking ensemble reads, as written in the file.
     public var inputs: [String] = []
 
-    public init(name: String, kind: Kind, objective: Objective? = nil, target: String? = nil,
+    public init(name: String, kind: ModelKind, objective: ModelObjective? = nil, target: String? = nil,
                 quantiles: [Double] = [0.1, 0.5, 0.9], shap: Bool = false, gbdt: GBDTParameters = GBDTParameters()) {
         self.name = name
         self.kind = kind
@@ -36,9 +35,6 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         self.gbdt = gbdt
     }
 
-    /// Kinds whose jobs the workers can run today; the others are planned but refused with a clear error.
-    public static let trainableKinds: Set<Kind> = [.gbdt, .anomaly, .ncf, .stacking]
-
     static let gbdtKeys = ["kind", "objective", "target", "trees", "leaves", "learning_rate", "max_bin", "min_data_in_leaf",
                            "lambda_l2", "max_depth", "feature_fraction", "bagging_fraction", "early_stopping", "quantiles", "shap", "seed", "shap_rows", "permutation_rows"]
 
@@ -48,11 +44,11 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         }
         let probe = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node,
                                        allowedKeys: gbdtKeys + ["factors", "layers", "negatives", "epochs", "batch_size", "sample", "contamination", "inputs", "reference", "meta"])
-        guard let kindText = try probe.string("kind", oneOf: Kind.allCases.map(\.rawValue)) else {
+        guard let kindText = try probe.string("kind", oneOf: ModelKind.allCases.map(\.rawValue)) else {
             throw YAMLNodeReader.error(models.file, node, models.keyPath(name) + ".kind",
-                                       "missing; expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                                       "missing; expected one of \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let kind = Kind(rawValue: kindText)!
+        let kind = ModelKind(rawValue: kindText)!
         switch kind {
         case .anomaly: return try readAnomaly(name: name, node: node, from: models)
         case .ncf: return try readRecommender(name: name, node: node, from: models)
@@ -61,10 +57,10 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         }
         let m = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node, allowedKeys: gbdtKeys)
         var config = ModelConfig(name: name, kind: kind)
-        guard let objective = try m.string("objective", oneOf: Objective.allCases.map(\.rawValue)) else {
+        guard let objective = try m.string("objective", oneOf: ModelObjective.gbdt.map(\.rawValue)) else {
             throw YAMLNodeReader.error(models.file, node, m.keyPath("objective"), "missing; expected regression, binary or quantile")
         }
-        config.objective = Objective(rawValue: objective)
+        config.objective = ModelObjective(rawValue: objective)
         guard let target = try m.string("target") else {
             throw YAMLNodeReader.error(models.file, node, m.keyPath("target"), "missing; expected the name of the target column")
         }

@@ -15,7 +15,7 @@ struct RecoveredRun {
     /// Versions registered before the restart, by job id; a job run again keeps its version.
     var versions: [String: ModelVersion] = [:]
     /// The objective of every model with a recovered job (the ensemble reads binary inputs as log-odds).
-    var objectives: [String: TrainingJobSpec.Objective] = [:]
+    var objectives: [String: ModelObjective] = [:]
     /// Journal-done jobs that run again, with the reason.
     var reruns: [(job: String, reason: String)] = []
 

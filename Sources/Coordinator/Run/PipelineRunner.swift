@@ -9,7 +9,7 @@ public struct RunSummary: Sendable {
     public struct Row: Sendable {
         public var model: String
         public var version: Int
-        public var metrics: [MetricRecord]
+        public var metrics: [MetricValue]
         public var seconds: Double
         public var worker: String
         /// Registered by an earlier coordinator of this run, before it was resumed.

@@ -1,6 +1,7 @@
 import Dataset
 import Foundation
 import ModelZoo
+import Training
 import Registry
 
 /// Turns accepted job results into registry versions and keeps the run journal current.
@@ -24,7 +25,7 @@ final class RegistrySink: ResultSink {
     /// Every accepted job with the seconds its worker spent on it, in completion order.
     private(set) var jobSeconds: [RunSummary.JobTime] = []
     /// The objective of every model with an accepted job.
-    private(set) var objectives: [String: TrainingJobSpec.Objective] = [:]
+    private(set) var objectives: [String: ModelObjective] = [:]
 
     init(registry: ModelRegistry, runID: String, data: PreparedData, configSHA256: String, store: ShardStore,
          recovered: RecoveredRun = RecoveredRun()) {
@@ -40,12 +41,12 @@ final class RegistrySink: ResultSink {
         objectives = recovered.objectives
     }
 
-    func accept(job: PlannedJob, attempt: Int, worker: String, report: TaskReport, result: ResultPayload) throws -> String {
+    func accept(job: PlannedJob, attempt: Int, worker: String, report: JobReport, result: ResultPayload) throws -> String {
         let byShard: [String: ArraySlice<Double>]
         do {
             byShard = try PredictionStore.split(result.predictions, over: job.spec.evalShards + job.spec.scoreShards, job: job.id)
         } catch let error as PredictionLoadError {
-            throw TaskError("the result \(error.reason)")
+            throw JobError("the result \(error.reason)")
         }
         let stored = try predictionStore.save(result.predictions)
         let completion = JobCompletion(runID: runID, jobID: job.id, model: job.spec.model, attempt: attempt, worker: worker, predictions: stored.id)
@@ -58,7 +59,7 @@ final class RegistrySink: ResultSink {
 
     /// Journals the job done with its predictions; a full job also gets its version in the same
     /// transaction, unless it already has one from before a restart (then it keeps that one).
-    private func register(job: PlannedJob, attempt: Int, worker: String, report: TaskReport, result: ResultPayload,
+    private func register(job: PlannedJob, attempt: Int, worker: String, report: JobReport, result: ResultPayload,
                           completion: JobCompletion) throws -> String {
         guard case .full = job.spec.role else {
             try registry.completeJob(completion, version: nil)
@@ -69,10 +70,10 @@ final class RegistrySink: ResultSink {
             return "\(existing.reference) (registered before the restart; predictions restored)"
         }
         let artifact = result.artifact
-        guard !artifact.isEmpty else { throw TaskError("the result carries no artifact") }
+        guard !artifact.isEmpty else { throw JobError("the result carries no artifact") }
         var version = NewVersion(
             model: job.spec.model, runID: runID, kind: job.spec.kind, artifact: artifact,
-            metrics: report.metrics.map { MetricRecord(split: $0.split, name: $0.name, value: $0.value) },
+            metrics: report.metrics.map { MetricValue(split: $0.split, name: $0.name, value: $0.value) },
             importance: report.importance.map {
                 ImportanceRecord(feature: $0.feature, gain: $0.gain, splits: $0.splits, permutation: $0.permutation, meanAbsSHAP: $0.meanAbsSHAP)
             },
@@ -80,7 +81,7 @@ final class RegistrySink: ResultSink {
             reports: report.reports.merging(["training": RegistrySink.json(TrainingFacts(report: report, attempt: attempt, job: job))]) { _, facts in facts },
             datasetSHA256: data.datasetSHA256, configSHA256: configSHA256, shardIDs: job.shardIDs,
             codeVersion: EngageVersion.current, worker: worker, trainSeconds: report.trainSeconds)
-        version.objective = job.spec.objective.rawValue
+        version.objective = job.spec.objective
         version.host = worker.split(separator: "@").last.map(String.init)
         let finished = Date()
         version.finishedAt = finished
@@ -97,7 +98,7 @@ final class RegistrySink: ResultSink {
     /// a training row's value comes from the fold job that held the row out (supervised inputs)
     /// or from the full job that scored it (unsupervised inputs); a test row's from the full job.
     func materialize(_ job: PlannedJob) throws -> PlannedJob {
-        guard job.spec.kind == "stacking", job.spec.stackingShards.isEmpty, let settings = job.spec.stacking else { return job }
+        guard job.spec.kind == .stacking, job.spec.stackingShards.isEmpty, let settings = job.spec.stacking else { return job }
         let foldOfShard = Dictionary(uniqueKeysWithValues: data.foldShards.enumerated().flatMap { fold, shards in shards.map { ($0.id, fold) } })
         let binaryInputs = Set(objectives.filter { $0.value == .binary }.map(\.key))
         var inputs: [(name: String, values: [Double])] = []
@@ -137,7 +138,7 @@ final class RegistrySink: ResultSink {
         var sum = [Double](repeating: 0, count: shard.rows)
         for source in jobs {
             guard let slice = predictions[source]?[shard.id], slice.count == shard.rows else {
-                throw TaskError("ensemble \(ensemble): no prediction of \(source) for shard \(shard.id.prefix(12))")
+                throw JobError("ensemble \(ensemble): no prediction of \(source) for shard \(shard.id.prefix(12))")
             }
             for (i, value) in zip(sum.indices, slice) { sum[i] += value }
         }
@@ -162,7 +163,7 @@ final class RegistrySink: ResultSink {
         let jobID: String
         let trainShards: [String]
         let evalShards: [String]
-        init(report: TaskReport, attempt: Int, job: PlannedJob) {
+        init(report: JobReport, attempt: Int, job: PlannedJob) {
             features = report.features
             trainRows = report.trainRows
             evalRows = report.evalRows

@@ -1,6 +1,7 @@
 import Dataset
 import Foundation
 import ModelZoo
+import Training
 
 /// One node of the run's job graph.
 public struct PlannedJob: Sendable, Equatable {
@@ -35,9 +36,6 @@ public struct JobPlanner {
         let scoredFor = Set(ensembles.flatMap(\.stacking.unsupervised))
         var jobs: [PlannedJob] = []
         for model in config.models {
-            guard ModelConfig.trainableKinds.contains(model.kind) else {
-                throw DataPreparationError(message: "model '\(model.name)': kind '\(model.kind.rawValue)' cannot be trained by this version")
-            }
             switch model.kind {
             case .ncf:
                 jobs.append(try recommenderJob(model, scoreAll: scoredFor.contains(model.name)))
@@ -73,7 +71,7 @@ public struct JobPlanner {
         guard !data.interactionShards.isEmpty else {
             throw DataPreparationError(message: "model '\(model.name)' (kind ncf): the run has no interaction log (data.interactions)")
         }
-        var spec = TrainingJobSpec(model: model.name, kind: model.kind.rawValue, objective: .ranking, target: "",
+        var spec = TrainingJobSpec(model: model.name, kind: model.kind, objective: .ranking, target: "",
                                    excludedColumns: data.excludedColumns, quantiles: [], parameters: model.gbdt, role: .full,
                                    trainShards: data.interactionShards, evalShards: [])
         spec.itemShards = data.itemShards
@@ -90,7 +88,7 @@ public struct JobPlanner {
     private func stackingJob(_ model: ModelConfig, after jobs: [PlannedJob]) throws -> PlannedJob {
         let inputs = Set(model.stacking.inputs)
         let needed = jobs.filter { inputs.contains($0.spec.model) }.map(\.id)
-        var spec = TrainingJobSpec(model: model.name, kind: model.kind.rawValue, objective: .binary, target: model.target ?? "churn_30_day",
+        var spec = TrainingJobSpec(model: model.name, kind: model.kind, objective: .binary, target: model.target ?? "churn_30_day",
                                    excludedColumns: data.excludedColumns, quantiles: [], parameters: model.gbdt, role: .full,
                                    trainShards: data.trainShards, evalShards: data.testShards)
         guard data.columns.contains(spec.target) else {
@@ -103,8 +101,8 @@ public struct JobPlanner {
     }
 
     private func job(_ model: ModelConfig, target: String, role: TrainingJobSpec.Role, train: [ShardRef], eval: [ShardRef]) -> PlannedJob {
-        let objective = model.kind == .anomaly ? .anomaly : TrainingJobSpec.Objective(rawValue: (model.objective ?? .regression).rawValue)!
-        var spec = TrainingJobSpec(model: model.name, kind: model.kind.rawValue, objective: objective, target: target,
+        let objective: ModelObjective = model.kind == .anomaly ? .anomaly : (model.objective ?? .regression)
+        var spec = TrainingJobSpec(model: model.name, kind: model.kind, objective: objective, target: target,
                                    excludedColumns: data.excludedColumns, quantiles: model.quantiles, parameters: model.gbdt,
                                    role: role, trainShards: train, evalShards: eval)
         spec.sensitive = data.sensitiveColumns

@@ -2,12 +2,13 @@ import Dataset
 import Foundation
 import Logging
 import ModelZoo
+import Training
 import Wire
 
 /// What the coordinator does with a finished job's result (register it, journal it).
 public protocol ResultSink: AnyObject {
     /// Called once per job, for its first accepted result. Throwing fails the job's attempt.
-    func accept(job: PlannedJob, attempt: Int, worker: String, report: TaskReport, result: ResultPayload) throws -> String
+    func accept(job: PlannedJob, attempt: Int, worker: String, report: JobReport, result: ResultPayload) throws -> String
     /// Called for every change of a job's state, for the run journal.
     func jobChanged(job: PlannedJob, status: String, attempt: Int, worker: String?, error: String?)
     /// Completes a job whose inputs depend on earlier results (the ensemble's base-prediction
@@ -199,7 +200,7 @@ public final class CoordinatorServer {
             return
         }
         if worker.runningJob == header.jobID { workers[peer]?.runningJob = nil }
-        guard let reportData = header.report, let report = try? JSONDecoder().decode(TaskReport.self, from: reportData) else {
+        guard let reportData = header.report, let report = try? JSONDecoder().decode(JobReport.self, from: reportData) else {
             failed(peer, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: "result without a readable report"), sink: sink)
             return
         }

@@ -10,7 +10,7 @@ public struct LeaveOneOutSplit: Sendable {
     /// Everything except the held-out interactions.
     public let train: InteractionLog
     /// Evaluated users, their held-out item, and `negativesPerUser` sampled items each.
-    let testUsers: [Int32]
+    public let testUsers: [Int32]
     let heldOut: [Int32]
     let negatives: [Int32]
     public let negativesPerUser: Int
@@ -129,6 +129,11 @@ extension LeaveOneOutSplit {
     /// A tie that straddles the cut-off counts as a hit when the expected hit is at least ½.
     func userHits(_ scorer: some ItemScorer, k: Int, threads: Int) -> [Bool] {
         RankingEvaluator.perUser(scorer, on: self, k: k, threads: threads).hits.map { $0 >= 0.5 }
+    }
+
+    /// `userHits` of a trained NeuMF model.
+    public func userHits(_ model: NeuMFModel, k: Int, threads: Int) -> [Bool] {
+        userHits(NeuMFScorer(model), k: k, threads: threads)
     }
 }
 

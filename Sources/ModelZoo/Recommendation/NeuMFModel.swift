@@ -127,7 +127,7 @@ public struct NeuMFModel: Sendable, Equatable {
 
     /// Each user's `k` best unseen items by dense index, best first (ties: lower index first);
     /// an index of -1 gets an empty list.
-    func topItems(users: [Int32], k: Int, threads: Int) -> [[(item: Int32, score: Double)]] {
+    public func topItems(users: [Int32], k: Int, threads: Int) -> [[(item: Int32, score: Double)]] {
         let scorer = NeuMFScorer(self)
         var lists = [[(item: Int32, score: Double)]](repeating: [], count: users.count)
         let itemCount = items.count

@@ -10,6 +10,14 @@ public struct RecommenderEpoch: Sendable, Equatable, Codable {
     public let loss: Double
     public let seconds: Double
 
+    public init(model: String, phase: String, epoch: Int, loss: Double, seconds: Double) {
+        self.model = model
+        self.phase = phase
+        self.epoch = epoch
+        self.loss = loss
+        self.seconds = seconds
+    }
+
     /// The progress line the CLI prints, e.g. `NeuMF training epoch 2: loss 0.3012, 1.84 s`.
     public var line: String {
         let name = model == "MF" ? "MF" : "\(model) \(phase)"

@@ -43,9 +43,9 @@ public struct PrimaryMetric: Codable, Sendable, Equatable, CustomStringConvertib
     /// By the version's objective when it was recorded, otherwise by the metrics it has.
     public static func of(_ version: ModelVersion) -> PrimaryMetric? {
         switch version.objective {
-        case "binary": return PrimaryMetric(name: "auc", direction: .higherIsBetter)
-        case "regression": return PrimaryMetric(name: "r2", direction: .higherIsBetter)
-        case "quantile": return PrimaryMetric(name: "pinball_p50", direction: .lowerIsBetter)
+        case .binary?: return PrimaryMetric(name: "auc", direction: .higherIsBetter)
+        case .regression?: return PrimaryMetric(name: "r2", direction: .higherIsBetter)
+        case .quantile?: return PrimaryMetric(name: "pinball_p50", direction: .lowerIsBetter)
         default: break
         }
         if version.metric("auc") != nil { return PrimaryMetric(name: "auc", direction: .higherIsBetter) }

@@ -1,19 +1,18 @@
+import ModelZoo
 /// Picks the runner for a job's kind: the one entry point the worker and `engage train` call.
 public enum JobRunner {
     public static func run(spec: TrainingJobSpec, threads: Int, inputs: JobInputs,
-                           progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
+                           progress: (@Sendable (Double) -> Void)? = nil) throws -> JobOutcome {
         switch spec.kind {
-        case "gbdt":
+        case .gbdt:
             return try GBDTJobRunner(spec: spec, threads: threads).run(train: inputs.train, eval: inputs.eval, validation: inputs.validation,
                                                                        scored: inputs.scored, progress: progress)
-        case "anomaly":
+        case .anomaly:
             return try AnomalyJobRunner(spec: spec, threads: threads).run(train: inputs.train, eval: inputs.eval, scored: inputs.scored,
                                                                           progress: progress)
-        case "ncf": return try NCFJobRunner(spec: spec, threads: threads).run(inputs, progress: progress)
-        case "stacking":
+        case .ncf: return try NCFJobRunner(spec: spec, threads: threads).run(inputs, progress: progress)
+        case .stacking:
             return try StackingJobRunner(spec: spec, threads: threads).run(inputs, progress: progress)
-        default:
-            throw TaskError("model \(spec.model): kind '\(spec.kind)' cannot be trained by this version of engage")
         }
     }
 }

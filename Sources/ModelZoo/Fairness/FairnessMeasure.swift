@@ -3,7 +3,7 @@
 ///
 /// Exists so that the registry can store a report as rows it can query and compare version by
 /// version, without knowing the report's shape. Undefined values are left out.
-public struct FairnessNumber: Codable, Sendable, Equatable {
+public struct FairnessMeasure: Codable, Sendable, Equatable {
     public var attribute: String
     /// nil for numbers that compare the groups of an attribute.
     public var group: String?
@@ -16,14 +16,17 @@ public struct FairnessNumber: Codable, Sendable, Equatable {
         self.metric = metric
         self.value = value
     }
+
+    /// The attribute-level metric the promotion gate and `--where disparate_impact` read.
+    public static let disparateImpact = "disparate_impact"
 }
 
 extension FairnessReport {
     /// Every per-group and per-attribute number of every section, in report order.
-    public func numbers() -> [FairnessNumber] {
-        var out: [FairnessNumber] = []
+    public func numbers() -> [FairnessMeasure] {
+        var out: [FairnessMeasure] = []
         func add(_ attribute: String, _ group: String?, _ metric: String, _ value: Double?) {
-            if let value { out.append(FairnessNumber(attribute: attribute, group: group, metric: metric, value: value)) }
+            if let value { out.append(FairnessMeasure(attribute: attribute, group: group, metric: metric, value: value)) }
         }
         for attribute in classifier?.attributes ?? [] {
             let name = attribute.attribute

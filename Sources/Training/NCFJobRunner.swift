@@ -1,3 +1,4 @@
+import ModelZoo
 import Dataset
 import Foundation
 
@@ -24,7 +25,7 @@ public struct NCFJobRunner: Sendable {
         self.threads = threads
     }
 
-    public func run(_ inputs: JobInputs, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
+    public func run(_ inputs: JobInputs, progress: (@Sendable (Double) -> Void)? = nil) throws -> JobOutcome {
         let clock = ContinuousClock()
         let started = clock.now
         let settings = spec.recommender ?? RecommenderJobSettings()
@@ -53,7 +54,7 @@ public struct NCFJobRunner: Sendable {
         }
         let fitStart = clock.now
         let model: NeuMFModel
-        var metrics: [TaskMetric] = []
+        var metrics: [MetricValue] = []
         let name = spec.evaluationSplit
         let neuMFSeconds: Double
         let evaluationSeconds: Double
@@ -76,7 +77,7 @@ public struct NCFJobRunner: Sendable {
             metrics += Self.metrics(split.evaluate(model, k: Self.cutoff, threads: threads), prefix: "", split: name)
             evaluationSeconds = (clock.now - evaluationStart).seconds
         }
-        metrics.append(TaskMetric(split: name, name: "evaluated_users", value: Double(split.evaluatedUsers)))
+        metrics.append(MetricValue(split: name, name: "evaluated_users", value: Double(split.evaluatedUsers)))
 
         let affinityStart = clock.now
         let scoredPredictions = try inputs.scored.map { try affinity(model, for: $0, column: settings.userColumn) } ?? []
@@ -99,14 +100,14 @@ public struct NCFJobRunner: Sendable {
 
         var trained = TrainedModel(kind: spec.kind, objective: .ranking, target: "", schema: FeatureSchema(features: []),
                                    predictor: .recommender(model))
-        trained.header.recommender = settings
-        var report = TaskReport(model: spec.model, metrics: metrics, importance: [], features: [],
+        trained.header.recommender = settings.columns
+        var report = JobReport(model: spec.model, metrics: metrics, importance: [], features: [],
                                 parameters: String(decoding: try encoder.encode(parameters), as: UTF8.self),
                                 trainRows: inputs.train.rowCount, evalRows: split.evaluatedUsers,
                                 trainSeconds: (clock.now - started).seconds, trees: 0)
         report.reports = reports
         report.fitSeconds = neuMFSeconds
-        return TaskOutcome(artifact: try trained.encode(), report: report, evalPredictions: [], scoredPredictions: scoredPredictions)
+        return JobOutcome(artifact: try trained.encode(), report: report, evalPredictions: [], scoredPredictions: scoredPredictions)
     }
 
     /// Each row's user's affinity; a user the model has never seen gets the mean affinity of the
@@ -135,7 +136,7 @@ public struct NCFJobRunner: Sendable {
         for (row, id) in IDVocabulary.keys(scored.columns[userIndex]).enumerated() {
             if let id, let user = model.users.index(of: id) { rowOfUser[user] = rowOfUser[user] ?? row }
         }
-        let hits = split.userHits(NeuMFScorer(model), k: Self.cutoff, threads: threads)
+        let hits = split.userHits(model, k: Self.cutoff, threads: threads)
         var audited = [(test: Int, row: Int)]()
         for (test, user) in split.testUsers.enumerated() { if let row = rowOfUser[user] { audited.append((test, row)) } }
         guard !audited.isEmpty else { return nil }
@@ -164,9 +165,9 @@ public struct NCFJobRunner: Sendable {
         }
     }
 
-    private static func metrics(_ ranking: RankingMetrics, prefix: String, split: String) -> [TaskMetric] {
-        [TaskMetric(split: split, name: "\(prefix)hr@\(ranking.k)", value: ranking.hitRate),
-         TaskMetric(split: split, name: "\(prefix)ndcg@\(ranking.k)", value: ranking.ndcg)]
+    private static func metrics(_ ranking: RankingMetrics, prefix: String, split: String) -> [MetricValue] {
+        [MetricValue(split: split, name: "\(prefix)hr@\(ranking.k)", value: ranking.hitRate),
+         MetricValue(split: split, name: "\(prefix)ndcg@\(ranking.k)", value: ranking.ndcg)]
     }
 }
 

@@ -9,7 +9,7 @@ struct ReportDataIsland: Encodable {
     struct Model: Encodable {
         var model: String
         var version: Int
-        var metrics: [MetricRecord]
+        var metrics: [MetricValue]
         var evaluation: Evaluation
         var importanceFeatures: Int
         var shapFeatures: Int?

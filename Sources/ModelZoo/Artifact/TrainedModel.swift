@@ -18,13 +18,13 @@ public struct TrainedModel: Sendable {
 
     /// What travels in the artifact's JSON header.
     public struct Header: Codable, Sendable, Equatable {
-        public var kind: String
-        public var objective: TrainingJobSpec.Objective
+        public var kind: ModelKind
+        public var objective: ModelObjective
         public var target: String
         public var schema: FeatureSchema
         public var engageVersion: String
         /// A recommender's column names (kind `ncf`); nil for every other kind.
-        public var recommender: RecommenderJobSettings?
+        public var recommender: RecommenderColumns?
     }
 
     public var header: Header
@@ -32,7 +32,7 @@ public struct TrainedModel: Sendable {
 
     public static let artifactKind = "engage-model"
 
-    public init(kind: String, objective: TrainingJobSpec.Objective, target: String, schema: FeatureSchema, predictor: Predictor) {
+    public init(kind: ModelKind, objective: ModelObjective, target: String, schema: FeatureSchema, predictor: Predictor) {
         header = Header(kind: kind, objective: objective, target: target, schema: schema, engageVersion: EngageVersion.current)
         self.predictor = predictor
     }
@@ -54,7 +54,7 @@ public struct TrainedModel: Sendable {
         func features() throws -> FeatureMatrix { try header.schema.matrix(from: table) }
         switch predictor {
         case .recommender(let model):
-            let columns = header.recommender ?? RecommenderJobSettings()
+            let columns = header.recommender ?? RecommenderColumns()
             let users = IDVocabulary.keys(try table.column(columns.userColumn))
             let items = IDVocabulary.keys(try table.column(columns.itemColumn))
             return [model.score(zip(users, items).map { (user: $0 ?? "", item: $1 ?? "") }).map(\.value)]

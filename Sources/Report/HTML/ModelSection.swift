@@ -24,8 +24,8 @@ struct ModelSection {
 
     private func badges() -> String {
         let version = model.version
-        var items = [Block.badge(version.kind)]
-        if let objective = version.objective ?? objectiveFromEvaluation() { items.append(Block.badge(objective)) }
+        var items = [Block.badge(version.kind.rawValue)]
+        if let objective = version.objective?.rawValue ?? objectiveFromEvaluation() { items.append(Block.badge(objective)) }
         if version.stage != .none { items.append(Block.badge(version.stage.rawValue, tone: version.stage == .production ? "good" : "neutral")) }
         items += version.aliases.map { Block.badge("@" + $0) }
         if let verdict = FairnessBlock.verdict(of: model.fairness) {

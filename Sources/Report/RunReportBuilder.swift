@@ -8,16 +8,16 @@ import Registry
 ///
 /// A document that is missing or unreadable costs only its own section, with a note saying why;
 /// only a registry that cannot be read stops the report.
-struct RunReportBuilder {
+public struct RunReportBuilder {
     let registry: ModelRegistry
     let scorer: TestSetScorer
 
-    init(registry: ModelRegistry, shardDirectory: String) {
+    public init(registry: ModelRegistry, shardDirectory: String) {
         self.registry = registry
         scorer = TestSetScorer(registry: registry, shardDirectory: shardDirectory)
     }
 
-    func build(run: RunRecord) throws -> RunReport {
+    public func build(run: RunRecord) throws -> RunReport {
         let versions = try registry.versions().filter { $0.runID == run.id }
         var models: [ModelReport] = []
         var drift = DriftSection(reports: [], profiledFeatures: try registry.profiles(runID: run.id).count)
@@ -48,13 +48,13 @@ struct RunReportBuilder {
             do {
                 return .classifier(try StoredCurves.decode(json: stored, model: version.reference), source: .stored)
             } catch {
-                return .unavailable(CLIFailure(error).description)
+                return .unavailable(ReportError.sentence(error))
             }
         }
         guard let training else {
             return .unavailable("\(version.reference) has no training report, so its test shards are unknown")
         }
-        guard version.kind == "gbdt" || version.kind == "anomaly" else {
+        guard version.kind == .gbdt || version.kind == .anomaly else {
             return .unavailable("\(version.reference) (\(version.kind)) reads other models' outputs, not its test shards; its curves are not recomputed")
         }
         do {
@@ -74,7 +74,7 @@ struct RunReportBuilder {
                 return .unavailable("\(version.reference) ranks items; its hit rate and NDCG are in the metrics table")
             }
         } catch {
-            return .unavailable(CLIFailure(error).description)
+            return .unavailable(ReportError.sentence(error))
         }
     }
 
@@ -114,7 +114,7 @@ struct RunReportBuilder {
 
     /// A decoding error in a sentence, naming the JSON path that failed.
     static func reason(_ error: Error) -> String {
-        guard let decoding = error as? DecodingError else { return CLIFailure(error).description }
+        guard let decoding = error as? DecodingError else { return ReportError.sentence(error) }
         func path(_ context: DecodingError.Context) -> String {
             context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
         }

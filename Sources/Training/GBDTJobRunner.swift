@@ -1,3 +1,4 @@
+import ModelZoo
 import Dataset
 import Foundation
 
@@ -21,7 +22,7 @@ public struct GBDTJobRunner: Sendable {
         return table.names.filter { !skip.contains($0) }
     }
 
-    public func run(train: Table, eval: Table?, validation: Table? = nil, scored: Table? = nil, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
+    public func run(train: Table, eval: Table?, validation: Table? = nil, scored: Table? = nil, progress: (@Sendable (Double) -> Void)? = nil) throws -> JobOutcome {
         let started = ContinuousClock.now
         let schema = try FeatureSchema(job: spec, train: train)
         let names = schema.names
@@ -43,7 +44,7 @@ public struct GBDTJobRunner: Sendable {
         let predictor: TrainedModel.Predictor
         switch spec.objective {
         case .anomaly, .ranking:
-            throw TaskError("model \(spec.model): objective '\(spec.objective.rawValue)' needs kind '\(spec.objective == .anomaly ? "anomaly" : "ncf")', not a GBDT")
+            throw JobError("model \(spec.model): objective '\(spec.objective.rawValue)' needs kind '\(spec.objective == .anomaly ? "anomaly" : "ncf")', not a GBDT")
         case .regression, .binary:
             let objective: ObjectiveKind = spec.objective == .binary ? .binary : .regression
             predictor = .gbdt(try GBDTTrainer(objective: objective, parameters: parameters)
@@ -77,7 +78,7 @@ public struct GBDTJobRunner: Sendable {
             shapSummary = try addSHAPImportance(model, on: eval, into: &importance)
         }
         let encoder = JSONEncoder.sortedKeys
-        var report = TaskReport(model: spec.model, metrics: metrics, importance: importance, features: names,
+        var report = JobReport(model: spec.model, metrics: metrics, importance: importance, features: names,
                                 parameters: String(decoding: try encoder.encode(parameters), as: UTF8.self),
                                 trainRows: trainTable.rowCount, evalRows: eval?.rowCount ?? 0,
                                 trainSeconds: (ContinuousClock.now - started).seconds, trees: GBDTJobRunner.treeCount(of: predictor))
@@ -90,7 +91,7 @@ public struct GBDTJobRunner: Sendable {
             report.reports[SHAPSummary.registryName] = String(decoding: try encoder.encode(shapSummary), as: UTF8.self)
         }
         let scoredPredictions = try scored.map { try model.predict($0)[GBDTJobRunner.centralOutput(of: model)] } ?? []
-        return TaskOutcome(artifact: try model.encode(), report: report, evalPredictions: evalPredictions, scoredPredictions: scoredPredictions)
+        return JobOutcome(artifact: try model.encode(), report: report, evalPredictions: evalPredictions, scoredPredictions: scoredPredictions)
     }
 
     /// Fairness of the evaluation predictions across the sensitive attributes, with proxy features
@@ -139,17 +140,17 @@ public struct GBDTJobRunner: Sendable {
     }
 
     /// The metrics of `model` on `table`, named as the registry stores them.
-    public func evaluate(_ model: TrainedModel, on table: Table, split: String) throws -> [TaskMetric] {
+    public func evaluate(_ model: TrainedModel, on table: Table, split: String) throws -> [MetricValue] {
         try evaluateWithOutputs(model, on: table, split: split).metrics
     }
 
     /// The metrics together with the predictions they were computed from (one array per output).
-    private func evaluateWithOutputs(_ model: TrainedModel, on table: Table, split: String) throws -> (metrics: [TaskMetric], outputs: [[Double]]) {
+    private func evaluateWithOutputs(_ model: TrainedModel, on table: Table, split: String) throws -> (metrics: [MetricValue], outputs: [[Double]]) {
         let outputs = try model.predict(table)
         return (metrics(of: model, outputs: outputs, labels: try labels(table), split: split), outputs)
     }
 
-    private func metrics(of model: TrainedModel, outputs: [[Double]], labels y: [Double], split: String) -> [TaskMetric] {
+    private func metrics(of model: TrainedModel, outputs: [[Double]], labels y: [Double], split: String) -> [MetricValue] {
         switch model.predictor {
         case .anomaly:
             return GBDTJobRunner.metrics(objective: .anomaly, labels: y, predictions: outputs[0], split: split)
@@ -161,15 +162,15 @@ public struct GBDTJobRunner: Sendable {
             return GBDTJobRunner.metrics(objective: spec.objective, labels: y, predictions: outputs[0], split: split)
         case .quantiles(let set):
             var metrics = zip(set.alphas, outputs).map { alpha, predictions in
-                TaskMetric(split: split, name: "pinball_\(GBDTJobRunner.label(alpha))", value: Metrics.pinball(labels: y, predictions: predictions, alpha: alpha))
+                MetricValue(split: split, name: "pinball_\(GBDTJobRunner.label(alpha))", value: Metrics.pinball(labels: y, predictions: predictions, alpha: alpha))
             }
             if let low = outputs.first, let high = outputs.last, set.alphas.count > 1 {
                 var covered = 0
                 for row in y.indices where y[row] >= low[row] && y[row] <= high[row] { covered += 1 }
-                metrics.append(TaskMetric(split: split, name: "coverage_\(GBDTJobRunner.label(set.alphas.first!))_\(GBDTJobRunner.label(set.alphas.last!))",
+                metrics.append(MetricValue(split: split, name: "coverage_\(GBDTJobRunner.label(set.alphas.first!))_\(GBDTJobRunner.label(set.alphas.last!))",
                                           value: Double(covered) / Double(max(y.count, 1))))
             }
-            metrics.append(TaskMetric(split: split, name: "mae", value: Metrics.mae(labels: y, predictions: outputs[GBDTJobRunner.centralOutput(of: model)])))
+            metrics.append(MetricValue(split: split, name: "mae", value: Metrics.mae(labels: y, predictions: outputs[GBDTJobRunner.centralOutput(of: model)])))
             return metrics
         }
     }
@@ -201,7 +202,7 @@ public struct GBDTJobRunner: Sendable {
         case .anomaly(let detector):
             drops = try PermutationImportance.compute(x: x, labels: y, seed: seed, predict: { try detector.score($0) }, loss: loss)
         case .recommender, .stacking:
-            throw TaskError("model \(spec.model): not a GBDT")
+            throw JobError("model \(spec.model): not a GBDT")
         }
         for (index, name) in x.names.enumerated() {
             if let i = importance.firstIndex(where: { $0.feature == name }) {
@@ -217,34 +218,34 @@ public struct GBDTJobRunner: Sendable {
     /// The target column of `table` as the spec's objective needs it: finite everywhere, and 0 or
     /// 1 for a binary objective; the error names the model, the column and the first bad row.
     static func labels(_ table: Table, spec: TrainingJobSpec) throws -> [Double] {
-        guard table.index(of: spec.target) != nil else { throw TaskError("model \(spec.model): target column '\(spec.target)' is missing") }
+        guard table.index(of: spec.target) != nil else { throw JobError("model \(spec.model): target column '\(spec.target)' is missing") }
         let values = try table.numeric(spec.target)
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw TaskError("model \(spec.model): target '\(spec.target)' is missing or not a finite number in data row \(bad + 1)")
+            throw JobError("model \(spec.model): target '\(spec.target)' is missing or not a finite number in data row \(bad + 1)")
         }
         if spec.objective == .binary, let bad = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
-            throw TaskError("model \(spec.model): binary target '\(spec.target)' must be 0 or 1, data row \(bad + 1) has \(values[bad])")
+            throw JobError("model \(spec.model): binary target '\(spec.target)' must be 0 or 1, data row \(bad + 1) has \(values[bad])")
         }
         return values
     }
 
-    static func metrics(objective: TrainingJobSpec.Objective, labels: [Double], predictions: [Double], split: String) -> [TaskMetric] {
+    static func metrics(objective: ModelObjective, labels: [Double], predictions: [Double], split: String) -> [MetricValue] {
         switch objective {
         case .binary:
             return [
-                TaskMetric(split: split, name: "auc", value: Metrics.auc(labels: labels, scores: predictions)),
-                TaskMetric(split: split, name: "logloss", value: Metrics.logLoss(labels: labels, probabilities: predictions)),
-                TaskMetric(split: split, name: "accuracy", value: Metrics.accuracy(labels: labels, probabilities: predictions)),
+                MetricValue(split: split, name: "auc", value: Metrics.auc(labels: labels, scores: predictions)),
+                MetricValue(split: split, name: "logloss", value: Metrics.logLoss(labels: labels, probabilities: predictions)),
+                MetricValue(split: split, name: "accuracy", value: Metrics.accuracy(labels: labels, probabilities: predictions)),
             ]
         case .anomaly:
-            return [TaskMetric(split: split, name: "auc", value: Metrics.auc(labels: labels, scores: predictions))]
+            return [MetricValue(split: split, name: "auc", value: Metrics.auc(labels: labels, scores: predictions))]
         case .ranking:
             return []
         case .regression, .quantile:
             return [
-                TaskMetric(split: split, name: "r2", value: Metrics.r2(labels: labels, predictions: predictions)),
-                TaskMetric(split: split, name: "rmse", value: Metrics.rmse(labels: labels, predictions: predictions)),
-                TaskMetric(split: split, name: "mae", value: Metrics.mae(labels: labels, predictions: predictions)),
+                MetricValue(split: split, name: "r2", value: Metrics.r2(labels: labels, predictions: predictions)),
+                MetricValue(split: split, name: "rmse", value: Metrics.rmse(labels: labels, predictions: predictions)),
+                MetricValue(split: split, name: "mae", value: Metrics.mae(labels: labels, predictions: predictions)),
             ]
         }
     }

@@ -1,18 +1,19 @@
-/// What a recommender job (kind `ncf`) needs beyond the common spec: which columns of the
-/// interaction and item tables mean what, and the NeuMF settings.
+import ModelZoo
+/// What a recommender job (kind `ncf`) needs beyond the common spec: which columns mean what
+/// (read through as `settings.userColumn`, …), and the NeuMF settings.
+@dynamicMemberLookup
 public struct RecommenderJobSettings: Codable, Sendable, Equatable {
-    public var userColumn = "user_id"
-    public var itemColumn = "item_id"
-    /// Orders each user's interactions for the leave-one-out split (nil: file order).
-    public var timestampColumn: String? = "timestamp"
-    public var itemIDColumn = "item_id"
-    public var itemTextColumn: String? = "title"
-    public var itemCategoryColumn: String? = "category"
+    public var columns = RecommenderColumns()
     public var parameters = NeuMFParameters()
     /// Also trains and evaluates the popularity and matrix-factorisation baselines on the same split.
     public var baselines = true
 
     public init() {}
+
+    public subscript<T>(dynamicMember path: WritableKeyPath<RecommenderColumns, T>) -> T {
+        get { columns[keyPath: path] }
+        set { columns[keyPath: path] = newValue }
+    }
 }
 
 /// What a stacking job (kind `stacking`) needs: which base models feed it and how, and the

@@ -1,3 +1,4 @@
+import ModelZoo
 import Dataset
 import Foundation
 
@@ -12,17 +13,9 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
         case fold(Int)
     }
 
-    public enum Objective: String, Codable, Sendable, Equatable {
-        case regression, binary, quantile
-        /// Unsupervised outlier scoring; the target, when present, is an evaluation-only label.
-        case anomaly
-        /// Ranking items for users from implicit feedback (a recommender); evaluated leave-one-out.
-        case ranking
-    }
-
     public var model: String
-    public var kind: String
-    public var objective: Objective
+    public var kind: ModelKind
+    public var objective: ModelObjective
     public var target: String
     /// Columns that are never features: ids, targets, sensitive attributes, evaluation-only labels.
     public var excludedColumns: [String]
@@ -52,7 +45,7 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
     /// Settings of a stacking job (kind `stacking`).
     public var stacking: StackingJobSettings?
 
-    public init(model: String, kind: String, objective: Objective, target: String, excludedColumns: [String],
+    public init(model: String, kind: ModelKind, objective: ModelObjective, target: String, excludedColumns: [String],
                 quantiles: [Double], parameters: GBDTParameters, role: Role, trainShards: [ShardRef], evalShards: [ShardRef]) {
         self.model = model
         self.kind = kind
@@ -81,23 +74,10 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
     }
 }
 
-/// One metric value, for one split.
-public struct TaskMetric: Codable, Sendable, Equatable {
-    public var split: String
-    public var name: String
-    public var value: Double
-
-    public init(split: String, name: String, value: Double) {
-        self.split = split
-        self.name = name
-        self.value = value
-    }
-}
-
 /// What a finished job reports beside its artifact: metrics, importance and the facts lineage needs.
-public struct TaskReport: Codable, Sendable, Equatable {
+public struct JobReport: Codable, Sendable, Equatable {
     public var model: String
-    public var metrics: [TaskMetric]
+    public var metrics: [MetricValue]
     public var importance: [FeatureImportance]
     public var features: [String]
     public var parameters: String
@@ -110,7 +90,7 @@ public struct TaskReport: Codable, Sendable, Equatable {
     /// Seconds spent fitting only (binning and boosting), without evaluation and explanations.
     public var fitSeconds: Double = 0
 
-    public init(model: String, metrics: [TaskMetric], importance: [FeatureImportance], features: [String], parameters: String,
+    public init(model: String, metrics: [MetricValue], importance: [FeatureImportance], features: [String], parameters: String,
                 trainRows: Int, evalRows: Int, trainSeconds: Double, trees: Int) {
         self.model = model
         self.metrics = metrics
@@ -129,15 +109,15 @@ public struct TaskReport: Codable, Sendable, Equatable {
 }
 
 /// A finished job: the artifact bytes, the report, and the evaluation rows' predictions.
-public struct TaskOutcome: Sendable {
+public struct JobOutcome: Sendable {
     public var artifact: Data
-    public var report: TaskReport
+    public var report: JobReport
     /// One prediction per evaluation row (for quantile models, the median).
     public var evalPredictions: [Double]
     /// One prediction per row of `JobInputs.scored`, in order.
     public var scoredPredictions: [Double] = []
 
-    public init(artifact: Data, report: TaskReport, evalPredictions: [Double], scoredPredictions: [Double] = []) {
+    public init(artifact: Data, report: JobReport, evalPredictions: [Double], scoredPredictions: [Double] = []) {
         self.artifact = artifact
         self.report = report
         self.evalPredictions = evalPredictions
@@ -171,7 +151,7 @@ public struct JobInputs: Sendable {
 }
 
 /// Why a job could not be carried out.
-public struct TaskError: Error, CustomStringConvertible, LocalizedError {
+public struct JobError: Error, CustomStringConvertible, LocalizedError {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }

@@ -5,10 +5,12 @@ import Registry
 /// The whole HTML document of a run report: head with the inline stylesheet, the run's header,
 /// a table of contents, a summary of the models, one section per model, data quality, drift,
 /// and the JSON data island. Nothing in it refers to the network.
-struct ReportPage {
+public struct ReportPage {
     let report: RunReport
 
-    func render() throws -> String {
+    public init(report: RunReport) { self.report = report }
+
+    public func render() throws -> String {
         let run = report.run
         var html = """
         <!DOCTYPE html>
@@ -64,7 +66,7 @@ struct ReportPage {
             let primary = PrimaryMetric.of(v)
             let verdict = FairnessBlock.verdict(of: model.fairness)
             return [
-                .markup("<a href=\"#\(model.anchor)\">\(HTML.escape(v.model))</a>"), .integer(v.version), .text(v.kind),
+                .markup("<a href=\"#\(model.anchor)\">\(HTML.escape(v.model))</a>"), .integer(v.version), .text(v.kind.rawValue),
                 .text(primary.map { $0.name } ?? "–"), .number(primary?.value, digits: 4),
                 .markup(verdict.map { Block.badge($0, tone: $0 == "pass" ? "good" : $0 == "fail" ? "bad" : "warn") } ?? "–"),
                 .text(v.stage.rawValue), .text(v.worker), .markup(HTML.escape(HTML.duration(v.trainSeconds)), numeric: true),
@@ -80,7 +82,7 @@ struct ReportPage {
 /// The test metric that sums a version up in the summary table: AUC for a classifier, R² for a
 /// regressor, else the first test metric.
 enum PrimaryMetric {
-    static func of(_ version: ModelVersion) -> MetricRecord? {
+    static func of(_ version: ModelVersion) -> MetricValue? {
         let test = version.metrics.filter { $0.split == "test" }
         for name in ["auc", "r2", "mae"] {
             if let found = test.first(where: { $0.name == name }) { return found }

@@ -13,7 +13,7 @@ public struct QuantileModelSet: Sendable, Equatable {
     public static let artifactKind = "gbdt-quantiles"
 
     public init(alphas: [Double], models: [GBDTModel], conformalOffset: Double = 0) throws {
-        guard alphas.count == models.count, !alphas.isEmpty else { throw TaskError("a quantile set needs one model per quantile") }
+        guard alphas.count == models.count, !alphas.isEmpty else { throw ModelInputError("a quantile set needs one model per quantile") }
         let order = alphas.indices.sorted { alphas[$0] < alphas[$1] }
         self.alphas = order.map { alphas[$0] }
         self.models = order.map { models[$0] }

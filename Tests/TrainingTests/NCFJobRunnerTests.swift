@@ -2,12 +2,13 @@ import Dataset
 import Foundation
 import XCTest
 @testable import ModelZoo
+@testable import Training
 
 final class NCFJobRunnerTests: XCTestCase {
     private static let data = CustomerGenerator(rows: 300, seed: 11).generate()
 
     private static func spec(baselines: Bool = true) -> TrainingJobSpec {
-        var spec = TrainingJobSpec(model: "recommendation", kind: "ncf", objective: .ranking, target: "", excludedColumns: [],
+        var spec = TrainingJobSpec(model: "recommendation", kind: .ncf, objective: .ranking, target: "", excludedColumns: [],
                                    quantiles: [], parameters: GBDTParameters(), role: .full, trainShards: [], evalShards: [])
         var settings = RecommenderJobSettings()
         settings.parameters.factors = 8
@@ -77,9 +78,9 @@ final class NCFJobRunnerTests: XCTestCase {
         XCTAssertNil(outcome.report.metric("mf_hr@10"))
         XCTAssertNotNil(outcome.report.metric("hr@10"))
         let model = try TrainedModel.decode(outcome.artifact)
-        XCTAssertEqual(model.header.kind, "ncf")
+        XCTAssertEqual(model.header.kind, .ncf)
         XCTAssertEqual(model.header.objective, .ranking)
-        XCTAssertEqual(model.header.recommender, Self.spec(baselines: false).recommender)
+        XCTAssertEqual(model.header.recommender, Self.spec(baselines: false).recommender?.columns)
         guard case .recommender(let recommender) = model.predictor else { return XCTFail("not a recommender: \(model.predictor)") }
         XCTAssertEqual(recommender.items.count, 2_000, "every catalogue item has an index")
         let pairs = try Table(names: ["user_id", "item_id"], columns: [.numeric([0, 1, 424_242]), .numeric([5, 123_456, 5])])

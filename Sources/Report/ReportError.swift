@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Section failures (a missing shard, an artifact that does not decode) do not stop the report:
 /// their description becomes the note shown where the section would be.
-enum ReportError: Error, Equatable, CustomStringConvertible, LocalizedError {
+public enum ReportError: Error, Equatable, CustomStringConvertible, LocalizedError {
     case noRuns(registry: String)
     case unknownRun(String, known: [String])
     case ambiguousRun(String, matches: [String])
@@ -16,7 +16,12 @@ enum ReportError: Error, Equatable, CustomStringConvertible, LocalizedError {
     case unreadableReport(name: String, model: String, reason: String)
     case cannotWrite(path: String, reason: String)
 
-    var description: String {
+    /// Any error as the sentence a person reads: its localized description when it has one.
+    static func sentence(_ error: Error) -> String {
+        (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+    }
+
+    public var description: String {
         switch self {
         case .noRuns(let registry):
             return "\(registry) records no runs yet; `engage run` makes one"
@@ -42,5 +47,5 @@ enum ReportError: Error, Equatable, CustomStringConvertible, LocalizedError {
         }
     }
 
-    var errorDescription: String? { description }
+    public var errorDescription: String? { description }
 }

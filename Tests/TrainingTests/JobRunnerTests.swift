@@ -1,23 +1,24 @@
 import Dataset
 @testable import ModelZoo
+@testable import Training
 import XCTest
 
-final class TaskRunnerTests: XCTestCase {
+final class JobRunnerTests: XCTestCase {
     private static let data = CustomerGenerator(rows: 3000, seed: 5).generate().customers
 
-    private func spec(_ objective: TrainingJobSpec.Objective, target: String, quantiles: [Double] = []) -> TrainingJobSpec {
+    private func spec(_ objective: ModelObjective, target: String, quantiles: [Double] = []) -> TrainingJobSpec {
         var parameters = GBDTParameters()
         parameters.trees = 40
         parameters.leaves = 15
         parameters.seed = 3
         let excluded = [CustomerSchema.idColumn, CustomerSchema.anomalyLabel] + CustomerSchema.targets + CustomerSchema.sensitive
-        return TrainingJobSpec(model: "m", kind: "gbdt", objective: objective, target: target, excludedColumns: excluded,
+        return TrainingJobSpec(model: "m", kind: .gbdt, objective: objective, target: target, excludedColumns: excluded,
                                quantiles: quantiles, parameters: parameters, role: .full, trainShards: [], evalShards: [])
     }
 
     private var halves: (Table, Table) {
-        let rows = TaskRunnerTests.data.rowCount
-        return (TaskRunnerTests.data.rows(Array(0..<rows * 2 / 3)), TaskRunnerTests.data.rows(Array(rows * 2 / 3..<rows)))
+        let rows = JobRunnerTests.data.rowCount
+        return (JobRunnerTests.data.rows(Array(0..<rows * 2 / 3)), JobRunnerTests.data.rows(Array(rows * 2 / 3..<rows)))
     }
 
     func testBinaryJobReportsTestMetricsAndAllImportanceKinds() throws {
@@ -97,7 +98,7 @@ final class TaskRunnerTests: XCTestCase {
     func testAnomalyJobScoresWithoutSeeingTheLabelAndRoundTrips() throws {
         let (train, test) = halves
         var anomalySpec = spec(.anomaly, target: CustomerSchema.anomalyLabel)
-        anomalySpec.kind = "anomaly"
+        anomalySpec.kind = .anomaly
         anomalySpec.anomaly.forest.trees = 50
         anomalySpec.anomaly.autoencoder.epochs = 2
         let outcome = try JobRunner.run(spec: anomalySpec, threads: 2, inputs: JobInputs(train: train, eval: test))
@@ -116,11 +117,12 @@ final class TaskRunnerTests: XCTestCase {
         XCTAssertEqual(Metrics.auc(labels: labels, scores: outputs[3]), try XCTUnwrap(outcome.report.metric("auc_autoencoder")), accuracy: 1e-12)
     }
 
-    func testUnknownKindIsRefusedByName() {
-        var other = spec(.binary, target: "churn_30_day")
-        other.kind = "svm"
-        XCTAssertThrowsError(try JobRunner.run(spec: other, threads: 1, inputs: JobInputs(train: halves.0))) { error in
-            XCTAssertTrue(String(describing: error).contains("'svm'"))
+    func testAJobOfAnUnknownKindDoesNotDecode() throws {
+        let json = String(decoding: try JSONEncoder().encode(spec(.binary, target: "churn_30_day")), as: UTF8.self)
+        XCTAssertTrue(json.contains(#""kind":"gbdt""#), json)
+        let other = Data(json.replacingOccurrences(of: #""kind":"gbdt""#, with: #""kind":"svm""#).utf8)
+        XCTAssertThrowsError(try JSONDecoder().decode(TrainingJobSpec.self, from: other)) { error in
+            XCTAssertTrue(String(describing: error).contains("svm"), String(describing: error))
         }
     }
 
@@ -128,7 +130,7 @@ final class TaskRunnerTests: XCTestCase {
     /// in parallel) must give the numbers of shuffling and re-predicting every feature.
     func testPermutationImportanceOfAGBDTMatchesRepredicting() throws {
         let (train, test) = halves
-        for objective in [TrainingJobSpec.Objective.binary, .regression] {
+        for objective in [ModelObjective.binary, .regression] {
             let target = objective == .binary ? "churn_30_day" : "engagement_score"
             let jobSpec = spec(objective, target: target)
             let names = GBDTJobRunner.featureNames(of: train, excluding: jobSpec.excludedColumns, target: target)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Foundation
 import Registry
+import Report
 
 /// `engage report RUN --out report.html`: one self-contained HTML page about a run, for the
 /// person deciding what to promote: each version's metrics, curves, importance, SHAP summary and
@@ -47,7 +48,7 @@ struct ReportCommand: ParsableCommand {
             }
             for model in report.models {
                 for note in model.notes { warn("\(model.version.reference): \(note)") }
-                if case .unavailable(let reason) = model.evaluation { warn("\(model.version.reference): curves unavailable: \(reason)") }
+                if let reason = model.unavailableReason { warn("\(model.version.reference): curves unavailable: \(reason)") }
             }
             print("wrote \(out): run \(selected.id), \(report.models.count) version\(report.models.count == 1 ? "" : "s"), \(html.utf8.count / 1024) KiB")
         }

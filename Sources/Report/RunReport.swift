@@ -5,25 +5,31 @@ import Registry
 
 /// Everything one HTML run report shows, gathered from the registry (and the run's test shards)
 /// before any markup is written, so that loading and rendering can be read and changed apart.
-struct RunReport: Sendable {
+public struct RunReport: Sendable {
     var run: RunRecord
     var registryPath: String
     var generatedAt: Date
-    var models: [ModelReport]
+    public internal(set) var models: [ModelReport]
     var quality: QualitySection
     var drift: DriftSection
 }
 
 /// One registered version of the run and what the report says about it.
-struct ModelReport: Sendable {
-    var version: ModelVersion
+public struct ModelReport: Sendable {
+    public internal(set) var version: ModelVersion
     var importance: [ImportanceRecord]
     var shap: SHAPSummary?
     var fairness: FairnessSection
     var evaluation: EvaluationSection
     var training: TrainingFacts?
     /// Problems met while reading this version's documents, shown beside it.
-    var notes: [String]
+    public internal(set) var notes: [String]
+
+    /// Why the evaluation curves could not be drawn, when they could not.
+    public var unavailableReason: String? {
+        if case .unavailable(let reason) = evaluation { return reason }
+        return nil
+    }
 
     var anchor: String { "model-" + HTML.slug(version.reference) }
 }

@@ -1,3 +1,4 @@
+import ModelZoo
 import Dataset
 import Foundation
 
@@ -13,13 +14,13 @@ public struct StackingJobRunner: Sendable {
         self.threads = threads
     }
 
-    public func run(_ inputs: JobInputs, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
+    public func run(_ inputs: JobInputs, progress: (@Sendable (Double) -> Void)? = nil) throws -> JobOutcome {
         let started = ContinuousClock.now
         guard let settings = spec.stacking, !settings.inputs.isEmpty else {
-            throw TaskError("model \(spec.model): a stacking job needs base models")
+            throw JobError("model \(spec.model): a stacking job needs base models")
         }
-        guard let table = inputs.stacking else { throw TaskError("model \(spec.model): the base models' predictions are missing") }
-        guard let test = inputs.eval else { throw TaskError("model \(spec.model): a stacking job needs the test rows") }
+        guard let table = inputs.stacking else { throw JobError("model \(spec.model): the base models' predictions are missing") }
+        guard let test = inputs.eval else { throw JobError("model \(spec.model): a stacking job needs the test rows") }
         let trainRows = inputs.train.rowCount
         _ = try StackingTable.validateMembership(table, trainRows: trainRows, testRows: test.rowCount)
         let all = try FeatureMatrix(names: settings.inputs, columns: try settings.inputs.map { try table.numeric($0) },
@@ -45,14 +46,14 @@ public struct StackingJobRunner: Sendable {
         var metrics = GBDTJobRunner.metrics(objective: .binary, labels: testLabels, predictions: predictions, split: "test")
         metrics += GBDTJobRunner.metrics(objective: .binary, labels: labels, predictions: try model.predict(outOfFold), split: "train")
         for name in settings.inputs.sorted() {
-            metrics.append(TaskMetric(split: "test", name: "auc_\(name)", value: evaluation.inputAUC[name] ?? .nan))
+            metrics.append(MetricValue(split: "test", name: "auc_\(name)", value: evaluation.inputAUC[name] ?? .nan))
         }
         if let referenceAUC {
-            metrics.append(TaskMetric(split: "test", name: "reference_auc", value: referenceAUC))
-            metrics.append(TaskMetric(split: "test", name: "auc_lift", value: evaluation.testAUC - referenceAUC))
+            metrics.append(MetricValue(split: "test", name: "reference_auc", value: referenceAUC))
+            metrics.append(MetricValue(split: "test", name: "auc_lift", value: evaluation.testAUC - referenceAUC))
         }
         for score in model.selection {
-            metrics.append(TaskMetric(split: "selection", name: "auc_\(score.kind.rawValue)", value: score.auc))
+            metrics.append(MetricValue(split: "selection", name: "auc_\(score.kind.rawValue)", value: score.auc))
         }
 
         let drops = try PermutationImportance.compute(x: testX, labels: testLabels, seed: parameters.seed &+ 99,
@@ -60,7 +61,7 @@ public struct StackingJobRunner: Sendable {
                                                       loss: { 1 - Metrics.auc(labels: $0, scores: $1) })
         let importance = zip(settings.inputs, drops).map { FeatureImportance(feature: $0, permutation: $1) }
 
-        var report = TaskReport(model: spec.model, metrics: metrics, importance: importance, features: settings.inputs,
+        var report = JobReport(model: spec.model, metrics: metrics, importance: importance, features: settings.inputs,
                                 parameters: String(decoding: try JSONEncoder.sortedKeys.encode(parameters), as: UTF8.self),
                                 trainRows: trainRows, evalRows: test.rowCount, trainSeconds: 0,
                                 trees: { if case .gbdt(let gbdt) = model.metaLearner { return gbdt.trees.count } else { return 0 } }())
@@ -76,7 +77,7 @@ public struct StackingJobRunner: Sendable {
         report.trainSeconds = (ContinuousClock.now - started).seconds
         let schema = FeatureSchema(features: settings.inputs.map { FeatureSchema.Feature(name: $0, categorical: false) })
         let trained = TrainedModel(kind: spec.kind, objective: .binary, target: spec.target, schema: schema, predictor: .stacking(model))
-        return TaskOutcome(artifact: try trained.encode(), report: report, evalPredictions: predictions)
+        return JobOutcome(artifact: try trained.encode(), report: report, evalPredictions: predictions)
     }
 
     /// The `stacking` report of a registered ensemble: test AUC beside each input's, the lift over

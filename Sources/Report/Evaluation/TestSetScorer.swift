@@ -5,7 +5,7 @@ import Registry
 
 /// The test rows of one registered version, scored again by its own artifact.
 struct ScoredTestSet: Sendable {
-    var objective: TrainingJobSpec.Objective
+    var objective: ModelObjective
     /// The label column.
     var target: String
     var labels: [Double]

@@ -1,3 +1,4 @@
+import ModelZoo
 import Foundation
 
 /// What a RESULT message carries as its binary payload: the artifact, and one prediction per
@@ -30,9 +31,9 @@ public struct ResultPayload: Sendable, Equatable {
 
     public static func decode(_ data: Data) throws -> ResultPayload {
         var reader = ArtifactReader(bytes: [UInt8](data), offset: 0)
-        guard try reader.readBytes(4, "result payload magic") == magic else { throw TaskError("result payload has a bad magic") }
+        guard try reader.readBytes(4, "result payload magic") == magic else { throw JobError("result payload has a bad magic") }
         let version = try reader.read(UInt16.self, "result payload version")
-        guard version == ResultPayload.version else { throw TaskError("result payload version \(version) is not supported") }
+        guard version == ResultPayload.version else { throw JobError("result payload version \(version) is not supported") }
         let artifactLength = try reader.read(UInt64.self, "artifact length")
         guard artifactLength <= UInt64(reader.remaining) else { throw ModelArtifactError.truncated("artifact") }
         let artifact = Data(try reader.readBytes(Int(artifactLength), "artifact"))

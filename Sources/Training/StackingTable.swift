@@ -1,3 +1,4 @@
+import ModelZoo
 import Dataset
 
 /// The base models' predictions a stacking job learns from, as one table (one shard).
@@ -19,13 +20,13 @@ public enum StackingTable {
                             referenceTestPredictions: [Double]? = nil) throws -> Table {
         let rows = trainFolds.count + testRows
         for input in inputs where input.values.count != rows {
-            throw TaskError("stacking input '\(input.name)' holds \(input.values.count) values for \(rows) rows")
+            throw JobError("stacking input '\(input.name)' holds \(input.values.count) values for \(rows) rows")
         }
         let folds = trainFolds.map(Double.init) + Array(repeating: -1.0, count: testRows)
         var names = [foldColumn] + inputs.map(\.name)
         var columns: [Column] = [.numeric(folds)] + inputs.map { .numeric($0.values) }
         if let reference = referenceTestPredictions {
-            guard reference.count == testRows else { throw TaskError("the reference holds \(reference.count) predictions for \(testRows) test rows") }
+            guard reference.count == testRows else { throw JobError("the reference holds \(reference.count) predictions for \(testRows) test rows") }
             names.append(referenceColumn)
             columns.append(.numeric(Array(repeating: .nan, count: trainFolds.count) + reference))
         }
@@ -36,14 +37,14 @@ public enum StackingTable {
     /// by a model that trained on it; returns the number of training rows.
     public static func validateMembership(_ table: Table, trainRows: Int, testRows: Int) throws -> [Int] {
         guard table.rowCount == trainRows + testRows else {
-            throw TaskError("the stacking table has \(table.rowCount) rows, the job has \(trainRows) training + \(testRows) test rows")
+            throw JobError("the stacking table has \(table.rowCount) rows, the job has \(trainRows) training + \(testRows) test rows")
         }
         let folds = try table.numeric(foldColumn)
         if let bad = folds[..<trainRows].firstIndex(where: { !($0 >= 0) || $0 != $0.rounded() }) {
-            throw TaskError("stacking table row \(bad + 1): a training row without an out-of-fold prediction (fold \(folds[bad]))")
+            throw JobError("stacking table row \(bad + 1): a training row without an out-of-fold prediction (fold \(folds[bad]))")
         }
         if let bad = folds[trainRows...].firstIndex(where: { $0 != -1 }) {
-            throw TaskError("stacking table row \(bad + 1): a test row marked as fold \(Int(folds[bad])); test rows are never in a fold")
+            throw JobError("stacking table row \(bad + 1): a test row marked as fold \(Int(folds[bad])); test rows are never in a fold")
         }
         return folds[..<trainRows].map { Int($0) }
     }

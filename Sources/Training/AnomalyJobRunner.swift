@@ -1,3 +1,4 @@
+import ModelZoo
 import Dataset
 import Foundation
 
@@ -17,7 +18,7 @@ public struct AnomalyJobRunner: Sendable {
         self.threads = threads
     }
 
-    public func run(train: Table, eval: Table?, scored: Table? = nil, progress: (@Sendable (Double) -> Void)? = nil) throws -> TaskOutcome {
+    public func run(train: Table, eval: Table?, scored: Table? = nil, progress: (@Sendable (Double) -> Void)? = nil) throws -> JobOutcome {
         let started = ContinuousClock.now
         let schema = try FeatureSchema(job: spec, train: train)
         let names = schema.names
@@ -29,22 +30,22 @@ public struct AnomalyJobRunner: Sendable {
         let fitSeconds = (ContinuousClock.now - started).seconds
         let model = TrainedModel(kind: spec.kind, objective: .anomaly, target: spec.target, schema: schema, predictor: .anomaly(detector))
 
-        var metrics: [TaskMetric] = []
+        var metrics: [MetricValue] = []
         var predictions: [Double] = []
         var reports: [String: String] = [:]
         if let eval {
             let scores = try detector.evaluate(try schema.matrix(from: eval), threads: threads)
             predictions = scores.score
             let split = spec.evaluationSplit
-            metrics.append(TaskMetric(split: split, name: "flagged_share", value: Double(scores.flag.filter { $0 }.count) / Double(max(eval.rowCount, 1))))
+            metrics.append(MetricValue(split: split, name: "flagged_share", value: Double(scores.flag.filter { $0 }.count) / Double(max(eval.rowCount, 1))))
             if eval.index(of: spec.target) != nil {
                 let labels = try eval.numeric(spec.target).map { $0.isFinite ? $0 : 0 }
-                metrics.append(TaskMetric(split: split, name: "auc", value: Metrics.auc(labels: labels, scores: scores.score)))
-                metrics.append(TaskMetric(split: split, name: "auc_isolation_forest", value: Metrics.auc(labels: labels, scores: scores.forest)))
-                metrics.append(TaskMetric(split: split, name: "auc_autoencoder", value: Metrics.auc(labels: labels, scores: scores.autoencoder)))
+                metrics.append(MetricValue(split: split, name: "auc", value: Metrics.auc(labels: labels, scores: scores.score)))
+                metrics.append(MetricValue(split: split, name: "auc_isolation_forest", value: Metrics.auc(labels: labels, scores: scores.forest)))
+                metrics.append(MetricValue(split: split, name: "auc_autoencoder", value: Metrics.auc(labels: labels, scores: scores.autoencoder)))
                 let flagged = scores.flag.indices.filter { scores.flag[$0] }
                 if !flagged.isEmpty {
-                    metrics.append(TaskMetric(split: split, name: "flag_precision", value: flagged.reduce(0) { $0 + labels[$1] } / Double(flagged.count)))
+                    metrics.append(MetricValue(split: split, name: "flag_precision", value: flagged.reduce(0) { $0 + labels[$1] } / Double(flagged.count)))
                 }
                 if !spec.sensitive.isEmpty, case .full = spec.role {
                     let attributes = try spec.sensitive.filter { eval.index(of: $0) != nil }.map { SensitiveAttribute(name: $0, column: try eval.column($0)) }
@@ -56,13 +57,13 @@ public struct AnomalyJobRunner: Sendable {
         }
         let scoredPredictions = try scored.map { try detector.evaluate(try schema.matrix(from: $0), threads: threads).score } ?? []
         let encoder = JSONEncoder.sortedKeys
-        var report = TaskReport(model: spec.model, metrics: metrics, importance: [], features: names,
+        var report = JobReport(model: spec.model, metrics: metrics, importance: [], features: names,
                                 parameters: String(decoding: try encoder.encode(parameters), as: UTF8.self),
                                 trainRows: train.rowCount, evalRows: eval?.rowCount ?? 0,
                                 trainSeconds: (ContinuousClock.now - started).seconds, trees: detector.forest.treeCount)
         reports[AnomalyJobRunner.trainingReportName] = String(decoding: try encoder.encode(training), as: UTF8.self)
         report.reports = reports
         report.fitSeconds = fitSeconds
-        return TaskOutcome(artifact: try model.encode(), report: report, evalPredictions: predictions, scoredPredictions: scoredPredictions)
+        return JobOutcome(artifact: try model.encode(), report: report, evalPredictions: predictions, scoredPredictions: scoredPredictions)
     }
 }

@@ -36,14 +36,6 @@ public struct FeatureSchema: Codable, Sendable, Equatable {
 
     public var names: [String] { features.map(\.name) }
 
-    /// The schema of a job's features: every column of `train` that the spec does not exclude
-    /// and that is not its target; a job left with no feature is refused by name.
-    public init(job spec: TrainingJobSpec, train: Table) throws {
-        let names = GBDTJobRunner.featureNames(of: train, excluding: spec.excludedColumns, target: spec.target)
-        guard !names.isEmpty else { throw TaskError("model \(spec.model): no feature columns left after exclusions") }
-        try self.init(table: train, features: names)
-    }
-
     /// Columns of `table` this schema does not use (reported, never an error).
     public func extraColumns(in table: Table) -> [String] {
         let known = Set(names)
@@ -55,7 +47,7 @@ public struct FeatureSchema: Codable, Sendable, Equatable {
     public func matrix(from table: Table) throws -> FeatureMatrix {
         let missing = names.filter { table.index(of: $0) == nil }
         guard missing.isEmpty else {
-            throw TaskError("missing feature column\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0)'" }.joined(separator: ", ")): the model was trained with \(names.count) features")
+            throw ModelInputError("missing feature column\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0)'" }.joined(separator: ", ")): the model was trained with \(names.count) features")
         }
         var columns: [[Double]] = []
         columns.reserveCapacity(features.count)
@@ -91,4 +83,12 @@ public struct FeatureSchema: Codable, Sendable, Equatable {
     static func text(of value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
+}
+
+/// Why a table cannot be fed to a model: a missing column, an empty feature set, a mismatched set of parts.
+public struct ModelInputError: Error, CustomStringConvertible, LocalizedError {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var errorDescription: String? { message }
 }
