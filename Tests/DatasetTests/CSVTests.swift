@@ -1,13 +1,15 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Dataset
 
 final class CSVTests: XCTestCase {
+    private var directories: [TemporaryDirectory] = []
+
     private func temporaryDirectory() throws -> String {
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("engage-csv-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
+        let directory = try TemporaryDirectory("csv")
+        directories.append(directory)
+        return directory.path
     }
 
     func testInfersNumericAndCategoricalColumns() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Dataset
 
@@ -286,8 +287,8 @@ final class CustomerGeneratorTests: XCTestCase {
     }
 
     func testWriteProducesThreeReadableCSVFiles() throws {
-        let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("engage-gen-\(UUID().uuidString)/out")
-        defer { try? FileManager.default.removeItem(atPath: (directory as NSString).deletingLastPathComponent) }
+        let temporary = try TemporaryDirectory("gen")
+        let directory = temporary.file("out")
         let data = CustomerGenerator(rows: 400, seed: 3, items: 50).generate()
         try data.write(to: directory)
         let forced = Set(CustomerSchema.categoricalFeatures + CustomerSchema.sensitive)

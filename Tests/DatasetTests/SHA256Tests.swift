@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Dataset
 
@@ -25,8 +26,8 @@ final class SHA256Tests: XCTestCase {
     }
 
     func testFileDigestMatchesDataDigest() throws {
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("engage-sha-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let directory = try TemporaryDirectory("sha")
+        let path = directory.file("data")
         let data = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         try data.write(to: URL(fileURLWithPath: path))
         XCTAssertEqual(try SHA256.hex(fileAt: path), SHA256.hex(data))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Dataset
 
@@ -13,10 +14,12 @@ final class ShardTests: XCTestCase {
         ])
     }
 
+    private var directories: [TemporaryDirectory] = []
+
     private func temporaryStore() throws -> ShardStore {
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("engage-shards-\(UUID().uuidString)/nested")
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        return try ShardStore(directory: path)
+        let directory = try TemporaryDirectory("shards")
+        directories.append(directory)
+        return try ShardStore(directory: directory.file("nested"))
     }
 
     private func assertMalformed(_ data: Data, _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
@@ -207,9 +210,9 @@ final class ShardTests: XCTestCase {
     }
 
     func testStoreRefusesAFileAsDirectory() throws {
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("engage-file-\(UUID().uuidString)")
+        let directory = try TemporaryDirectory("file")
+        let path = directory.file("plain")
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
-        defer { try? FileManager.default.removeItem(atPath: path) }
         XCTAssertThrowsError(try ShardStore(directory: path)) { error in
             XCTAssertTrue("\(error)".contains("not a directory"), "\(error)")
         }

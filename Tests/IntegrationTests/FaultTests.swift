@@ -1,6 +1,7 @@
 import Foundation
 import Registry
 import Wire
+import TestSupport
 import XCTest
 
 /// Failures with real processes: a worker killed mid-job, garbage on the coordinator's socket.

@@ -1,5 +1,6 @@
 import Foundation
 import Registry
+import TestSupport
 import XCTest
 
 /// The whole path as separate OS processes: `engage run` starts a coordinator and real worker

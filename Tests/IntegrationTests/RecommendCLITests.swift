@@ -1,5 +1,6 @@
 import Dataset
 import Foundation
+import TestSupport
 import XCTest
 
 /// `engage train --kind ncf` → `predict` → `recommend` through the real binary, on generated data.

@@ -2,6 +2,7 @@ import Dataset
 import Foundation
 import ModelZoo
 import Registry
+import TestSupport
 import XCTest
 
 /// The report's curves against scikit-learn on a larger run, and its rendering to a PNG with headless

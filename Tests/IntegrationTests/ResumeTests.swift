@@ -1,6 +1,7 @@
 import Coordinator
 import Foundation
 import Registry
+import TestSupport
 import XCTest
 
 /// `engage run --resume` with real processes: the coordinator is killed with SIGKILL mid-run,

@@ -1,6 +1,7 @@
 import Foundation
 import ModelZoo
 import Registry
+import TestSupport
 import XCTest
 
 final class CompareTests: XCTestCase {

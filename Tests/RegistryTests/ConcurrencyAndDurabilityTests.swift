@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 @testable import Registry
+import TestSupport
 import XCTest
 
 final class ConcurrencyAndDurabilityTests: XCTestCase {

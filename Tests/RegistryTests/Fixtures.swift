@@ -1,20 +1,12 @@
 import Foundation
 import ModelZoo
 import Registry
+import TestSupport
 import XCTest
 
-/// A fresh directory per test, removed afterwards.
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "engage-registry-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
+extension TemporaryDirectory {
+    /// Where a registry test keeps its database (the folder does not exist yet: the registry makes it).
     var databasePath: String { path + "/registry/registry.sqlite" }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
 enum Sample {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 @testable import Registry
+import TestSupport
 import XCTest
 
 /// The `list --where` bench of issue 5: 10,000 versions, timed (printed, never asserted).

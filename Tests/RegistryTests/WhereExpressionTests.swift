@@ -2,6 +2,7 @@ import Foundation
 import ModelZoo
 import GRDB
 @testable import Registry
+import TestSupport
 import XCTest
 
 final class WhereExpressionTests: XCTestCase {
