@@ -29,7 +29,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "TestSupport"]),
         .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "Dataset"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelZoo", "Dataset"]),

@@ -15,12 +15,16 @@ public final class ZAPAuthenticator: @unchecked Sendable {
     private enum State { case idle, running, stopping, stopped }
 
     private let socket: ZMQSocket
-    private let allowedClientKeys: Set<String>
+    private var allowedClientKeys: Set<String>
     private let condition = NSCondition()
     private var state = State.idle
     private var rejectedCount = 0
     private var acceptedCount = 0
     private var serveError: ZMQError?
+    private var pendingRefusals: [ZAPRefusal] = []
+
+    /// Refusals kept for `drainRefusals` between two calls; the count goes on beyond it.
+    private static let maxPendingRefusals = 1000
 
     /// How often the serving thread looks for a stop request while idle.
     private static let stopCheckMs: Int32 = 50
@@ -74,6 +78,23 @@ public final class ZAPAuthenticator: @unchecked Sendable {
         }
     }
 
+    /// Replaces the allow-list; handshakes from then on are judged by the new one (connections
+    /// already admitted stay, as CURVE authenticates once per connection).
+    public func replaceAllowedClientKeys(_ keys: Set<String>) throws {
+        for key in keys { try CurveKeyPair.validateZ85Key(key, role: "allowed client public key") }
+        condition.lock()
+        defer { condition.unlock() }
+        allowedClientKeys = keys
+    }
+
+    /// The refusals since the last call, oldest first, for the owner to log.
+    public func drainRefusals() -> [ZAPRefusal] {
+        condition.lock()
+        defer { condition.unlock() }
+        defer { pendingRefusals.removeAll() }
+        return pendingRefusals
+    }
+
     /// Handshakes refused so far.
     public var rejected: Int {
         condition.lock()
@@ -95,6 +116,12 @@ public final class ZAPAuthenticator: @unchecked Sendable {
         return serveError
     }
 
+    private var currentAllowedKeys: Set<String> {
+        condition.lock()
+        defer { condition.unlock() }
+        return allowedClientKeys
+    }
+
     private var stopRequested: Bool {
         condition.lock()
         defer { condition.unlock() }
@@ -106,7 +133,7 @@ public final class ZAPAuthenticator: @unchecked Sendable {
         while !stopRequested {
             do {
                 guard let request = try socket.receive(timeoutMs: Self.stopCheckMs) else { continue }
-                let verdict = ZAPVerdict(request: request, allowedClientKeys: allowedClientKeys)
+                let verdict = ZAPVerdict(request: request, allowedClientKeys: currentAllowedKeys)
                 record(verdict)
                 try socket.send(verdict.reply)
             } catch let error as ZMQError {
@@ -134,7 +161,12 @@ public final class ZAPAuthenticator: @unchecked Sendable {
     private func record(_ verdict: ZAPVerdict) {
         condition.lock()
         defer { condition.unlock() }
-        if verdict.admitted { acceptedCount += 1 } else { rejectedCount += 1 }
+        if verdict.admitted {
+            acceptedCount += 1
+        } else {
+            rejectedCount += 1
+            if pendingRefusals.count < Self.maxPendingRefusals { pendingRefusals.append(verdict.refusal) }
+        }
     }
 }
 
@@ -142,6 +174,8 @@ public final class ZAPAuthenticator: @unchecked Sendable {
 struct ZAPVerdict {
     let admitted: Bool
     let reply: [Data]
+    /// Who was refused and why (meaningless when admitted).
+    var refusal = ZAPRefusal(fingerprint: nil, address: "", reason: "")
 
     private static let version = Data("1.0".utf8)
 
@@ -152,15 +186,18 @@ struct ZAPVerdict {
                       text: "malformed ZAP request", userID: "")
             return
         }
+        let address = String(decoding: request[3], as: UTF8.self)
         let mechanism = String(decoding: request[5], as: UTF8.self)
         guard mechanism == "CURVE" else {
             self.init(requestID: request[1], status: "400",
                       text: "mechanism \(mechanism) is not allowed", userID: "")
+            refusal = ZAPRefusal(fingerprint: nil, address: address, reason: "mechanism \(mechanism) is not allowed")
             return
         }
         guard request.count == 7, let key = CurveKeyPair.z85(ofRawKey: request[6]) else {
             self.init(requestID: request[1], status: "500",
                       text: "malformed CURVE credentials", userID: "")
+            refusal = ZAPRefusal(fingerprint: nil, address: address, reason: "malformed CURVE credentials")
             return
         }
         if allowedClientKeys.contains(key) {
@@ -168,6 +205,7 @@ struct ZAPVerdict {
         } else {
             self.init(requestID: request[1], status: "400",
                       text: "client key is not allowed", userID: "")
+            refusal = ZAPRefusal(fingerprint: CurveCertificate.fingerprint(of: key), address: address, reason: "key not in the allow-list")
         }
     }
 
@@ -175,4 +213,11 @@ struct ZAPVerdict {
         admitted = status == "200"
         reply = [Self.version, requestID, Data(status.utf8), Data(text.utf8), Data(userID.utf8), Data()]
     }
+}
+
+/// One refused handshake: the client's key fingerprint (when it offered a CURVE key), its address and why.
+public struct ZAPRefusal: Sendable, Equatable {
+    public let fingerprint: String?
+    public let address: String
+    public let reason: String
 }
