@@ -70,6 +70,13 @@ struct EngageBinary {
     }
 }
 
+/// A test's precondition that failed for a reason the test must report, not skip: a process that
+/// did not start, a run that could not be caught mid-way.
+struct HarnessFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 func makeTemporaryDirectory(_ name: String) throws -> String {
     let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("engage-\(name)-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
