@@ -70,6 +70,24 @@ final class ClusterConfigTests: XCTestCase {
         }
     }
 
+    /// CURVE is not implemented: asking for it stops the load instead of running unencrypted.
+    func testCurveSecurityIsRefusedUntilImplemented() throws {
+        let text = """
+        cluster:
+          security:
+            keys: keys/
+            curve: true
+        """
+        XCTAssertThrowsError(try ClusterConfig.parse(text, file: "c.yaml")) { error in
+            let e = error as! ConfigError
+            XCTAssertEqual(e.keyPath, "cluster.security.curve")
+            XCTAssertTrue(e.description.hasPrefix("c.yaml:4:"), e.description)
+            XCTAssertTrue(e.description.contains("CURVE is not implemented yet"), e.description)
+            XCTAssertTrue(e.description.contains("loopback or a trusted network"), e.description)
+        }
+        XCTAssertFalse(try ClusterConfig.parse(text.replacingOccurrences(of: "curve: true", with: "curve: false")).security.curve)
+    }
+
     func testModelSectionsAreStrict() {
         XCTAssertThrowsError(try ClusterConfig.parse("models:\n  churn: { kind: gbdt, objective: binary, target: y, treez: 5 }\n")) { error in
             XCTAssertEqual((error as! ConfigError).keyPath, "models.churn.treez")

@@ -88,6 +88,20 @@ final class ResumeRecoveryTests: XCTestCase {
                        "the table built from stored predictions is byte for byte the one built from the results in memory")
     }
 
+    /// A journal write that fails is counted and named, so the run fails instead of leaving a journal `--resume` trusts.
+    func testAFailedJournalWriteIsReportedWithTheFirstError() throws {
+        let f = try fixture()
+        let readOnly = try ModelRegistry.openReadOnly(path: f.config.registryPath)
+        let sink = RegistrySink(registry: readOnly, runID: "r1", data: f.data, configSHA256: "c", store: f.store)
+        XCTAssertNil(sink.journalFailure)
+        for job in f.jobs.prefix(2) { sink.jobChanged(job: job, status: "running", attempt: 1, worker: "w@h", error: nil) }
+        XCTAssertEqual(sink.journalFailures, 2)
+        let failure = try XCTUnwrap(sink.journalFailure)
+        XCTAssertTrue(failure.hasPrefix("2 journal write(s) failed"), failure)
+        XCTAssertTrue(failure.contains(try XCTUnwrap(sink.firstJournalError)), failure)
+        XCTAssertTrue(try f.registry.jobs(runID: "r1").isEmpty, "nothing reached the journal")
+    }
+
     func testMissingOrCorruptPredictionsRerunTheirJobWithoutASecondVersion() throws {
         let f = try fixture()
         let base = f.jobs.filter { $0.spec.kind != .stacking }

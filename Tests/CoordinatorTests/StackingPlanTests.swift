@@ -69,27 +69,30 @@ final class StackingPlanTests: XCTestCase {
         XCTAssertEqual(ensemble.spec.evalShards, data.testShards)
     }
 
-    /// Each base job "predicts" a value that names itself; the table must put fold k's value on
-    /// exactly the rows of fold k and the full job's on the test rows.
-    func testTheStackingTableTakesEachRowFromTheModelThatHeldItOut() throws {
-        let (config, data, store, directory) = try prepared()
-        let jobs = try JobPlanner(config: config, data: data).plan()
-        let registry = try ModelRegistry(path: directory + "/registry.sqlite")
-        try registry.beginRun(id: "r1", configSHA256: "c", datasetSHA256: data.datasetSHA256, startedAt: Date())
-        let sink = RegistrySink(registry: registry, runID: "r1", data: data, configSHA256: "c", store: store)
-        func marker(_ job: PlannedJob) -> Double {
-            if case .fold(let k) = job.spec.role { return Double(k + 1) / 10 }
-            return 0.9
-        }
+    /// Each base job "predicts" a value that names itself: a fold job (k + 1) / 10, a full job 0.9.
+    private func markerPredictions(_ jobs: [PlannedJob]) -> [String: [String: ArraySlice<Double>]] {
+        var predictions: [String: [String: ArraySlice<Double>]] = [:]
         for job in jobs where job.spec.kind != .stacking {
-            let rows = (job.spec.evalShards + job.spec.scoreShards).reduce(0) { $0 + $1.rows }
-            let report = JobReport(model: job.spec.model, metrics: [], importance: [], features: [], parameters: "{}",
-                                    trainRows: 1, evalRows: rows, trainSeconds: 0, trees: 0)
-            _ = try sink.accept(job: job, attempt: 1, worker: "w@h", report: report,
-                                result: ResultPayload(artifact: Data([1, 2, 3]), predictions: Array(repeating: marker(job), count: rows)))
+            var marker = 0.9
+            if case .fold(let k) = job.spec.role { marker = Double(k + 1) / 10 }
+            for shard in job.spec.evalShards + job.spec.scoreShards {
+                predictions[job.id, default: [:]][shard.id] = ArraySlice(repeating: marker, count: shard.rows)
+            }
         }
-        let ensemble = try sink.materialize(try XCTUnwrap(jobs.first { $0.id == "ensemble/full" }))
-        let table = try store.read(try XCTUnwrap(ensemble.spec.stackingShards.first).id)
+        return predictions
+    }
+
+    private func objectives(_ jobs: [PlannedJob]) -> [String: ModelObjective] {
+        Dictionary(jobs.map { ($0.spec.model, $0.spec.objective) }) { first, _ in first }
+    }
+
+    /// The table must put fold k's value on exactly the rows of fold k and the fold models' mean on the test rows.
+    func testTheStackingTableTakesEachRowFromTheModelThatHeldItOut() throws {
+        let (config, data, _, _) = try prepared()
+        let jobs = try JobPlanner(config: config, data: data).plan()
+        let ensemble = try XCTUnwrap(jobs.first { $0.id == "ensemble/full" })
+        let table = try StackingAssembly(ensemble: ensemble, foldShards: data.foldShards)
+            .table(predictions: markerPredictions(jobs), objectives: objectives(jobs))
         let trainRows = data.trainShards.reduce(0) { $0 + $1.rows }
         let testRows = data.testShards.reduce(0) { $0 + $1.rows }
         let folds = try StackingTable.validateMembership(table, trainRows: trainRows, testRows: testRows)
@@ -106,6 +109,23 @@ final class StackingPlanTests: XCTestCase {
         XCTAssertTrue(reference[trainRows...].allSatisfy { $0 == 0.9 }, "the lift is measured against the full churn model")
         XCTAssertTrue(try table.numeric("anomaly").allSatisfy { $0 == 0.9 }, "unsupervised inputs come from the full job")
         XCTAssertEqual(table.names, ["fold", "engagement", "churn", "anomaly", "recommender", StackingTable.referenceColumn])
+    }
+
+    func testAFoldThatPredictsATestRowOrAMissingFoldPredictionIsRefused() throws {
+        let (config, data, _, _) = try prepared()
+        let jobs = try JobPlanner(config: config, data: data).plan()
+        let ensemble = try XCTUnwrap(jobs.first { $0.id == "ensemble/full" })
+        var leaking = data.foldShards
+        leaking[1] = data.testShards
+        var predictions = markerPredictions(jobs)
+        XCTAssertThrowsError(try StackingAssembly(ensemble: ensemble, foldShards: leaking).table(predictions: predictions, objectives: objectives(jobs))) { error in
+            XCTAssertEqual(error as? StackingError, .foldMembership("engagement fold 1 predicts test row \(data.trainShards.reduce(0) { $0 + $1.rows })"))
+        }
+        predictions = markerPredictions(jobs)
+        predictions["churn/fold2"] = nil
+        XCTAssertThrowsError(try StackingAssembly(ensemble: ensemble, foldShards: data.foldShards).table(predictions: predictions, objectives: objectives(jobs))) { error in
+            XCTAssertTrue("\(error)".contains("no prediction of churn/fold2"), "\(error)")
+        }
     }
 
     func testATestRowMarkedWithAFoldIsRefused() throws {

@@ -19,7 +19,7 @@ final class FaultTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.05)
         }
         coordinator.kill()
-        throw XCTSkip("the coordinator did not start:\n\(coordinator.output)")
+        throw HarnessError("the coordinator did not start:\n\(coordinator.output)")
     }
 
     func testAJobOfAKilledWorkerFinishesOnTheOtherWorker() throws {

@@ -33,10 +33,9 @@ final class StackingLongTests: XCTestCase {
         var testColumns = [[Double]]()
         let xTest = x.rows(split.test)
         var churnAlone = [Double]()
-        let logOdds = { (p: Double) -> Double in let q = min(max(p, 1e-7), 1 - 1e-7); return log(q / (1 - q)) }
         for target in targets {
             let trainer = GBDTTrainer(objective: target.objective, parameters: parameters)
-            let input = target.objective == .binary ? logOdds : { $0 }
+            let input = target.objective == .binary ? OutOfFoldAssembler.logOdds : { $0 }
             var testSum = [Double](repeating: 0, count: split.test.count)
             for fold in 0..<5 {
                 let fit = split.train.indices.filter { folds[$0] != fold }.map { split.train[$0] }

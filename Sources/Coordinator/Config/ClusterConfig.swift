@@ -21,7 +21,8 @@ public struct ClusterConfig: Sendable, Equatable {
         public var threads: Int
     }
 
-    /// CURVE settings (the Ironhouse pattern); off by default, then binds stay on loopback.
+    /// CURVE settings (the Ironhouse pattern). CURVE is not implemented yet, so `curve: true` is
+    /// refused at load; traffic is plain ZeroMQ on whatever `coordinator.bind` names.
     public struct SecuritySettings: Sendable, Equatable {
         public var curve = false
         public var keys = "keys/"
@@ -137,6 +138,9 @@ public struct ClusterConfig: Sendable, Equatable {
         }
         if let s = try cluster.mapping("security", allowedKeys: ["curve", "keys"]) {
             security.curve = try s.bool("curve") ?? false
+            if security.curve, let node = s.child("curve") {
+                throw s.fail("curve", node, "CURVE is not implemented yet; remove the key (or set it to false) and keep the coordinator's bind on loopback or a trusted network")
+            }
             security.keys = try s.string("keys") ?? security.keys
         }
     }

@@ -41,6 +41,8 @@ public struct RunSummary: Sendable {
     /// Journal-done jobs run again because their stored predictions were missing or damaged.
     public var rerunJobs = 0
     public var totalJobs = 0
+    /// Journal writes that failed; any fails the run (`failure` names the first).
+    public var journalFailures = 0
 }
 
 /// Runs the whole pipeline once: data → shards → job graph → workers → registry.
@@ -56,8 +58,6 @@ public struct PipelineRunner {
     public var localWorkers: Int
     public var workerThreads: Int
     public var runID: String
-    /// Gives up when no result arrives within this many seconds after the last one (nil: never).
-    public var stallTimeout: Double?
     /// Resume the existing run `runID` (its journal's done jobs are not run again) instead of starting one.
     public var resume: Bool
 
@@ -135,10 +135,11 @@ public struct PipelineRunner {
                                               heartbeatMs: config.coordinator.heartbeatMs, logger: logger)
         defer { children.stop() }
 
-        let outcome = try server.serve(sink: sink) {
+        var outcome = try server.serve(sink: sink) {
             if localWorkers > 0, children.allExited { return "all \(localWorkers) local workers exited" }
             return nil
         }
+        outcome.failure = outcome.failure ?? sink.journalFailure
         server.shutdownWorkers()
         children.waitForExit(seconds: 5)
         try registry.finishRun(id: runID, status: outcome.failure == nil ? "succeeded" : "failed", finishedAt: Date())
@@ -157,6 +158,7 @@ public struct PipelineRunner {
         summary.resumedJobs = recovered.done.count
         summary.rerunJobs = recovered.reruns.count
         summary.totalJobs = jobs.count
+        summary.journalFailures = sink.journalFailures
         return summary
     }
 }

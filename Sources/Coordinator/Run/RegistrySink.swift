@@ -21,7 +21,9 @@ final class RegistrySink: ResultSink {
     let resumedVersions: Set<String>
     /// Predictions of every finished job, per shard of its evaluation and scored rows (the ensemble's inputs).
     private(set) var predictions: [String: [String: ArraySlice<Double>]] = [:]
-    private(set) var journalErrors = 0
+    /// Journal writes that failed; each one can make `engage run --resume` redo or lose a job.
+    private(set) var journalFailures = 0
+    private(set) var firstJournalError: String?
     /// Every accepted job with the seconds its worker spent on it, in completion order.
     private(set) var jobSeconds: [RunSummary.JobTime] = []
     /// The objective of every model with an accepted job.
@@ -94,55 +96,13 @@ final class RegistrySink: ResultSink {
         return stored.reference
     }
 
-    /// A stacking job gets its base-prediction table (`StackingTable`) once its inputs are done:
-    /// a training row's value comes from the fold job that held the row out (supervised inputs)
-    /// or from the full job that scored it (unsupervised inputs); a test row's from the full job.
+    /// A stacking job gets its base-prediction table (`StackingAssembly`) once its inputs are done.
     func materialize(_ job: PlannedJob) throws -> PlannedJob {
-        guard job.spec.kind == .stacking, job.spec.stackingShards.isEmpty, let settings = job.spec.stacking else { return job }
-        let foldOfShard = Dictionary(uniqueKeysWithValues: data.foldShards.enumerated().flatMap { fold, shards in shards.map { ($0.id, fold) } })
-        let binaryInputs = Set(objectives.filter { $0.value == .binary }.map(\.key))
-        var inputs: [(name: String, values: [Double])] = []
-        for model in settings.inputs {
-            var values: [Double] = []
-            values.reserveCapacity(data.rows)
-            for shard in job.spec.trainShards + job.spec.evalShards {
-                let sources: [String]
-                if !settings.supervised.contains(model) {
-                    sources = ["\(model)/full"]
-                } else if let fold = foldOfShard[shard.id] {
-                    sources = ["\(model)/fold\(fold)"]
-                } else {
-                    sources = data.foldShards.indices.map { "\(model)/fold\($0)" }
-                }
-                values.append(contentsOf: try meanPrediction(of: sources, shard: shard, ensemble: job.spec.model))
-            }
-            if binaryInputs.contains(model) {
-                // A probability enters the meta-learner as its log-odds, where a linear model can weigh it.
-                values = values.map { p in let q = min(max(p, 1e-7), 1 - 1e-7); return log(q / (1 - q)) }
-            }
-            inputs.append((model, values))
-        }
-        let reference = try settings.reference.map { name in
-            try job.spec.evalShards.flatMap { try meanPrediction(of: ["\(name)/full"], shard: $0, ensemble: job.spec.model) }
-        }
-        let table = try StackingTable.make(trainFolds: job.spec.trainShards.flatMap { Array(repeating: foldOfShard[$0.id] ?? -1, count: $0.rows) },
-                                           testRows: job.spec.evalShards.reduce(0) { $0 + $1.rows }, inputs: inputs,
-                                           referenceTestPredictions: reference)
+        guard job.spec.kind == .stacking, job.spec.stackingShards.isEmpty else { return job }
+        let table = try StackingAssembly(ensemble: job, foldShards: data.foldShards).table(predictions: predictions, objectives: objectives)
         var ready = job
         ready.spec.stackingShards = [try store.write(table)]
         return ready
-    }
-
-    /// The mean, row by row, of the named jobs' predictions for one shard.
-    private func meanPrediction(of jobs: [String], shard: ShardRef, ensemble: String) throws -> [Double] {
-        var sum = [Double](repeating: 0, count: shard.rows)
-        for source in jobs {
-            guard let slice = predictions[source]?[shard.id], slice.count == shard.rows else {
-                throw JobError("ensemble \(ensemble): no prediction of \(source) for shard \(shard.id.prefix(12))")
-            }
-            for (i, value) in zip(sum.indices, slice) { sum[i] += value }
-        }
-        return sum.map { $0 / Double(jobs.count) }
     }
 
     func jobChanged(job: PlannedJob, status: String, attempt: Int, worker: String?, error: String?) {
@@ -150,8 +110,14 @@ final class RegistrySink: ResultSink {
             try registry.recordJob(runID: runID, jobID: job.id, model: job.spec.model, status: status, attempt: attempt,
                                    worker: worker, version: registered[job.id]?.version, error: error)
         } catch {
-            journalErrors += 1
+            journalFailures += 1
+            if firstJournalError == nil { firstJournalError = "\(error)" }
         }
+    }
+
+    /// Why the run fails for its journal, when a journal write failed.
+    var journalFailure: String? {
+        firstJournalError.map { "\(journalFailures) journal write(s) failed, so `--resume` cannot trust this run's journal; the first: \($0)" }
     }
 
     private struct TrainingFacts: Encodable {

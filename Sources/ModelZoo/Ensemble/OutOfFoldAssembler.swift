@@ -1,9 +1,13 @@
+import Foundation
+
 /// Collects fold jobs' predictions into the out-of-fold matrix, refusing anything that would
 /// leak: a prediction for a test row, a row predicted twice by one model, a training row left
 /// without a prediction.
 ///
 /// Stacking is only honest when each out-of-fold prediction comes from a model that never saw
-/// its row and no test row shaped the meta-learner; this type is where that is checked.
+/// its row and no test row shaped the meta-learner; this type is where that is checked, for the
+/// pipeline's ensemble (`StackingAssembly`) as for a stacking model built by hand. An input that
+/// never learned from the target (an unsupervised score) is added once, as fold −1, for every training row.
 public struct OutOfFoldAssembler: Sendable {
     public let trainRows: [Int]
     private let position: [Int: Int]
@@ -12,6 +16,13 @@ public struct OutOfFoldAssembler: Sendable {
     public private(set) var models: [String] = []
     private var values: [String: [Double]] = [:]
     private var filled: [String: [Bool]] = [:]
+
+    /// How a base model's probability enters the meta-learner: its log-odds, where a linear
+    /// model can weigh it, clamped to [1e-7, 1 − 1e-7] first so 0 and 1 stay finite.
+    public static func logOdds(_ p: Double) -> Double {
+        let q = min(max(p, 1e-7), 1 - 1e-7)
+        return log(q / (1 - q))
+    }
 
     /// `trainRows` fixes the row order of the matrix; `testRows` may never receive a prediction.
     public init(trainRows: [Int], testRows: [Int]) throws {

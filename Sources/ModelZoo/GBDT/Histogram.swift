@@ -80,7 +80,9 @@ enum HistogramBuilder {
         var rowBins: UnsafePointer<UInt8>? = nil
         var stride: Int = 0
     }
-    static let sparseRatio = Int(ProcessInfo.processInfo.environment["ENGAGE_SR"] ?? "") ?? 16
+    /// A leaf with fewer than 1/sparseRatio of the rows gathers its rows' bins row-major instead
+    /// of reading each feature's column.
+    static let sparseRatio = 16
     static let gatherBlockRows = 256
 
     /// How many feature groups to build in parallel for `work` bin updates over `features`.
