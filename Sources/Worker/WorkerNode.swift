@@ -34,7 +34,8 @@ public final class WorkerNode {
     private let clock: any MonotonicClock
     private let execution: JobExecution
     private var transport: (any MessageTransport)?
-    /// When the next connection attempt is due, while the coordinator is given up for silence.
+    /// When the next connection attempt is due, while the coordinator is given up for silence;
+    /// the old connection stays open until then.
     private var reconnectAt: ContinuousClock.Instant?
     private var liveness: Liveness
     private var backoff = ReconnectBackoff()
@@ -74,7 +75,7 @@ public final class WorkerNode {
                 return .parentGone
             }
             if let exit = try step(timeoutMs: 20) { return exit }
-            if transport == nil, let reconnectAt {
+            if let reconnectAt {
                 let (seconds, attoseconds) = clock.now.duration(to: reconnectAt).components
                 Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
             }
@@ -85,8 +86,12 @@ public final class WorkerNode {
     /// sends what training produced, and heartbeats, gives up on or reconnects to the
     /// coordinator as the clock says. Non-nil when the worker should exit.
     public func step(timeoutMs: Int32 = 0) throws -> Exit? {
+        if let reconnectAt {
+            if clock.now >= reconnectAt { try connect() }
+            return nil
+        }
         guard let transport else {
-            if reconnectAt.map({ clock.now >= $0 }) ?? true { try connect() }
+            try connect()
             return nil
         }
         if let frames = try transport.receive(timeoutMs: timeoutMs) {
@@ -97,8 +102,6 @@ public final class WorkerNode {
         if liveness.isDead(now: now) {
             let wait = backoff.next()
             logger.warning("coordinator silent for \(liveness.liveness) heartbeats; reconnecting in \(wait) ms")
-            self.transport?.close()
-            self.transport = nil
             reconnectAt = now + .milliseconds(wait)
         } else if liveness.heartbeatDue(now: now) {
             send(Envelope.make(.heartbeat, HeartbeatHeader(workerID: options.workerID, busyJobs: job.map { [$0.header.jobID] } ?? [])))

@@ -171,7 +171,6 @@ final class WorkerNodeTests: XCTestCase {
 
         clock.advance(by: .milliseconds(3000))
         XCTAssertNil(try node.step())
-        XCTAssertEqual(hub.connectedPeers, [])
         XCTAssertNil(try node.step())
         XCTAssertEqual(commands(try received()), [])
 
