@@ -35,8 +35,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelZoo", "Dataset"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Registry", "ModelZoo", "Dataset", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "ModelZoo", "TestSupport"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Dataset", "ModelZoo", "Training", "Registry"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Dataset", "Training"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Dataset", "ModelZoo", "Training", "Registry", "Wire", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Dataset", "Training", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Registry", "Dataset", "Wire", "ModelZoo", "Training", "Coordinator", "TestSupport"]),
     ]
 )

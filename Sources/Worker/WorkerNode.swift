@@ -5,11 +5,13 @@ import ModelZoo
 import Training
 import Wire
 
-/// A worker process: connects a DEALER socket to the coordinator, says HELLO, fetches the
-/// shards its jobs need, trains on a separate thread, and returns results.
+/// A worker process: connects a DEALER to the coordinator, says HELLO, fetches the shards its
+/// jobs need, trains off the I/O thread, and returns results.
 ///
-/// The I/O thread alone owns the socket. It heartbeats while a job trains, and reconnects with
-/// a doubling backoff when the coordinator falls silent (the Guide's Paranoid Pirate).
+/// The I/O thread alone owns the transport. It heartbeats while a job trains, and reconnects
+/// with a doubling backoff when the coordinator falls silent (the Guide's Paranoid Pirate).
+/// ``step(timeoutMs:)`` is one round of that loop, so tests drive it over an ``InMemoryHub``
+/// with a ``ManualClock`` and an inline ``JobExecution``.
 public final class WorkerNode {
     /// Why `run()` returned.
     public enum Exit: Sendable, Equatable {
@@ -28,8 +30,13 @@ public final class WorkerNode {
     private let logger: Logger
     private let store: ShardStore
     private let outbox = Outbox()
-    private let context: ZMQContext
-    private var socket: ZMQSocket?
+    private let connector: any TransportConnector
+    private let clock: any MonotonicClock
+    private let execution: JobExecution
+    private var transport: (any MessageTransport)?
+    /// When the next connection attempt is due, while the coordinator is given up for silence;
+    /// the old connection stays open until then.
+    private var reconnectAt: ContinuousClock.Instant?
     private var liveness: Liveness
     private var backoff = ReconnectBackoff()
     private var job: ActiveJob?
@@ -39,17 +46,25 @@ public final class WorkerNode {
     private let parentPID = getppid()
     public let counters = MessageCounters()
 
-    public init(options: WorkerOptions, logger: Logger) throws {
+    /// A worker that reaches its coordinator through `connector`.
+    public init(options: WorkerOptions, logger: Logger, connector: any TransportConnector,
+                clock: any MonotonicClock = SystemClock(), execution: JobExecution = .threaded) throws {
         self.options = options
         self.logger = logger
+        self.connector = connector
+        self.clock = clock
+        self.execution = execution
         store = try ShardStore(directory: options.cacheDirectory)
-        context = try ZMQContext()
-        liveness = Liveness(heartbeatMs: options.heartbeatMs, liveness: options.liveness)
+        liveness = Liveness(heartbeatMs: options.heartbeatMs, liveness: options.liveness, now: clock.now)
+    }
+
+    /// A worker that connects ZeroMQ DEALERs to `options.endpoint`.
+    public convenience init(options: WorkerOptions, logger: Logger) throws {
+        try self.init(options: options, logger: logger, connector: ZMQConnector(endpoint: options.endpoint))
     }
 
     deinit {
-        socket?.close()
-        context.terminate()
+        transport?.close()
     }
 
     public func run() throws -> Exit {
@@ -59,41 +74,56 @@ public final class WorkerNode {
                 logger.warning("the process that started this worker is gone; exiting")
                 return .parentGone
             }
-            guard let socket else { try connect(); continue }
-            if let frames = try socket.receive(timeoutMs: 20) {
-                if let exit = try handle(frames) { return exit }
-            }
-            for envelope in outbox.drain() { try finish(envelope) }
-            let now = ContinuousClock.now
-            if liveness.isDead(now: now) {
-                let wait = backoff.next()
-                logger.warning("coordinator silent for \(liveness.liveness) heartbeats; reconnecting in \(wait) ms")
-                Thread.sleep(forTimeInterval: Double(wait) / 1000)
-                try connect()
-            } else if liveness.heartbeatDue(now: now) {
-                send(Envelope.make(.heartbeat, HeartbeatHeader(workerID: options.workerID, busyJobs: job.map { [$0.header.jobID] } ?? [])))
-                liveness.sentHeartbeat(at: now)
+            if let exit = try step(timeoutMs: 20) { return exit }
+            if let reconnectAt {
+                let (seconds, attoseconds) = clock.now.duration(to: reconnectAt).components
+                Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
             }
         }
     }
 
+    /// One round of the loop: handles at most one message (waiting up to `timeoutMs` for it),
+    /// sends what training produced, and heartbeats, gives up on or reconnects to the
+    /// coordinator as the clock says. Non-nil when the worker should exit.
+    public func step(timeoutMs: Int32 = 0) throws -> Exit? {
+        if let reconnectAt {
+            if clock.now >= reconnectAt { try connect() }
+            return nil
+        }
+        guard let transport else {
+            try connect()
+            return nil
+        }
+        if let frames = try transport.receive(timeoutMs: timeoutMs) {
+            if let exit = try handle(frames) { return exit }
+        }
+        for envelope in outbox.drain() { try finish(envelope) }
+        let now = clock.now
+        if liveness.isDead(now: now) {
+            let wait = backoff.next()
+            logger.warning("coordinator silent for \(liveness.liveness) heartbeats; reconnecting in \(wait) ms")
+            reconnectAt = now + .milliseconds(wait)
+        } else if liveness.heartbeatDue(now: now) {
+            send(Envelope.make(.heartbeat, HeartbeatHeader(workerID: options.workerID, busyJobs: job.map { [$0.header.jobID] } ?? [])))
+            liveness.sentHeartbeat(at: now)
+        }
+        return nil
+    }
+
     private func connect() throws {
-        socket?.close()
-        let socket = try ZMQSocket(context: context, type: .dealer)
-        try socket.setLinger(milliseconds: 0)
-        try socket.setMaxMessageSize(1 << 30)
+        transport?.close()
+        transport = nil
         // A fresh identity per connection: the coordinator treats a reconnect as a new worker.
-        try socket.setIdentity(Data("\(options.workerID)-\(UInt32.random(in: 0...UInt32.max))".utf8))
-        try socket.connect(options.endpoint)
-        self.socket = socket
+        transport = try connector.connect(identity: Data("\(options.workerID)-\(UInt32.random(in: 0...UInt32.max))".utf8))
+        reconnectAt = nil
         welcomed = false
-        liveness = Liveness(heartbeatMs: liveness.heartbeatMs, liveness: liveness.liveness)
+        liveness = Liveness(heartbeatMs: liveness.heartbeatMs, liveness: liveness.liveness, now: clock.now)
         let hello = HelloHeader(workerID: options.workerID, host: ProcessInfo.processInfo.hostName, pid: getpid(),
                                 cores: options.effectiveThreads, memoryBytes: ProcessInfo.processInfo.physicalMemory,
                                 cachedShards: (try? store.ids()) ?? [], version: EngageVersion.current,
                                 busyJobs: [job?.header.jobID, unacknowledged?.jobID].compactMap { $0 })
         send(Envelope.make(.hello, hello))
-        liveness.sentHeartbeat(at: .now)
+        liveness.sentHeartbeat(at: clock.now)
         logger.info("worker \(options.workerID) connecting to \(options.endpoint)")
     }
 
@@ -106,19 +136,19 @@ public final class WorkerNode {
             logger.warning("dropped malformed message: \(error)")
             return nil
         }
-        liveness.heard(at: .now)
+        liveness.heard(at: clock.now)
         do {
             switch message.command {
             case .welcome:
                 let welcome = try message.decodeHeader(WelcomeHeader.self)
-                liveness = Liveness(heartbeatMs: welcome.heartbeatMs, liveness: welcome.liveness)
+                liveness = Liveness(heartbeatMs: welcome.heartbeatMs, liveness: welcome.liveness, now: clock.now)
                 backoff.reset()
                 welcomed = true
                 logger.info("welcomed by coordinator \(welcome.coordinatorID)")
                 if let pending = unacknowledged {
                     logger.info("resending the outcome of \(pending.jobID) after reconnecting")
                     send(pending.envelope)
-                    unacknowledged?.sentAt = .now
+                    unacknowledged?.sentAt = clock.now
                 }
             case .heartbeat:
                 acknowledge(try message.decodeHeader(HeartbeatHeader.self))
@@ -202,8 +232,8 @@ public final class WorkerNode {
         guard let active = job else { return }
         job?.training = true
         let store = self.store, outbox = self.outbox, threads = options.effectiveThreads, logger = self.logger
-        let header = active.header, spec = active.spec
-        let thread = Thread {
+        let header = active.header, spec = active.spec, train = execution.train
+        execution.launch {
             let started = ContinuousClock.now
             do {
                 func table(_ shards: [ShardRef]) throws -> Table? {
@@ -213,7 +243,7 @@ public final class WorkerNode {
                                        eval: try table(spec.evalShards), scored: try table(spec.scoreShards),
                                        items: try table(spec.itemShards), stacking: try table(spec.stackingShards))
                 let lastReported = Counter()
-                let outcome = try JobRunner.run(spec: spec, threads: threads, inputs: inputs) { fraction in
+                let outcome = try train(spec, threads, inputs) { fraction in
                     let step = Int(fraction * 10)
                     if lastReported.advance(to: step) {
                         outbox.post(Envelope.make(.progress, ProgressHeader(jobID: header.jobID, attempt: header.attempt, fraction: fraction, message: "training")))
@@ -228,8 +258,6 @@ public final class WorkerNode {
                 outbox.post(Envelope.make(.failed, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: String(describing: error))))
             }
         }
-        thread.stackSize = 16 << 20
-        thread.start()
     }
 
     /// Sends what a training thread produced and frees the worker for the next job.
@@ -237,7 +265,7 @@ public final class WorkerNode {
         if envelope.command == .result || envelope.command == .failed {
             job = nil
             let jobID = envelope.command == .result ? try envelope.decodeHeader(ResultHeader.self).jobID : try envelope.decodeHeader(FailedHeader.self).jobID
-            unacknowledged = (jobID, envelope, .now)
+            unacknowledged = (jobID, envelope, clock.now)
         }
         send(envelope)
     }
@@ -248,17 +276,17 @@ public final class WorkerNode {
         guard let pending = unacknowledged else { return }
         if !heartbeat.busyJobs.contains(pending.jobID) {
             unacknowledged = nil
-        } else if ContinuousClock.now - pending.sentAt > liveness.expiry {
+        } else if clock.now - pending.sentAt > liveness.expiry {
             logger.warning("coordinator still waits for \(pending.jobID); sending its outcome again")
             send(pending.envelope)
-            unacknowledged?.sentAt = .now
+            unacknowledged?.sentAt = clock.now
         }
     }
 
     private func send(_ envelope: Envelope) {
-        guard let socket else { return }
+        guard let transport else { return }
         do {
-            if try !socket.trySend(envelope.frames()) { logger.warning("send queue full; dropped \(envelope.command.rawValue)") }
+            if try !transport.send(envelope.frames()) { logger.warning("send queue full; dropped \(envelope.command.rawValue)") }
         } catch {
             logger.warning("send failed: \(error)")
         }

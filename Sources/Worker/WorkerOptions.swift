@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// How a worker process connects and trains.
 public struct WorkerOptions: Sendable {
@@ -12,8 +13,9 @@ public struct WorkerOptions: Sendable {
     public var heartbeatMs: Int = 1000
     public var liveness: Int = 5
     /// FETCH requests in flight at once (credit-based flow control).
-    public var fetchWindow: Int = 4
-    public var chunkBytes: Int = 1 << 20
+    public var fetchWindow: Int = ProtocolLimits.fetchWindow
+    /// Bytes asked for per FETCH; the coordinator serves at most ``ProtocolLimits/chunkBytes``.
+    public var chunkBytes: Int = ProtocolLimits.chunkBytes
     /// Exit when the process that started this worker is gone (set by `engage run`).
     public var exitWithParent: Bool = false
 

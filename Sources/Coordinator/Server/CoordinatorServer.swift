@@ -28,18 +28,17 @@ public struct ServeOutcome: Sendable {
     public var workersLost: Int
 }
 
-/// The coordinator's event loop: one thread owns the ROUTER socket, admits workers, hands out
+/// The coordinator's event loop: one thread owns the ROUTER transport, admits workers, hands out
 /// jobs, serves shard chunks, watches heartbeats and collects results.
 ///
 /// Training never happens here; the only slow thing the loop does is register a result
-/// (an fsync and one SQLite transaction).
+/// (an fsync and one SQLite transaction). ``step(sink:timeoutMs:)`` is one round of the loop,
+/// so tests drive it over an ``InMemoryHub`` with a ``ManualClock``.
 public final class CoordinatorServer {
     public struct Settings: Sendable {
         public var endpoint: String
         public var heartbeatMs: Int
         public var liveness: Int
-        public var maxMessageBytes: Int64 = 1 << 30
-        public var chunkBytes = 1 << 20
         public init(endpoint: String, heartbeatMs: Int, liveness: Int) {
             self.endpoint = endpoint
             self.heartbeatMs = heartbeatMs
@@ -48,38 +47,43 @@ public final class CoordinatorServer {
     }
 
     private let settings: Settings
-    private let context: ZMQContext
-    private let socket: ZMQSocket
+    private let transport: any MessageTransport
+    private let clock: any MonotonicClock
     private let store: ShardStore
     private let runID: String
     private let logger: Logger
     private var workers = WorkerTable()
     private var book: JobBook
-    private var lastHeartbeat = ContinuousClock.now
+    private var lastHeartbeat: ContinuousClock.Instant
     private var completed: [String: String] = [:]
     private var workersLost = 0
     public let counters = MessageCounters()
     /// The endpoint actually bound (resolves a `:*` port).
     public private(set) var boundEndpoint: String
 
-    public init(settings: Settings, jobs: JobBook, store: ShardStore, runID: String, logger: Logger) throws {
+    /// Serves over `transport`, a ROUTER end whose messages carry the peer id first.
+    public init(settings: Settings, jobs: JobBook, store: ShardStore, runID: String, logger: Logger,
+                transport: any MessageTransport, clock: any MonotonicClock = SystemClock()) {
         self.settings = settings
         self.book = jobs
         self.store = store
         self.runID = runID
         self.logger = logger
-        context = try ZMQContext()
-        socket = try ZMQSocket(context: context, type: .router)
-        try socket.setLinger(milliseconds: 0)
-        try socket.setMaxMessageSize(settings.maxMessageBytes)
-        try socket.setRouterMandatory(true)
-        try socket.bind(settings.endpoint)
-        boundEndpoint = socket.lastEndpoint ?? settings.endpoint
+        self.transport = transport
+        self.clock = clock
+        lastHeartbeat = clock.now
+        boundEndpoint = settings.endpoint
+    }
+
+    /// Serves on a ZeroMQ ROUTER bound to `settings.endpoint`.
+    public convenience init(settings: Settings, jobs: JobBook, store: ShardStore, runID: String, logger: Logger) throws {
+        let router = try ZMQTransport.router(binding: settings.endpoint)
+        self.init(settings: settings, jobs: jobs, store: store, runID: runID, logger: logger, transport: router)
+        boundEndpoint = router.lastEndpoint ?? settings.endpoint
     }
 
     deinit {
-        socket.close()
-        context.terminate()
+        transport.close()
     }
 
     /// Serves until every job is done, one has failed `maxAttempts` times, or `watchdog` names a reason to stop.
@@ -89,14 +93,23 @@ public final class CoordinatorServer {
             if let reason = watchdog() {
                 return outcome(failure: "\(reason); \(book.jobs.count - book.doneCount) jobs unfinished")
             }
-            if let frames = try socket.receive(timeoutMs: Int32(min(100, settings.heartbeatMs))) {
-                handle(frames, sink: sink)
-            }
-            tick(sink: sink)
-            dispatch(sink: sink)
+            try step(sink: sink, timeoutMs: Int32(min(100, settings.heartbeatMs)))
         }
         return outcome(failure: book.firstFailure.map { $0.error })
     }
+
+    /// One round of the loop: handles at most one message (waiting up to `timeoutMs` for it),
+    /// heartbeats and buries workers as the clock says, and hands out jobs to idle workers.
+    public func step(sink: ResultSink, timeoutMs: Int32 = 0) throws {
+        if let frames = try transport.receive(timeoutMs: timeoutMs) {
+            handle(frames, sink: sink)
+        }
+        tick(sink: sink)
+        dispatch(sink: sink)
+    }
+
+    /// True once every job is done or one has failed for good.
+    public var isFinished: Bool { book.isFinished }
 
     /// Tells every worker to stop (after a run) and waits briefly so the messages leave.
     public func shutdownWorkers(reason: String = "shutdown") {
@@ -132,7 +145,7 @@ public final class CoordinatorServer {
                 send(peer, Envelope.make(.bye, ByeHeader(reason: "reconnect")))
                 return
             }
-            workers[peer]?.liveness.heard(at: .now)
+            workers[peer]?.liveness.heard(at: clock.now)
             switch message.command {
             case .heartbeat: break
             case .fetch: try fetch(peer, try message.decodeHeader(FetchHeader.self))
@@ -162,8 +175,7 @@ public final class CoordinatorServer {
             logger.info("worker \(hello.workerID) reconnected; its old connection is dropped")
             if busy == nil { lose(old.peer, reason: "reconnected", sink: sink) } else { _ = workers.remove(old.peer) }
         }
-        var liveness = Liveness(heartbeatMs: settings.heartbeatMs, liveness: settings.liveness)
-        liveness.heard(at: .now)
+        let liveness = Liveness(heartbeatMs: settings.heartbeatMs, liveness: settings.liveness, now: clock.now)
         workers.add(peer: peer, hello: hello, liveness: liveness)
         if let busy {
             workers[peer]?.runningJob = busy
@@ -186,7 +198,7 @@ public final class CoordinatorServer {
             counters.countDropped("fetch out of range")
             return
         }
-        let count = min(request.size, settings.chunkBytes, total - request.offset)
+        let count = min(request.size, ProtocolLimits.chunkBytes, total - request.offset)
         let bytes = try store.readBytes(request.shardID, offset: request.offset, count: count)
         let header = ChunkHeader(shardID: request.shardID, offset: request.offset, totalSize: total, last: request.offset + count >= total)
         send(peer, Envelope.make(.chunk, header, payload: bytes))
@@ -244,7 +256,7 @@ public final class CoordinatorServer {
     // MARK: liveness and dispatch
 
     private func tick(sink: ResultSink) {
-        let now = ContinuousClock.now
+        let now = clock.now
         if now - lastHeartbeat >= .milliseconds(settings.heartbeatMs) {
             lastHeartbeat = now
             for worker in workers.all {
@@ -294,7 +306,7 @@ public final class CoordinatorServer {
 
     private func send(_ peer: Data, _ envelope: Envelope) {
         do {
-            _ = try socket.trySend(RoutedEnvelope(peer: peer, envelope: envelope).frames())
+            _ = try transport.send(RoutedEnvelope(peer: peer, envelope: envelope).frames())
         } catch {
             logger.warning("send to a worker failed: \(error)")
         }
