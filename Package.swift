@@ -29,7 +29,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
-        .testTarget(name: "DatasetTests", dependencies: ["Dataset"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Dataset"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "Dataset"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelZoo", "Dataset"]),
         // .testTarget(name: "ReportTests", dependencies: ["Report", "Registry", "ModelZoo", "Dataset"]),
