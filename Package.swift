@@ -30,7 +30,7 @@ let package = Package(
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
-        .testTarget(name: "DatasetTests", dependencies: ["Dataset", "TestSupport"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Dataset", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "Dataset"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelZoo", "Dataset"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Registry", "ModelZoo", "Dataset", "TestSupport"]),

@@ -26,6 +26,7 @@ sys.path.insert(0, HERE)
 
 import anomaly_bench  # noqa: E402
 import dataset  # noqa: E402
+import drift_bench  # noqa: E402
 import engage_cli  # noqa: E402
 import gbdt_bench  # noqa: E402
 import gbdt_report  # noqa: E402
@@ -35,7 +36,7 @@ import recommender_bench  # noqa: E402
 from peer_params import Settings  # noqa: E402
 from report import Scoreboard  # noqa: E402
 
-SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "fairness", "registry")
+SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "fairness", "registry", "drift")
 PEER_PACKAGES = ("lightgbm", "xgboost-cpu", "xgboost", "scikit-learn", "shap", "pandas", "numpy", "scipy", "fairlearn")
 
 
@@ -201,6 +202,15 @@ class Run:
         print(flush=True)
         self.results["fairness"] = {"returncode": measured.returncode, "closing": closing, "output": measured.output[-20000:]}
         self.board.check(name, measured.returncode == 0, f"{closing} (exit status {measured.returncode})")
+
+    def drift(self):
+        if "drift" not in self.engage.subcommands:
+            self.board.skip("drift: engage/scipy wall time ≤ 1.0", "n/a (not built yet): engage has no drift command")
+            return
+        result = drift_bench.DriftBench(self.engage, sys.executable, self.work, self.log).run()
+        self.results["drift"] = result
+        self.show(drift_bench.table(result))
+        drift_bench.bars(self.board, result)
 
     def registry(self):
         self.board.skip("registry: list --where over 10,000 versions < 50 ms",

@@ -157,11 +157,55 @@ final class DriftDetectorTests: XCTestCase {
         let reference = try Table(names: ["x"], columns: [.numeric([1, 2, 3])])
         let current = try Table(names: ["x"], columns: [.categorical(codes: [0, 0, 1], levels: ["a", "b"])])
         XCTAssertThrowsError(try DriftDetector().compare(reference: reference, current: current, features: ["x"])) {
-            XCTAssertEqual($0 as? DriftError, .typeMismatch("x", reference: "numeric", current: "categorical"))
+            XCTAssertEqual(String(describing: $0), "drift: column 'x' is numeric in the reference data but text in the current data")
         }
-        XCTAssertThrowsError(try DriftDetector().compare(reference: reference, current: reference, features: ["y"])) {
-            XCTAssertEqual(String(describing: $0), "drift: the reference data has no column 'y'")
+        XCTAssertThrowsError(try DriftDetector().compare(reference: reference, current: reference, features: ["y"], sources: ("ref.csv", "new.csv"))) {
+            XCTAssertEqual(String(describing: $0), "drift: ref.csv has no column 'y'")
         }
         XCTAssertThrowsError(try DriftDetector(thresholds: DriftThresholds(driftedShare: 0)))
+        XCTAssertThrowsError(try DriftDetector(thresholds: DriftThresholds(bins: 1)))
+    }
+
+    func testAnAllMissingColumnTakesTheOtherSidesKindAndUnseenLevelsAreCounted() throws {
+        let reference = try Table(names: ["c"], columns: [.categorical(codes: [0, 1, 0, 1], levels: ["a", "b"])])
+        let current = try Table(names: ["c"], columns: [.categorical(codes: [0, 2, 2, -1], levels: ["a", "b", "z"])])
+        let report = try DriftDetector().compare(reference: reference, current: current, features: ["c"])
+        let c = try XCTUnwrap(report.features.first)
+        XCTAssertEqual(c.unseenLevels, 1)
+        XCTAssertEqual(c.unseenShare, 0.5)
+        XCTAssertEqual(c.missingRateChange, 0.25)
+        let empty = try Table(names: ["c"], columns: [.numeric([.nan, .nan])])
+        let gone = try DriftDetector().compare(reference: reference, current: empty, features: ["c"])
+        XCTAssertEqual(gone.features.first?.test, .chiSquared)
+        XCTAssertNil(gone.features.first?.pValue)
+        let json = try XCTUnwrap(String(data: JSONEncoder().encode(gone), encoding: .utf8))
+        XCTAssertTrue(json.contains("\"p_value\":null"), json)
+        XCTAssertFalse(json.lowercased().contains("nan"), json)
+    }
+
+    func testCorrectionsAdjustAsBonferroniAndBenjaminiHochbergDo() {
+        let p: [Double?] = [0.01, 0.04, nil, 0.03, 0.005]
+        XCTAssertEqual(PValueCorrection.none.adjust(p), p)
+        XCTAssertEqual(PValueCorrection.bonferroni.adjust(p), [0.04, 0.16, nil, 0.12, 0.02])
+        // statsmodels multipletests([0.01, 0.04, 0.03, 0.005], method="fdr_bh")[1] -> [0.02, 0.04, 0.04, 0.02]
+        let bh = PValueCorrection.bh.adjust(p)
+        for (value, expected) in zip(bh, [0.02, 0.04, nil, 0.04, 0.02] as [Double?]) {
+            XCTAssertEqual(value ?? -1, expected ?? -1, accuracy: 1e-15)
+        }
+    }
+
+    func testTheVerdictUsesAdjustedPValuesAndPSIAtTheThreshold() throws {
+        let values = (0..<400).map { Double($0) / 400 }
+        let reference = try Table(names: ["x", "y"], columns: [.numeric(values), .numeric(values)])
+        let current = try Table(names: ["x", "y"], columns: [.numeric(values), .numeric(values.map { $0 + 0.15 })])
+        let plain = try DriftDetector().compare(reference: reference, current: current, features: ["x", "y"])
+        XCTAssertEqual(plain.driftedFeatures, ["y"])
+        XCTAssertEqual(plain.features.first?.feature, "y", "drifted features first")
+        XCTAssertTrue(plain.drifted, "1 of 2 ≥ 0.5")
+        let strict = try DriftDetector(thresholds: DriftThresholds(alpha: 0.05, psiThreshold: 10, driftedShare: 0.6, correction: .bonferroni))
+        let corrected = try strict.compare(reference: reference, current: current, features: ["x", "y"])
+        let y = try XCTUnwrap(corrected.features.first { $0.feature == "y" })
+        XCTAssertEqual(try XCTUnwrap(y.adjustedPValue), min(1, try XCTUnwrap(y.pValue) * 2), accuracy: 1e-15)
+        XCTAssertFalse(corrected.drifted, "0.5 < 0.6")
     }
 }

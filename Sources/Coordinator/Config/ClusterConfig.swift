@@ -56,6 +56,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var registryPath = "registry/engage.sqlite"
     public var workDirectory = "work"
     public var models: [ModelConfig] = []
+    /// The `drift:` section: `engage drift`'s thresholds.
+    public var drift = DriftThresholds()
 
     public init(file: String) { self.file = file }
 
@@ -108,6 +110,7 @@ public struct ClusterConfig: Sendable, Equatable {
         } else {
             config.models = defaultModels
         }
+        try config.readDrift(root)
         // Sections owned by later features are still checked for shape so a typo cannot hide.
         for section in ["fairness", "promotion", "drift"] where root.has(section) {
             if let node = root.child(section), node.mapping == nil {

@@ -1,8 +1,9 @@
 import Foundation
 
 /// Pearson's chi-squared test of homogeneity between a reference and a current sample of one
-/// categorical variable, as scipy's `chi2_contingency(table)` computes it on the 2 × k table of
-/// level counts (with its default Yates continuity correction when there is one degree of freedom).
+/// categorical variable, as `scipy.stats.chi2_contingency(table)` computes it on the 2 × k table of
+/// level counts with its default `correction=True`: Yates' continuity correction applies only when
+/// there is one degree of freedom (two levels).
 ///
 /// Exists so that drift on a categorical feature is judged like scipy judges it. Levels are
 /// matched by name; levels absent from both samples and missing values are left out.

@@ -1,25 +1,8 @@
 import Foundation
 
-/// When a feature, and a dataset, count as drifted (cluster.yaml's `drift:`).
-public struct DriftThresholds: Codable, Sendable, Equatable {
-    /// A feature drifts when its test's p-value is below this…
-    public var pValue: Double
-    /// …or its population stability index exceeds this.
-    public var psi: Double
-    /// The dataset drifts when at least this share of its features drift.
-    public var driftedShare: Double
-    /// Numeric PSI bins (reference deciles by default).
-    public var psiBins: Int
-
-    public init(pValue: Double = 0.05, psi: Double = 0.2, driftedShare: Double = 0.5, psiBins: Int = 10) {
-        self.pValue = pValue
-        self.psi = psi
-        self.driftedShare = driftedShare
-        self.psiBins = psiBins
-    }
-}
-
 /// How one feature moved between the reference and the current data.
+///
+/// Every number that can be undefined is optional and encodes as JSON `null`, never NaN.
 public struct FeatureDrift: Codable, Sendable, Equatable {
     public enum Test: String, Codable, Sendable {
         /// Two-sample Kolmogorov–Smirnov (numeric features).
@@ -33,13 +16,48 @@ public struct FeatureDrift: Codable, Sendable, Equatable {
     /// The KS distance or the chi-squared statistic; nil when the test had too little data.
     public var statistic: Double?
     public var pValue: Double?
+    /// `pValue` after the thresholds' correction; the one compared with alpha.
+    public var adjustedPValue: Double?
     public var psi: Double?
-    public var referenceMissingRate: Double
-    public var currentMissingRate: Double
+    public var referenceMissingRate: Double?
+    public var currentMissingRate: Double?
+    /// Current missing rate minus the reference's.
+    public var missingRateChange: Double?
+    /// Categorical features: levels present in the current data but never in the reference…
+    public var unseenLevels: Int?
+    /// …and the share of the current rows that hold them.
+    public var unseenShare: Double?
     public var drifted: Bool
+
+    private enum CodingKeys: String, CodingKey {
+        case feature, test, statistic, pValue = "p_value", adjustedPValue = "adjusted_p_value", psi
+        case referenceMissingRate = "reference_missing_rate", currentMissingRate = "current_missing_rate"
+        case missingRateChange = "missing_rate_change", unseenLevels = "unseen_levels", unseenShare = "unseen_share", drifted
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(feature, forKey: .feature)
+        try c.encode(test, forKey: .test)
+        try c.encode(statistic.finite, forKey: .statistic)
+        try c.encode(pValue.finite, forKey: .pValue)
+        try c.encode(adjustedPValue.finite, forKey: .adjustedPValue)
+        try c.encode(psi.finite, forKey: .psi)
+        try c.encode(referenceMissingRate.finite, forKey: .referenceMissingRate)
+        try c.encode(currentMissingRate.finite, forKey: .currentMissingRate)
+        try c.encode(missingRateChange.finite, forKey: .missingRateChange)
+        try c.encode(unseenLevels, forKey: .unseenLevels)
+        try c.encode(unseenShare.finite, forKey: .unseenShare)
+        try c.encode(drifted, forKey: .drifted)
+    }
 }
 
-/// The drift of a current dataset against a reference, feature by feature.
+extension Optional where Wrapped == Double {
+    /// The value when it is a finite number, otherwise nil.
+    var finite: Double? { flatMap { $0.isFinite ? $0 : nil } }
+}
+
+/// The drift of a current dataset against a reference, feature by feature, drifted features first.
 public struct DriftReport: Codable, Sendable, Equatable {
     /// The registry's name for this report.
     public static let registryName = "drift"
@@ -53,67 +71,94 @@ public struct DriftReport: Codable, Sendable, Equatable {
     public var drifted: Bool
 
     public var driftedFeatures: [String] { features.filter(\.drifted).map(\.feature) }
+
+    private enum CodingKeys: String, CodingKey {
+        case referenceRows = "reference_rows", currentRows = "current_rows", thresholds, features, share = "drifted_share", drifted
+    }
 }
 
 /// Compares a current table with a reference table: KS and PSI for numeric features,
-/// chi-squared and PSI for categorical ones.
+/// chi-squared, PSI and unseen levels for categorical ones, missing rates for both.
 ///
-/// Exists for the watch mode, which retrains when incoming data drifts: a feature drifts when its
-/// p-value is below `thresholds.pValue` or its PSI exceeds `thresholds.psi`, and the dataset when
-/// the share of drifted features reaches `thresholds.driftedShare`.
+/// Exists for `engage drift` and the watch mode, which retrains when incoming data drifts; the
+/// verdict rule is `DriftThresholds`'.
 public struct DriftDetector: Sendable {
     public let thresholds: DriftThresholds
 
     public init(thresholds: DriftThresholds = DriftThresholds()) throws {
-        guard thresholds.pValue >= 0, thresholds.pValue <= 1 else { throw DriftError.setting("p_value", thresholds.pValue, "a number in [0, 1]") }
-        guard thresholds.psi >= 0, thresholds.psi.isFinite else { throw DriftError.setting("psi", thresholds.psi, "a finite number ≥ 0") }
-        guard thresholds.driftedShare > 0, thresholds.driftedShare <= 1 else {
-            throw DriftError.setting("drifted_share", thresholds.driftedShare, "a share in (0, 1]")
-        }
-        guard thresholds.psiBins >= 2 else { throw DriftError.setting("psi_bins", Double(thresholds.psiBins), "at least 2") }
-        self.thresholds = thresholds
+        self.thresholds = try thresholds.validated()
     }
 
-    public func compare(reference: Table, current: Table, features: [String]) throws -> DriftReport {
+    /// `sources` name the two tables in errors (the CLI passes the file paths).
+    public func compare(reference: Table, current: Table, features: [String],
+                        sources: (reference: String, current: String) = ("the reference data", "the current data")) throws -> DriftReport {
         guard !features.isEmpty else { throw DriftError.noFeatures }
-        let drifts = try features.map { name -> FeatureDrift in
-            guard let referenceColumn = try? reference.column(name) else { throw DriftError.missingColumn(name, in: "reference") }
-            guard let currentColumn = try? current.column(name) else { throw DriftError.missingColumn(name, in: "current") }
-            return try drift(name, referenceColumn, currentColumn, referenceRows: reference.rowCount, currentRows: current.rowCount)
+        var drifts = try features.map { name -> FeatureDrift in
+            guard let referenceColumn = try? reference.column(name) else { throw DriftError.missingColumn(name, in: sources.reference) }
+            guard let currentColumn = try? current.column(name) else { throw DriftError.missingColumn(name, in: sources.current) }
+            return try drift(name, referenceColumn, currentColumn, sources: sources)
+        }
+        let adjusted = thresholds.correction.adjust(drifts.map(\.pValue))
+        for index in drifts.indices {
+            drifts[index].adjustedPValue = adjusted[index]
+            drifts[index].drifted = (adjusted[index].map { $0 < thresholds.alpha } ?? false)
+                || (drifts[index].psi.map { $0 >= thresholds.psiThreshold } ?? false)
         }
         let share = Double(drifts.filter(\.drifted).count) / Double(drifts.count)
+        let ordered = drifts.enumerated().sorted { a, b in
+            a.element.drifted != b.element.drifted ? a.element.drifted : a.offset < b.offset
+        }.map(\.element)
         return DriftReport(referenceRows: reference.rowCount, currentRows: current.rowCount, thresholds: thresholds,
-                           features: drifts, share: share, drifted: share >= thresholds.driftedShare)
+                           features: ordered, share: share, drifted: share >= thresholds.driftedShare)
     }
 
-    private func drift(_ name: String, _ reference: Column, _ current: Column, referenceRows: Int, currentRows: Int) throws -> FeatureDrift {
+    private func drift(_ name: String, _ referenceColumn: Column, _ currentColumn: Column,
+                       sources: (reference: String, current: String)) throws -> FeatureDrift {
+        let (reference, current) = try Self.aligned(name, referenceColumn, currentColumn, sources: sources)
         let referenceMissing = Self.missing(reference), currentMissing = Self.missing(current)
-        let test: FeatureDrift.Test
-        let statistic: Double?, pValue: Double?, psi: Double?
+        let referenceRate = Self.rate(referenceMissing, reference.count), currentRate = Self.rate(currentMissing, current.count)
+        var result = FeatureDrift(feature: name, test: .kolmogorovSmirnov, referenceMissingRate: referenceRate, currentMissingRate: currentRate,
+                                  missingRateChange: referenceRate.flatMap { r in currentRate.map { $0 - r } }, drifted: false)
         switch (reference, current) {
         case (.numeric(let a), .numeric(let b)):
-            test = .kolmogorovSmirnov
             let sortedA = a.filter { !$0.isNaN }.sorted(), sortedB = b.filter { !$0.isNaN }.sorted()
-            let result = KolmogorovSmirnov.test(sorted: sortedA, sortedB)
-            (statistic, pValue) = (result?.statistic, result?.pValue)
-            psi = PopulationStabilityIndex.numeric(sortedReference: sortedA, referenceMissing: referenceMissing,
-                                                   current: sortedB + Array(repeating: .nan, count: currentMissing), bins: thresholds.psiBins)?.value
-        case (.categorical, .categorical):
-            test = .chiSquared
-            let a = ChiSquaredTest.counts(reference), b = ChiSquaredTest.counts(current)
-            let result = ChiSquaredTest.test(reference: a, current: b)
-            (statistic, pValue) = (result?.statistic, result?.pValue)
-            psi = PopulationStabilityIndex.categorical(reference: a, current: b, referenceMissing: referenceMissing, currentMissing: currentMissing)?.value
+            let ks = KolmogorovSmirnov.test(sorted: sortedA, sortedB)
+            (result.statistic, result.pValue) = (ks?.statistic, ks?.pValue)
+            result.psi = PopulationStabilityIndex.numeric(sortedReference: sortedA, referenceMissing: referenceMissing,
+                                                          current: b, bins: thresholds.bins)?.value
         default:
-            throw DriftError.typeMismatch(name, reference: reference.isCategorical ? "categorical" : "numeric",
-                                          current: current.isCategorical ? "categorical" : "numeric")
+            result.test = .chiSquared
+            let a = ChiSquaredTest.counts(reference), b = ChiSquaredTest.counts(current)
+            let chi2 = ChiSquaredTest.test(reference: a, current: b)
+            (result.statistic, result.pValue) = (chi2?.statistic, chi2?.pValue)
+            result.psi = PopulationStabilityIndex.categorical(reference: a, current: b, referenceMissing: referenceMissing,
+                                                              currentMissing: currentMissing)?.value
+            let unseen = b.filter { a[$0.key] == nil }
+            result.unseenLevels = unseen.count
+            result.unseenShare = Self.rate(unseen.values.reduce(0, +), current.count)
         }
-        let drifted = (pValue.map { $0 < thresholds.pValue } ?? false) || (psi.map { $0 > thresholds.psi } ?? false)
-        return FeatureDrift(feature: name, test: test, statistic: statistic, pValue: pValue, psi: psi,
-                            referenceMissingRate: referenceRows == 0 ? 0 : Double(referenceMissing) / Double(referenceRows),
-                            currentMissingRate: currentRows == 0 ? 0 : Double(currentMissing) / Double(currentRows),
-                            drifted: drifted)
+        result.statistic = result.statistic.finite
+        result.pValue = result.pValue.finite
+        result.psi = result.psi.finite
+        return result
     }
+
+    /// Both columns of one kind; a column with no value at all reads as numeric, so it takes the other's kind.
+    private static func aligned(_ name: String, _ reference: Column, _ current: Column,
+                                sources: (reference: String, current: String)) throws -> (Column, Column) {
+        switch (reference, current) {
+        case (.numeric, .numeric), (.categorical, .categorical): return (reference, current)
+        case (.numeric(let values), .categorical(_, let levels)) where values.allSatisfy(\.isNaN):
+            return (.categorical(codes: [Int32](repeating: -1, count: values.count), levels: levels), current)
+        case (.categorical(_, let levels), .numeric(let values)) where values.allSatisfy(\.isNaN):
+            return (reference, .categorical(codes: [Int32](repeating: -1, count: values.count), levels: levels))
+        default:
+            throw DriftError.typeMismatch(name, reference: reference.isCategorical ? "text" : "numeric", current: current.isCategorical ? "text" : "numeric",
+                                          sources: [sources.reference, sources.current])
+        }
+    }
+
+    private static func rate(_ count: Int, _ total: Int) -> Double? { total == 0 ? nil : Double(count) / Double(total) }
 
     private static func missing(_ column: Column) -> Int {
         switch column {
@@ -126,15 +171,15 @@ public struct DriftDetector: Sendable {
 /// Why two datasets could not be compared for drift.
 public enum DriftError: Error, Equatable, CustomStringConvertible, LocalizedError {
     case missingColumn(String, in: String)
-    case typeMismatch(String, reference: String, current: String)
+    case typeMismatch(String, reference: String, current: String, sources: [String])
     case noFeatures
     case setting(String, Double, String)
 
     public var description: String {
         switch self {
-        case .missingColumn(let name, let side): return "drift: the \(side) data has no column '\(name)'"
-        case .typeMismatch(let name, let reference, let current):
-            return "drift: column '\(name)' is \(reference) in the reference data but \(current) in the current data"
+        case .missingColumn(let name, let source): return "drift: \(source) has no column '\(name)'"
+        case .typeMismatch(let name, let reference, let current, let sources):
+            return "drift: column '\(name)' is \(reference) in \(sources[0]) but \(current) in \(sources[1])"
         case .noFeatures: return "drift: no features to compare"
         case .setting(let name, let value, let expected): return "drift.\(name) = \(value): expected \(expected)"
         }

@@ -81,7 +81,7 @@ struct DriftBlock {
             if !withPSI.isEmpty {
                 let chart = BarChart(title: "Population stability index by feature", xTitle: "PSI",
                                      bars: withPSI.map { .init(label: $0.feature, value: $0.psi!, text: HTML.number($0.psi, digits: 3), flagged: $0.drifted) },
-                                     reference: .init(value: report.thresholds.psi, label: "PSI \(HTML.number(report.thresholds.psi, digits: 2))"))
+                                     reference: .init(value: report.thresholds.psiThreshold, label: "PSI \(HTML.number(report.thresholds.psiThreshold, digits: 2))"))
                 cards.append(Block.chartCard(chart, heading: "Population stability", caption: "Largest PSI first (at most 15); red: the feature drifted."))
             }
             let table = HTMLTable(

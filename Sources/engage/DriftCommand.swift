@@ -1,0 +1,170 @@
+import ArgumentParser
+import Coordinator
+import Dataset
+import Foundation
+
+/// `engage drift`: compares a new CSV with a reference CSV feature by feature, so that a user or
+/// a scheduler can decide to retrain from one exit status.
+struct DriftCommand: ParsableCommand {
+    /// Exit statuses: `ExitCode.success` (0) when the dataset has not drifted.
+    static let driftStatus: Int32 = 1
+    static let usageStatus: Int32 = 2
+
+    static let configuration = CommandConfiguration(
+        commandName: "drift",
+        abstract: "Compare NEW.csv with REF.csv: per-feature drift tests and a dataset verdict.",
+        discussion: """
+        Numeric columns: two-sample Kolmogorov–Smirnov (as scipy.stats.ks_2samp: exact p-value when both samples \
+        have at most 10,000 values, asymptotic otherwise) and PSI over the reference's quantile bins (--bins, empty \
+        bins count as a share of 1e-4). Text columns: chi-squared on the reference-vs-new level counts (as \
+        scipy.stats.chi2_contingency, Yates-corrected when there are two levels), PSI over the levels, and the \
+        levels NEW has that REF never had. Missing values are left out of the tests and their rates reported.
+
+        A feature drifts when its p-value, adjusted by --correction over all features, is below --alpha, or its \
+        PSI is at least --psi-threshold. The dataset drifts when at least --drifted-share of the features drift. \
+        Thresholds come from the flags, then the drift: section of --config, then the defaults.
+
+        Compared columns: --columns, or every column of REF. A compared column missing from either file, or \
+        numeric in one file and text in the other, is an error.
+
+        Exit status: 0 no dataset drift, 1 dataset drift, 2 bad input or usage.
+        """)
+
+    @Option(help: ArgumentHelp("The reference CSV (the data the model was trained on).", valueName: "REF.csv"))
+    var reference: String
+
+    @Option(help: ArgumentHelp("The new CSV to check.", valueName: "NEW.csv"))
+    var data: String
+
+    @Option(help: "Columns to compare, comma-separated (default: every column of the reference).")
+    var columns: String?
+
+    @Option(help: "A cluster file whose drift: section sets the thresholds.")
+    var config: String?
+
+    @Option(help: "Significance level of the per-feature tests (default 0.05).")
+    var alpha: Double?
+
+    @Option(help: "PSI at or above which a feature drifts (default 0.2).")
+    var psiThreshold: Double?
+
+    @Option(help: "Share of drifted features at or above which the dataset drifts (default 0.5).")
+    var driftedShare: Double?
+
+    @Option(help: "Multiple-testing correction of the p-values: none, bonferroni or bh (Benjamini–Hochberg; default none).")
+    var correction: String?
+
+    @Option(help: "PSI bins of a numeric feature, cut at the reference's quantiles (default 10).")
+    var bins: Int?
+
+    @Flag(help: "Print the report as JSON (undefined values are null).")
+    var json = false
+
+    func run() throws {
+        let report: DriftReport
+        do {
+            report = try compare()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(CLIFailure(error).description)\n".utf8))
+            throw ExitCode(Self.usageStatus)
+        }
+        print(json ? try DriftReportJSON.render(report, reference: reference, data: data)
+                   : DriftTableRenderer(report: report, reference: reference, data: data).render())
+        if report.drifted { throw ExitCode(Self.driftStatus) }
+    }
+
+    private func compare() throws -> DriftReport {
+        let detector = try DriftDetector(thresholds: try thresholds())
+        let referenceTable = try CSV.read(path: reference)
+        let currentTable = try CSV.read(path: data)
+        let features = try columns.map { list in
+            let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !names.isEmpty else { throw CLIFailure(message: "--columns: no column names in '\(list)'") }
+            return names
+        } ?? referenceTable.names
+        return try detector.compare(reference: referenceTable, current: currentTable, features: features, sources: (reference, data))
+    }
+
+    private func thresholds() throws -> DriftThresholds {
+        var thresholds = try config.map { try ClusterConfig.load(path: $0).drift } ?? DriftThresholds()
+        if let alpha { thresholds.alpha = alpha }
+        if let psiThreshold { thresholds.psiThreshold = psiThreshold }
+        if let driftedShare { thresholds.driftedShare = driftedShare }
+        if let bins { thresholds.bins = bins }
+        if let correction {
+            guard let chosen = PValueCorrection(rawValue: correction) else {
+                throw CLIFailure(message: "--correction: expected none, bonferroni or bh, found '\(correction)'")
+            }
+            thresholds.correction = chosen
+        }
+        return thresholds
+    }
+}
+
+/// `engage drift --json`: the report with the two file paths, every undefined number as null.
+enum DriftReportJSON {
+    private struct Document: Encodable {
+        let reference: String
+        let data: String
+        let report: DriftReport
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: DynamicKey.self)
+            try c.encode(reference, forKey: DynamicKey("reference"))
+            try c.encode(data, forKey: DynamicKey("data"))
+            try report.encode(to: encoder)
+        }
+    }
+
+    private struct DynamicKey: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    static func render(_ report: DriftReport, reference: String, data: String) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .throw
+        return String(decoding: try encoder.encode(Document(reference: reference, data: data, report: report)), as: UTF8.self)
+    }
+}
+
+/// `engage drift`'s human output: one row per feature, drifted first, then the dataset verdict.
+struct DriftTableRenderer {
+    let report: DriftReport
+    let reference: String
+    let data: String
+
+    func render() -> String {
+        let t = report.thresholds
+        let corrected = t.correction != .none
+        var header = ["feature", "test", "statistic", "p-value"]
+        if corrected { header.append("adj. p (\(t.correction.rawValue))") }
+        header += ["PSI", "missing Δ", "unseen levels", "drifted"]
+        let rows = report.features.map { f -> [String] in
+            var row = [f.feature, f.test.rawValue, Self.number(f.statistic), Self.probability(f.pValue)]
+            if corrected { row.append(Self.probability(f.adjustedPValue)) }
+            let unseen = f.unseenLevels.map { "\($0) (\(Self.percent(f.unseenShare)))" } ?? "—"
+            row += [Self.number(f.psi), Self.signedPercent(f.missingRateChange), unseen, f.drifted ? "DRIFT" : "no"]
+            return row
+        }
+        let drifted = report.driftedFeatures.count
+        return """
+        drift: \(data) (\(report.currentRows) rows) against \(reference) (\(report.referenceRows) rows)
+        rule: p\(corrected ? " (\(t.correction.rawValue)-adjusted)" : "") < \(t.alpha) or PSI ≥ \(t.psiThreshold) (\(t.bins) bins); \
+        dataset drift at ≥ \(Self.percent(t.driftedShare)) of features
+
+        \(renderTable(header: header, rows: rows))
+
+        dataset drift: \(report.drifted ? "YES" : "no") — \(drifted) of \(report.features.count) features drifted (\(Self.percent(report.share)))
+        """
+    }
+
+    static func number(_ value: Double?) -> String { value.map { String(format: "%.4g", $0) } ?? "—" }
+    static func probability(_ value: Double?) -> String { value.map { $0 < 1e-4 ? String(format: "%.2e", $0) : String(format: "%.4f", $0) } ?? "—" }
+    static func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "—" }
+    static func signedPercent(_ value: Double?) -> String { value.map { String(format: "%+.1f%%", $0 * 100) } ?? "—" }
+}
