@@ -1,5 +1,6 @@
 import Dataset
 import Foundation
+import Registry
 import Yams
 
 /// Everything `cluster.yaml` says: where the coordinator listens, which hosts run workers,
@@ -55,6 +56,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var registryPath = "registry/engage.sqlite"
     public var workDirectory = "work"
     public var models: [ModelConfig] = []
+    /// The promotion gates `engage registry promote` applies.
+    public var promotion = PromotionConfig()
 
     public init(file: String) { self.file = file }
 
@@ -113,6 +116,7 @@ public struct ClusterConfig: Sendable, Equatable {
                 throw root.fail(section, node, "expected a mapping, found \(YAMLNodeReader.describe(node))")
             }
         }
+        config.promotion = try readPromotion(root.node.mapping!, file: file)
         return config
     }
 
