@@ -21,15 +21,16 @@ extension ModelRegistry {
                     throw RegistryError.invalid("run \(id) already exists with a different config or dataset; choose a new run id")
                 }
                 try db.execute(sql: """
-                    UPDATE runs SET status = 'running', finished_at = NULL,
+                    UPDATE runs SET status = ?, finished_at = NULL,
                         coordinator_host = coalesce(?, coordinator_host), coordinator_pid = coalesce(?, coordinator_pid)
                     WHERE id = ?
-                    """, arguments: [coordinatorHost, coordinatorPID, id])
+                    """, arguments: [RunStatus.running.rawValue, coordinatorHost, coordinatorPID, id])
             } else {
                 try db.execute(sql: """
                     INSERT INTO runs (id, config_sha256, dataset_sha256, started_at, finished_at, status, coordinator_host, coordinator_pid)
-                    VALUES (?, ?, ?, ?, NULL, 'running', ?, ?)
-                    """, arguments: [id, configSHA256, datasetSHA256, StoredDate.encode(startedAt), coordinatorHost, coordinatorPID])
+                    VALUES (?, ?, ?, ?, NULL, ?, ?, ?)
+                    """, arguments: [id, configSHA256, datasetSHA256, StoredDate.encode(startedAt), RunStatus.running.rawValue,
+                                     coordinatorHost, coordinatorPID])
             }
         }
     }
@@ -45,21 +46,21 @@ extension ModelRegistry {
             let existing = try Self.fetchRun(id, db)
             try ResumeRefusal.check(existing, id: id, configSHA256: configSHA256, datasetSHA256: datasetSHA256)
             try db.execute(sql: """
-                UPDATE runs SET status = 'running', finished_at = NULL, resumes = resumes + 1,
+                UPDATE runs SET status = ?, finished_at = NULL, resumes = resumes + 1,
                     coordinator_host = ?, coordinator_pid = ?
                 WHERE id = ?
-                """, arguments: [coordinatorHost, coordinatorPID, id])
+                """, arguments: [RunStatus.running.rawValue, coordinatorHost, coordinatorPID, id])
             return try Self.fetchRun(id, db)!
         }
     }
 
-    /// Records how a run ended (`succeeded`, `failed`, `cancelled`, …).
-    public func finishRun(id: String, status: String, finishedAt: Date) throws {
+    /// Records how a run ended: `succeeded` or `failed`.
+    public func finishRun(id: String, status: RunStatus, finishedAt: Date) throws {
         try requireWritable()
-        try Validation.nonEmpty(status, "run status")
+        guard status.isOutcome else { throw RegistryError.invalid("run \(id): a run finishes succeeded or failed, not \(status.rawValue)") }
         try pool.write { db in
             try db.execute(sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
-                           arguments: [status, StoredDate.encode(finishedAt), id])
+                           arguments: [status.rawValue, StoredDate.encode(finishedAt), id])
             if db.changesCount == 0 { throw RegistryError.notFound("run \(id)") }
         }
     }
@@ -78,11 +79,10 @@ extension ModelRegistry {
 
     /// Inserts or replaces the state of one job of a run. `predictions`, when nil, keeps the
     /// shard the job's row already names (a later status change does not forget it).
-    public func recordJob(runID: String, jobID: String, model: String, status: String, attempt: Int,
+    public func recordJob(runID: String, jobID: String, model: String, status: JobStatus, attempt: Int,
                           worker: String?, version: Int?, error: String?, predictions: String? = nil) throws {
         try requireWritable()
         try Validation.nonEmpty(jobID, "job id")
-        try Validation.nonEmpty(status, "job status")
         guard attempt >= 0 else { throw RegistryError.invalid("job \(jobID): attempt must not be negative, not \(attempt)") }
         try pool.write { db in
             try Self.upsertJob(runID: runID, jobID: jobID, model: model, status: status, attempt: attempt, worker: worker,
@@ -102,7 +102,7 @@ extension ModelRegistry {
         try pool.read { db in
             try Self.requireRun(runID, db)
             return try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE run_id = ? ORDER BY rowid", arguments: [runID]).map { row in
-                JobRecord(runID: row["run_id"], jobID: row["job_id"], model: row["model"], status: row["status"],
+                JobRecord(runID: row["run_id"], jobID: row["job_id"], model: row["model"], status: try Self.status(row),
                           attempt: row["attempt"], worker: row["worker"], version: row["version"], error: row["error"],
                           updatedAt: try Self.date(row, "updated_at"), predictions: row["predictions"])
             }
@@ -113,11 +113,11 @@ extension ModelRegistry {
         try Validation.nonEmpty(job.jobID, "job id")
         guard job.attempt >= 0 else { throw RegistryError.invalid("job \(job.jobID): attempt must not be negative, not \(job.attempt)") }
         try Validation.nonEmpty(job.predictions, "predictions shard of job \(job.jobID)")
-        try upsertJob(runID: job.runID, jobID: job.jobID, model: job.model, status: "done", attempt: job.attempt,
+        try upsertJob(runID: job.runID, jobID: job.jobID, model: job.model, status: .done, attempt: job.attempt,
                       worker: job.worker, version: version, error: nil, predictions: job.predictions, db)
     }
 
-    private static func upsertJob(runID: String, jobID: String, model: String, status: String, attempt: Int, worker: String?,
+    private static func upsertJob(runID: String, jobID: String, model: String, status: JobStatus, attempt: Int, worker: String?,
                                   version: Int?, error: String?, predictions: String?, _ db: Database) throws {
         try requireRun(runID, db)
         try db.execute(sql: """
@@ -127,7 +127,7 @@ extension ModelRegistry {
                 model = excluded.model, status = excluded.status, attempt = excluded.attempt,
                 worker = excluded.worker, version = coalesce(excluded.version, jobs.version), error = excluded.error,
                 updated_at = excluded.updated_at, predictions = coalesce(excluded.predictions, jobs.predictions)
-            """, arguments: [runID, jobID, model, status, attempt, worker, version, error, StoredDate.encode(Date()), predictions])
+            """, arguments: [runID, jobID, model, status.rawValue, attempt, worker, version, error, StoredDate.encode(Date()), predictions])
     }
 
     private static func fetchRun(_ id: String, _ db: Database) throws -> RunRecord? {
@@ -137,8 +137,15 @@ extension ModelRegistry {
     private static func runRecord(_ row: Row) throws -> RunRecord {
         RunRecord(id: row["id"], configSHA256: row["config_sha256"], datasetSHA256: row["dataset_sha256"],
                   startedAt: try date(row, "started_at"), finishedAt: try optionalDate(row, "finished_at"),
-                  status: row["status"], resumes: row["resumes"], coordinatorHost: row["coordinator_host"],
+                  status: try status(row), resumes: row["resumes"], coordinatorHost: row["coordinator_host"],
                   coordinatorPID: row["coordinator_pid"])
+    }
+
+    /// The `status` column of a `runs` or `jobs` row, as the status type it was written from.
+    private static func status<Status: RawRepresentable<String>>(_ row: Row) throws -> Status {
+        let stored: String = row["status"]
+        guard let status = Status(rawValue: stored) else { throw RegistryError.invalid("unknown \(Status.self) '\(stored)' in the journal") }
+        return status
     }
 
     static func requireRun(_ id: String, _ db: Database) throws {

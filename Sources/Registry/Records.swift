@@ -191,14 +191,14 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var finishedAt: Date?
     /// `running` until ``ModelRegistry/finishRun(id:status:finishedAt:)`` sets the outcome.
     /// A coordinator that died leaves `running` behind; ``coordinatorPID`` tells whether it still lives.
-    public var status: String
+    public var status: RunStatus
     /// How many times `engage run --resume` picked the run up again.
     public var resumes: Int
     /// The host and process id of the coordinator that last began or resumed the run (nil in older registries).
     public var coordinatorHost: String?
     public var coordinatorPID: Int?
 
-    public init(id: String, configSHA256: String, datasetSHA256: String, startedAt: Date, finishedAt: Date?, status: String,
+    public init(id: String, configSHA256: String, datasetSHA256: String, startedAt: Date, finishedAt: Date?, status: RunStatus,
                 resumes: Int = 0, coordinatorHost: String? = nil, coordinatorPID: Int? = nil) {
         self.id = id
         self.configSHA256 = configSHA256
@@ -218,7 +218,7 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var runID: String
     public var jobID: String
     public var model: String
-    public var status: String
+    public var status: JobStatus
     public var attempt: Int
     public var worker: String?
     /// The registered version, once the job's result is in the registry.
@@ -229,7 +229,7 @@ public struct JobRecord: Codable, Sendable, Equatable {
     /// scored rows), written before the job was journaled done; nil before that or in older registries.
     public var predictions: String?
 
-    public init(runID: String, jobID: String, model: String, status: String, attempt: Int, worker: String?, version: Int?, error: String?,
+    public init(runID: String, jobID: String, model: String, status: JobStatus, attempt: Int, worker: String?, version: Int?, error: String?,
                 updatedAt: Date, predictions: String? = nil) {
         self.runID = runID
         self.jobID = jobID

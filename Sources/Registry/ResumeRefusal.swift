@@ -25,7 +25,7 @@ public struct ResumeRefusal: Error, Equatable, CustomStringConvertible, Localize
     /// a nil `datasetSHA256` skips the dataset check (the data is not prepared yet).
     public static func check(_ run: RunRecord?, id: String, configSHA256: String, datasetSHA256: String?) throws {
         guard let run else { throw ResumeRefusal(runID: id, reason: .unknownRun) }
-        if run.status == "succeeded" { throw ResumeRefusal(runID: id, reason: .alreadySucceeded(finishedAt: run.finishedAt)) }
+        if run.status == .succeeded { throw ResumeRefusal(runID: id, reason: .alreadySucceeded(finishedAt: run.finishedAt)) }
         if run.configSHA256 != configSHA256 {
             throw ResumeRefusal(runID: id, reason: .configChanged(recorded: run.configSHA256, current: configSHA256))
         }

@@ -84,7 +84,7 @@ enum Comparing {
             let other = b.first { $0.split == key[0] && $0.name == key[1] }?.value
             let delta = base.flatMap { x in other.map { $0 - x } }
             let improved = delta.flatMap { d in
-                MetricDirection.of(metric: key[1]).flatMap { d.isNaN || d == 0 ? nil : $0.improvement(from: 0, to: d) > 0 }
+                MetricDefinition.of(key[1])?.direction.flatMap { d.isNaN || d == 0 ? nil : $0.improvement(from: 0, to: d) > 0 }
             }
             return VersionComparison.MetricDelta(split: key[0], name: key[1], base: base, other: other, delta: delta, improved: improved)
         }

@@ -34,17 +34,6 @@ public struct ModelReport: Sendable {
     var anchor: String { "model-" + HTML.slug(version.reference) }
 }
 
-/// The `training` report the coordinator stores with each version.
-struct TrainingFacts: Codable, Sendable {
-    var jobID: String?
-    var trainRows: Int?
-    var evalRows: Int?
-    var trees: Int?
-    var attempt: Int?
-    var trainShards: [String]?
-    var evalShards: [String]?
-}
-
 /// Where a classifier's curves came from.
 enum CurveSource: String, Sendable {
     case stored = "the version's stored curves report"

@@ -24,7 +24,7 @@ public struct RunReportBuilder {
         for version in versions {
             let reports = try registry.reports(model: version.model, version: version.version)
             var notes: [String] = []
-            let training = decode(TrainingFacts.self, reports["training"], "training", version, &notes)
+            let training = decode(TrainingFacts.self, reports[TrainingFacts.registryName], TrainingFacts.registryName, version, &notes)
             let shap = decode(SHAPSummary.self, reports[SHAPSummary.registryName], SHAPSummary.registryName, version, &notes)
             if let text = reports[DriftReport.registryName],
                let report = decode(DriftReport.self, text, DriftReport.registryName, version, &notes) {

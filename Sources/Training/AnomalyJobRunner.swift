@@ -37,15 +37,15 @@ public struct AnomalyJobRunner: Sendable {
             let scores = try detector.evaluate(try schema.matrix(from: eval), threads: threads)
             predictions = scores.score
             let split = spec.evaluationSplit
-            metrics.append(MetricValue(split: split, name: "flagged_share", value: Double(scores.flag.filter { $0 }.count) / Double(max(eval.rowCount, 1))))
+            metrics.append(MetricValue(split: split, name: MetricDefinition.flaggedShare.name, value: Double(scores.flag.filter { $0 }.count) / Double(max(eval.rowCount, 1))))
             if eval.index(of: spec.target) != nil {
                 let labels = try eval.numeric(spec.target).map { $0.isFinite ? $0 : 0 }
-                metrics.append(MetricValue(split: split, name: "auc", value: Metrics.auc(labels: labels, scores: scores.score)))
-                metrics.append(MetricValue(split: split, name: "auc_isolation_forest", value: Metrics.auc(labels: labels, scores: scores.forest)))
-                metrics.append(MetricValue(split: split, name: "auc_autoencoder", value: Metrics.auc(labels: labels, scores: scores.autoencoder)))
+                metrics.append(MetricDefinition.auc.measure(split: split, labels: labels, predictions: scores.score))
+                metrics.append(MetricDefinition.inputAUC("isolation_forest").measure(split: split, labels: labels, predictions: scores.forest))
+                metrics.append(MetricDefinition.inputAUC("autoencoder").measure(split: split, labels: labels, predictions: scores.autoencoder))
                 let flagged = scores.flag.indices.filter { scores.flag[$0] }
                 if !flagged.isEmpty {
-                    metrics.append(MetricValue(split: split, name: "flag_precision", value: flagged.reduce(0) { $0 + labels[$1] } / Double(flagged.count)))
+                    metrics.append(MetricValue(split: split, name: MetricDefinition.flagPrecision.name, value: flagged.reduce(0) { $0 + labels[$1] } / Double(flagged.count)))
                 }
                 if !spec.sensitive.isEmpty, case .full = spec.role {
                     let attributes = try spec.sensitive.filter { eval.index(of: $0) != nil }.map { SensitiveAttribute(name: $0, column: try eval.column($0)) }

@@ -73,7 +73,7 @@ public struct GBDTJobRunner: Sendable {
         if let eval {
             let evaluated = try evaluateWithOutputs(model, on: eval, split: spec.evaluationSplit)
             metrics += evaluated.metrics
-            evalPredictions = evaluated.outputs[GBDTJobRunner.centralOutput(of: model)]
+            evalPredictions = evaluated.outputs[model.centralOutput]
             try addPermutationImportance(model, on: eval, into: &importance)
             shapSummary = try addSHAPImportance(model, on: eval, into: &importance)
         }
@@ -90,7 +90,7 @@ public struct GBDTJobRunner: Sendable {
         if spec.shapSummary, let shapSummary {
             report.reports[SHAPSummary.registryName] = String(decoding: try encoder.encode(shapSummary), as: UTF8.self)
         }
-        let scoredPredictions = try scored.map { try model.predict($0)[GBDTJobRunner.centralOutput(of: model)] } ?? []
+        let scoredPredictions = try scored.map { try model.predict($0)[model.centralOutput] } ?? []
         return JobOutcome(artifact: try model.encode(), report: report, evalPredictions: evalPredictions, scoredPredictions: scoredPredictions)
     }
 
@@ -134,7 +134,7 @@ public struct GBDTJobRunner: Sendable {
     public static func explainedModel(of model: TrainedModel) -> GBDTModel? {
         switch model.predictor {
         case .gbdt(let gbdt): return gbdt
-        case .quantiles(let set): return set.models[centralOutput(of: model)]
+        case .quantiles(let set): return set.models[model.centralOutput]
         case .anomaly, .recommender, .stacking: return nil
         }
     }
@@ -162,15 +162,15 @@ public struct GBDTJobRunner: Sendable {
             return GBDTJobRunner.metrics(objective: spec.objective, labels: y, predictions: outputs[0], split: split)
         case .quantiles(let set):
             var metrics = zip(set.alphas, outputs).map { alpha, predictions in
-                MetricValue(split: split, name: "pinball_\(GBDTJobRunner.label(alpha))", value: Metrics.pinball(labels: y, predictions: predictions, alpha: alpha))
+                MetricDefinition.pinball(alpha: alpha).measure(split: split, labels: y, predictions: predictions)
             }
             if let low = outputs.first, let high = outputs.last, set.alphas.count > 1 {
                 var covered = 0
                 for row in y.indices where y[row] >= low[row] && y[row] <= high[row] { covered += 1 }
-                metrics.append(MetricValue(split: split, name: "coverage_\(GBDTJobRunner.label(set.alphas.first!))_\(GBDTJobRunner.label(set.alphas.last!))",
+                metrics.append(MetricValue(split: split, name: MetricDefinition.coverage(low: set.alphas.first!, high: set.alphas.last!).name,
                                           value: Double(covered) / Double(max(y.count, 1))))
             }
-            metrics.append(MetricValue(split: split, name: "mae", value: Metrics.mae(labels: y, predictions: outputs[GBDTJobRunner.centralOutput(of: model)])))
+            metrics.append(MetricDefinition.mae.measure(split: split, labels: y, predictions: outputs[model.centralOutput]))
             return metrics
         }
     }
@@ -180,7 +180,7 @@ public struct GBDTJobRunner: Sendable {
         let sample = eval.rowCount > spec.permutationRows ? eval.rows(Array(0..<spec.permutationRows)) : eval
         let x = try model.header.schema.matrix(from: sample)
         let y = try labels(sample)
-        let central = GBDTJobRunner.centralOutput(of: model)
+        let central = model.centralOutput
         let objective = spec.objective
         let alpha = spec.quantiles.isEmpty ? 0.5 : spec.quantiles.sorted()[spec.quantiles.count / 2]
         let loss: ([Double], [Double]) -> Double = { labels, predictions in
@@ -229,35 +229,16 @@ public struct GBDTJobRunner: Sendable {
         return values
     }
 
+    /// The metrics a job of `objective` reports on `predictions`.
     static func metrics(objective: ModelObjective, labels: [Double], predictions: [Double], split: String) -> [MetricValue] {
+        let reported: [MetricDefinition]
         switch objective {
-        case .binary:
-            return [
-                MetricValue(split: split, name: "auc", value: Metrics.auc(labels: labels, scores: predictions)),
-                MetricValue(split: split, name: "logloss", value: Metrics.logLoss(labels: labels, probabilities: predictions)),
-                MetricValue(split: split, name: "accuracy", value: Metrics.accuracy(labels: labels, probabilities: predictions)),
-            ]
-        case .anomaly:
-            return [MetricValue(split: split, name: "auc", value: Metrics.auc(labels: labels, scores: predictions))]
-        case .ranking:
-            return []
-        case .regression, .quantile:
-            return [
-                MetricValue(split: split, name: "r2", value: Metrics.r2(labels: labels, predictions: predictions)),
-                MetricValue(split: split, name: "rmse", value: Metrics.rmse(labels: labels, predictions: predictions)),
-                MetricValue(split: split, name: "mae", value: Metrics.mae(labels: labels, predictions: predictions)),
-            ]
+        case .binary: reported = [.auc, .logLoss, .accuracy]
+        case .anomaly: reported = [.auc]
+        case .ranking: reported = []
+        case .regression, .quantile: reported = [.r2, .rmse, .mae]
         }
-    }
-
-    /// The output used as "the" prediction: the only one, or the quantile closest to the median.
-    static func centralOutput(of model: TrainedModel) -> Int {
-        guard case .quantiles(let set) = model.predictor else { return 0 }
-        return set.alphas.enumerated().min { abs($0.element - 0.5) < abs($1.element - 0.5) }!.offset
-    }
-
-    static func label(_ alpha: Double) -> String {
-        String(format: "p%02d", Int((alpha * 100).rounded()))
+        return reported.map { $0.measure(split: split, labels: labels, predictions: predictions) }
     }
 
     static func treeCount(of predictor: TrainedModel.Predictor) -> Int {

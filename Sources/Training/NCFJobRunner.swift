@@ -65,19 +65,19 @@ public struct NCFJobRunner: Sendable {
             model = trained
             neuMFSeconds = comparison.neuMFTrainingSeconds
             evaluationSeconds = comparison.evaluationSeconds
-            metrics += Self.metrics(comparison.neuMF, prefix: "", split: name)
-            metrics += Self.metrics(comparison.popularity, prefix: "popularity_", split: name)
-            metrics += Self.metrics(comparison.matrixFactorization, prefix: "mf_", split: name)
+            metrics += Self.metrics(comparison.neuMF, of: nil, split: name)
+            metrics += Self.metrics(comparison.popularity, of: .popularity, split: name)
+            metrics += Self.metrics(comparison.matrixFactorization, of: .matrixFactorization, split: name)
         } else {
             model = try NeuMFTrainer(parameters: parameters).fit(split.train, features: features) { phase, epoch, loss, seconds in
                 record(RecommenderEpoch(model: "NeuMF", phase: phase, epoch: epoch, loss: loss, seconds: seconds))
             }
             neuMFSeconds = (clock.now - fitStart).seconds
             let evaluationStart = clock.now
-            metrics += Self.metrics(split.evaluate(model, k: Self.cutoff, threads: threads), prefix: "", split: name)
+            metrics += Self.metrics(split.evaluate(model, k: Self.cutoff, threads: threads), of: nil, split: name)
             evaluationSeconds = (clock.now - evaluationStart).seconds
         }
-        metrics.append(MetricValue(split: name, name: "evaluated_users", value: Double(split.evaluatedUsers)))
+        metrics.append(MetricValue(split: name, name: MetricDefinition.evaluatedUsers.name, value: Double(split.evaluatedUsers)))
 
         let affinityStart = clock.now
         let scoredPredictions = try inputs.scored.map { try affinity(model, for: $0, column: settings.userColumn) } ?? []
@@ -165,9 +165,9 @@ public struct NCFJobRunner: Sendable {
         }
     }
 
-    private static func metrics(_ ranking: RankingMetrics, prefix: String, split: String) -> [MetricValue] {
-        [MetricValue(split: split, name: "\(prefix)hr@\(ranking.k)", value: ranking.hitRate),
-         MetricValue(split: split, name: "\(prefix)ndcg@\(ranking.k)", value: ranking.ndcg)]
+    private static func metrics(_ ranking: RankingMetrics, of baseline: RankingBaseline?, split: String) -> [MetricValue] {
+        [MetricValue(split: split, name: MetricDefinition.hitRate(k: ranking.k, of: baseline).name, value: ranking.hitRate),
+         MetricValue(split: split, name: MetricDefinition.ndcg(k: ranking.k, of: baseline).name, value: ranking.ndcg)]
     }
 }
 

@@ -46,14 +46,14 @@ public struct StackingJobRunner: Sendable {
         var metrics = GBDTJobRunner.metrics(objective: .binary, labels: testLabels, predictions: predictions, split: "test")
         metrics += GBDTJobRunner.metrics(objective: .binary, labels: labels, predictions: try model.predict(outOfFold), split: "train")
         for name in settings.inputs.sorted() {
-            metrics.append(MetricValue(split: "test", name: "auc_\(name)", value: evaluation.inputAUC[name] ?? .nan))
+            metrics.append(MetricValue(split: "test", name: MetricDefinition.inputAUC(name).name, value: evaluation.inputAUC[name] ?? .nan))
         }
         if let referenceAUC {
-            metrics.append(MetricValue(split: "test", name: "reference_auc", value: referenceAUC))
-            metrics.append(MetricValue(split: "test", name: "auc_lift", value: evaluation.testAUC - referenceAUC))
+            metrics.append(MetricValue(split: "test", name: MetricDefinition.referenceAUC.name, value: referenceAUC))
+            metrics.append(MetricValue(split: "test", name: MetricDefinition.aucLift.name, value: evaluation.testAUC - referenceAUC))
         }
         for score in model.selection {
-            metrics.append(MetricValue(split: "selection", name: "auc_\(score.kind.rawValue)", value: score.auc))
+            metrics.append(MetricValue(split: "selection", name: MetricDefinition.inputAUC(score.kind.rawValue).name, value: score.auc))
         }
 
         let drops = try PermutationImportance.compute(x: testX, labels: testLabels, seed: parameters.seed &+ 99,

@@ -2,7 +2,6 @@ import ArgumentParser
 import Coordinator
 import Foundation
 import Registry
-import Yams
 
 struct RegistryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -86,17 +85,17 @@ struct RegistryCommand: ParsableCommand {
                 let summaries = try runs.map { run in
                     let jobs = try registry.jobs(runID: run.id)
                     return RunListing(id: run.id, status: CoordinatorProcess.displayStatus(of: run), startedAt: run.startedAt,
-                                      finishedAt: run.finishedAt, jobsDone: jobs.filter { $0.status == "done" }.count,
+                                      finishedAt: run.finishedAt, jobsDone: jobs.filter { $0.status == .done }.count,
                                       jobsJournaled: jobs.count, versions: versions[run.id]?.count ?? 0, resumes: run.resumes)
                 }
                 if location.json { return try location.printJSON(summaries) }
                 let dates = ISO8601DateFormatter()
                 let rows = summaries.map { r in
-                    [r.id, r.status, dates.string(from: r.startedAt), r.finishedAt.map(dates.string(from:)) ?? "",
+                    [r.id, r.status.rawValue, dates.string(from: r.startedAt), r.finishedAt.map(dates.string(from:)) ?? "",
                      "\(r.jobsDone)/\(r.jobsJournaled)", String(r.versions), String(r.resumes)]
                 }
                 print(renderTable(header: ["run", "status", "started", "finished", "jobs done", "versions", "resumes"], rows: rows))
-                if summaries.contains(where: { $0.status == "interrupted" }) {
+                if summaries.contains(where: { $0.status == .interrupted }) {
                     print("an interrupted run continues with: engage run --resume RUN_ID")
                 }
             }
@@ -104,7 +103,7 @@ struct RegistryCommand: ParsableCommand {
 
         struct RunListing: Encodable {
             let id: String
-            let status: String
+            let status: RunStatus
             let startedAt: Date
             let finishedAt: Date?
             let jobsDone: Int
@@ -264,7 +263,7 @@ struct RegistryCommand: ParsableCommand {
                 guard let target = Stage(rawValue: to), Stage.promotable.contains(target) else {
                     throw CLIFailure(message: "--to must be staging or production, not '\(to)'")
                 }
-                let policy = PromotionPolicy(config: try PromotionSettings.load(clusterFile: location.config))
+                let policy = PromotionPolicy(config: try ClusterConfig.loadIfPresent(path: location.config).promotion)
                 let registry = try location.openForChanges()
                 do {
                     let decision = try registry.promote(model: model, version: version, to: target, policy: policy, force: force, reason: reason)
@@ -336,87 +335,5 @@ struct RegistryCommand: ParsableCommand {
                 print("archived \(archived.reference)")
             }
         }
-    }
-}
-
-/// Reads `promotion:` (and `fairness.min_disparate_impact`) from a cluster file into
-/// ``PromotionConfig``, with errors that name the file, line, column and key.
-///
-/// Stands in until `ClusterConfig` carries the section itself; without a cluster
-/// file the defaults apply (fairness required at 0.8, margin 0, no thresholds).
-enum PromotionSettings {
-    static func load(clusterFile path: String) throws -> PromotionConfig {
-        guard FileManager.default.fileExists(atPath: path) else { return PromotionConfig() }
-        _ = try ClusterConfig.load(path: path)
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        guard let root = try Yams.compose(yaml: text)?.mapping else { return PromotionConfig() }
-        return try parse(root: root, file: path)
-    }
-
-    static func parse(root: Node.Mapping, file: String) throws -> PromotionConfig {
-        var config = PromotionConfig()
-        if let fairness = root["fairness"]?.mapping, let node = fairness["min_disparate_impact"] {
-            config.minDisparateImpact = try number(node, file, "fairness.min_disparate_impact")
-            try check(config, node, file, "fairness.min_disparate_impact")
-        }
-        guard let section = root["promotion"], section.null == nil else { return config }
-        guard let promotion = section.mapping else {
-            throw error(file, section, "promotion", "expected a mapping such as { margin: 0.002, gates: { churn: { auc: \">= 0.80\" } } }")
-        }
-        let allowed = ["margin", "gates", "require_fair", "min_disparate_impact"]
-        for (key, value) in promotion {
-            let name = key.string ?? ""
-            let keyPath = "promotion." + name
-            switch name {
-            case "margin":
-                config.margin = try number(value, file, keyPath)
-                try check(config, value, file, keyPath)
-            case "require_fair":
-                guard let flag = value.bool else { throw error(file, value, keyPath, "expected true or false") }
-                config.requireFair = flag
-            case "min_disparate_impact":
-                config.minDisparateImpact = try number(value, file, keyPath)
-                try check(config, value, file, keyPath)
-            case "gates":
-                guard let models = value.mapping else { throw error(file, value, keyPath, "expected a mapping of model names to metric conditions") }
-                for (modelKey, rules) in models {
-                    let model = modelKey.string ?? ""
-                    guard let rules = rules.mapping else {
-                        throw error(file, rules, "\(keyPath).\(model)", "expected a mapping such as { auc: \">= 0.80\" }")
-                    }
-                    config.gates[model] = try rules.map { metricKey, condition in
-                        let metric = metricKey.string ?? ""
-                        do {
-                            return try MetricThreshold(key: metric, condition: condition.string ?? "")
-                        } catch let problem as PromotionConfigError {
-                            throw error(file, condition, "\(keyPath).\(model).\(metric)", problem.message)
-                        }
-                    }
-                }
-            default:
-                throw error(file, key, keyPath, "unknown key '\(name)'; expected one of: \(allowed.joined(separator: ", "))")
-            }
-        }
-        return config
-    }
-
-    /// Validates the numbers read so far, blaming `node` for a bad one.
-    private static func check(_ config: PromotionConfig, _ node: Node, _ file: String, _ keyPath: String) throws {
-        do {
-            try config.validate()
-        } catch let problem as PromotionConfigError {
-            throw error(file, node, keyPath, problem.message)
-        }
-    }
-
-    private static func number(_ node: Node, _ file: String, _ keyPath: String) throws -> Double {
-        guard let value = node.float ?? node.int.map(Double.init) else {
-            throw error(file, node, keyPath, "expected a number, found '\(node.string ?? "a collection")'")
-        }
-        return value
-    }
-
-    private static func error(_ file: String, _ node: Node, _ keyPath: String, _ message: String) -> ConfigError {
-        ConfigError(file: file, line: node.mark?.line, column: node.mark?.column, keyPath: keyPath, message: message)
     }
 }

@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
                 throw CLIFailure(message: "\(train): no column '\(name)' (named in --ignore or --sensitive)")
             }
             let features = GBDTJobRunner.featureNames(of: trainTable, excluding: excluded, target: target)
-            let prohibited = features.filter { CustomerSchema.prohibited.contains($0) }
+            let prohibited = ProhibitedAttributes.matches(in: features).map(\.column)
             guard prohibited.isEmpty else {
                 throw CLIFailure(message: "\(train): prohibited attribute\(prohibited.count > 1 ? "s" : "") \(prohibited.joined(separator: ", ")) may not be used as features; pass them in --ignore")
             }

@@ -1,4 +1,5 @@
 import Coordinator
+import Registry
 import XCTest
 
 final class ClusterConfigTests: XCTestCase {
@@ -13,6 +14,33 @@ final class ClusterConfigTests: XCTestCase {
         XCTAssertEqual(config.models[1].objective, .binary)
         XCTAssertEqual(config.models[2].quantiles, [0.1, 0.5, 0.9])
         XCTAssertEqual(config.localWorkers.count, 2)
+        XCTAssertEqual(config.promotion.margin, 0.002)
+        XCTAssertTrue(config.promotion.requireFair)
+        XCTAssertEqual(config.promotion.gates["churn"], [MetricThreshold(split: "test", metric: "auc", comparison: .greaterOrEqual, value: 0.8)])
+    }
+
+    func testThePromotionSectionIsStrictAndNamesFileLineAndKey() throws {
+        let config = try ClusterConfig.parse("""
+        fairness: { min_disparate_impact: 0.7 }
+        promotion: { margin: 0.01, require_fair: false, gates: { churn: { train.logloss: "< 0.5" } } }
+        """)
+        XCTAssertEqual(config.promotion, PromotionConfig(margin: 0.01, gates: ["churn": [MetricThreshold(split: "train", metric: "logloss", comparison: .less, value: 0.5)]],
+                                                         requireFair: false, minDisparateImpact: 0.7))
+        XCTAssertEqual(try ClusterConfig.parse("data: { rows: 1000 }").promotion, PromotionConfig())
+        let cases: [(String, Int, String, String)] = [
+            ("promotion:\n  margin: -1\n", 2, "promotion.margin", "margin must be a finite number"),
+            ("promotion:\n  marjin: 0.1\n", 2, "promotion.marjin", "unknown key 'marjin'"),
+            ("promotion:\n  gates:\n    churn: { auc: \"about 0.8\" }\n", 3, "promotion.gates.churn.auc", "auc"),
+        ]
+        for (text, line, keyPath, fragment) in cases {
+            XCTAssertThrowsError(try ClusterConfig.parse(text, file: "c.yaml"), text) { error in
+                guard let e = error as? ConfigError else { return XCTFail("\(error)") }
+                XCTAssertEqual(e.line, line, e.description)
+                XCTAssertEqual(e.keyPath, keyPath, e.description)
+                XCTAssertTrue(e.description.hasPrefix("c.yaml:\(line):"), e.description)
+                XCTAssertTrue(e.description.contains(fragment), e.description)
+            }
+        }
     }
 
     func testValuesAreRead() throws {

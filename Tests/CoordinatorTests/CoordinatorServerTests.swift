@@ -3,6 +3,7 @@ import Dataset
 import Foundation
 import Logging
 import ModelZoo
+import Registry
 import Training
 import Wire
 import XCTest
@@ -243,7 +244,7 @@ private final class RecordingSink: ResultSink {
         return "\(job.id) v1"
     }
 
-    func jobChanged(job: PlannedJob, status: String, attempt: Int, worker: String?, error: String?) {
-        changes.append(Change(job: job.id, status: "\(status)", attempt: attempt, worker: worker))
+    func jobChanged(job: PlannedJob, status: JobStatus, attempt: Int, worker: String?, error: String?) {
+        changes.append(Change(job: job.id, status: status.rawValue, attempt: attempt, worker: worker))
     }
 }

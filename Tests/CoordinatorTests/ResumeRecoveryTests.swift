@@ -94,7 +94,7 @@ final class ResumeRecoveryTests: XCTestCase {
         let readOnly = try ModelRegistry.openReadOnly(path: f.config.registryPath)
         let sink = RegistrySink(registry: readOnly, runID: "r1", data: f.data, configSHA256: "c", store: f.store)
         XCTAssertNil(sink.journalFailure)
-        for job in f.jobs.prefix(2) { sink.jobChanged(job: job, status: "running", attempt: 1, worker: "w@h", error: nil) }
+        for job in f.jobs.prefix(2) { sink.jobChanged(job: job, status: .running, attempt: 1, worker: "w@h", error: nil) }
         XCTAssertEqual(sink.journalFailures, 2)
         let failure = try XCTUnwrap(sink.journalFailure)
         XCTAssertTrue(failure.hasPrefix("2 journal write(s) failed"), failure)
@@ -198,7 +198,7 @@ final class ResumeRecoveryTests: XCTestCase {
         XCTAssertEqual(try f.registry.run(id: "r1")?.resumes, 0)
         XCTAssertTrue(try f.registry.jobs(runID: "r1").isEmpty)
 
-        try f.registry.finishRun(id: "r1", status: "succeeded", finishedAt: Date())
+        try f.registry.finishRun(id: "r1", status: .succeeded, finishedAt: Date())
         guard case .alreadySucceeded? = refusal({ _ = try runner(f).run() })?.reason else { return XCTFail("not refused") }
     }
 
@@ -210,7 +210,7 @@ final class ResumeRecoveryTests: XCTestCase {
         XCTAssertEqual(refusal { _ = try runner(f, runID: "live").run() }?.reason, .stillRunning(host: ProcessInfo.processInfo.hostName, pid: parent))
         XCTAssertFalse(CoordinatorProcess(host: "elsewhere", pid: parent).isAliveElsewhere, "a coordinator on another host cannot be checked")
         XCTAssertFalse(CoordinatorProcess.current.isAliveElsewhere)
-        XCTAssertEqual(CoordinatorProcess.displayStatus(of: try XCTUnwrap(try f.registry.run(id: "live"))), "running")
+        XCTAssertEqual(CoordinatorProcess.displayStatus(of: try XCTUnwrap(try f.registry.run(id: "live"))), .running)
 
         // A run whose coordinator is gone reads as interrupted; a finished one as it ended.
         let gone = Process()
@@ -219,9 +219,9 @@ final class ResumeRecoveryTests: XCTestCase {
         gone.waitUntilExit()
         try f.registry.beginRun(id: "dead", configSHA256: "c", datasetSHA256: "d", startedAt: Date(),
                                 coordinatorHost: ProcessInfo.processInfo.hostName, coordinatorPID: Int(gone.processIdentifier))
-        XCTAssertEqual(CoordinatorProcess.displayStatus(of: try XCTUnwrap(try f.registry.run(id: "dead"))), "interrupted")
-        try f.registry.finishRun(id: "dead", status: "failed", finishedAt: Date())
-        XCTAssertEqual(CoordinatorProcess.displayStatus(of: try XCTUnwrap(try f.registry.run(id: "dead"))), "failed")
+        XCTAssertEqual(CoordinatorProcess.displayStatus(of: try XCTUnwrap(try f.registry.run(id: "dead"))), .interrupted)
+        try f.registry.finishRun(id: "dead", status: .failed, finishedAt: Date())
+        XCTAssertEqual(CoordinatorProcess.displayStatus(of: try XCTUnwrap(try f.registry.run(id: "dead"))), .failed)
     }
 
     func testAResumeWithEverythingDoneFinishesTheRunWithoutWorkers() throws {
@@ -236,7 +236,7 @@ final class ResumeRecoveryTests: XCTestCase {
         XCTAssertEqual(summary.totalJobs, f.jobs.count)
         XCTAssertEqual(summary.rows.map(\.model), ["anomaly", "churn", "engagement", "ensemble"])
         XCTAssertTrue(summary.rows.allSatisfy(\.resumed))
-        XCTAssertEqual(try f.registry.run(id: "r1")?.status, "succeeded")
+        XCTAssertEqual(try f.registry.run(id: "r1")?.status, .succeeded)
         XCTAssertEqual(try f.registry.versions().count, 4)
     }
 }

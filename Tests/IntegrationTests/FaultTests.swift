@@ -52,7 +52,7 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue(version.worker.hasPrefix("survivor"), version.worker)
         XCTAssertEqual(try registry.versions().count, 1, "the killed attempt must not leave a version behind")
         let job = try XCTUnwrap(try registry.jobs(runID: version.runID).first { $0.jobID == "churn/full" })
-        XCTAssertEqual(job.status, "done")
+        XCTAssertEqual(job.status, .done)
         XCTAssertEqual(job.attempt, 2)
         XCTAssertTrue(survivor.waitForExit(timeout: 10), "the survivor should leave after the coordinator's BYE")
     }

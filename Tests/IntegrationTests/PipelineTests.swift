@@ -1,4 +1,5 @@
 import Foundation
+import ModelZoo
 import Registry
 import TestSupport
 import XCTest
@@ -66,6 +67,11 @@ final class PipelineTests: XCTestCase {
         let recommender = try registry.version(model: "recommender", version: 1)
         XCTAssertNotNil(recommender.metric("hr@10"))
         XCTAssertNotNil(recommender.metric("popularity_hr@10"))
+        for version in try registry.versions() {
+            for metric in version.metrics {
+                XCTAssertNotNil(MetricDefinition.of(metric.name), "\(version.reference): \(metric.split) \(metric.name) is not in the metric table")
+            }
+        }
     }
 
     func testAMisspeltKeyIsAClearErrorAndNothingRuns() throws {

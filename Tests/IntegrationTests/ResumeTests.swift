@@ -33,12 +33,12 @@ final class ResumeTests: XCTestCase {
         XCTAssertFalse(workerPIDs.contains(where: ProcessProbe.isRunning), "workers outlived their coordinator: \(workerPIDs)")
 
         let reader = try ModelRegistry.openReadOnly(path: registryPath)
-        XCTAssertEqual(try reader.run(id: runID)?.status, "running", "a killed coordinator leaves its run running")
+        XCTAssertEqual(try reader.run(id: runID)?.status, .running, "a killed coordinator leaves its run running")
         let listed = try engage.run(["registry", "runs", "--registry", registryPath], in: directory)
         XCTAssertEqual(listed.status, 0, listed.output)
         XCTAssertTrue(listed.output.contains(runID) && listed.output.contains("interrupted"), "registry runs shows the dead run as interrupted:\n\(listed.output)")
         let before = Dictionary(uniqueKeysWithValues: try reader.jobs(runID: runID).map { ($0.jobID, $0) })
-        let doneBefore = before.values.filter { $0.status == "done" }
+        let doneBefore = before.values.filter { $0.status == .done }
         let versionsBefore = try reader.versions().filter { $0.runID == runID }
         XCTAssertFalse(doneBefore.isEmpty)
         XCTAssertLessThan(doneBefore.count, total)
@@ -58,13 +58,13 @@ final class ResumeTests: XCTestCase {
         }
         let after = try reader.jobs(runID: runID)
         XCTAssertEqual(after.count, total)
-        XCTAssertTrue(after.allSatisfy { $0.status == "done" }, "\(after.map { "\($0.jobID)=\($0.status)" })")
+        XCTAssertTrue(after.allSatisfy { $0.status == .done }, "\(after.map { "\($0.jobID)=\($0.status)" })")
         for job in doneBefore {
             let now = try XCTUnwrap(after.first { $0.jobID == job.jobID })
             XCTAssertEqual(now, job, "\(job.jobID) was done before the kill and must not run again")
             XCTAssertFalse(resumed.output.contains("\(job.jobID) attempt"), "\(job.jobID) was handed out again:\n\(resumed.output)")
         }
-        for job in before.values where job.status != "done" {
+        for job in before.values where job.status != .done {
             let now = try XCTUnwrap(after.first { $0.jobID == job.jobID })
             XCTAssertGreaterThan(now.attempt, job.attempt, "\(job.jobID) was \(job.status) at the kill: the resumed run continues its attempt count")
         }
@@ -72,7 +72,7 @@ final class ResumeTests: XCTestCase {
         XCTAssertNotNil(ensemble.metric("auc"))
         XCTAssertNotNil(ensemble.metric("reference_auc"))
         let run = try XCTUnwrap(try reader.run(id: runID))
-        XCTAssertEqual(run.status, "succeeded")
+        XCTAssertEqual(run.status, .succeeded)
         XCTAssertEqual(run.resumes, 1)
         let relisted = try engage.run(["registry", "runs", "--registry", registryPath], in: directory)
         XCTAssertTrue(relisted.output.contains("succeeded") && !relisted.output.contains("interrupted"), relisted.output)
@@ -137,7 +137,7 @@ final class ResumeTests: XCTestCase {
         while Date() < deadline, coordinator.process.isRunning {
             if let registry = try? ModelRegistry.openReadOnly(path: registryPath), let run = try? registry.runs().first,
                let jobs = try? registry.jobs(runID: run.id), let total = plannedJobs(coordinator.output) {
-                let done = jobs.filter { $0.status == "done" }
+                let done = jobs.filter { $0.status == .done }
                 if done.count >= 3, !done.contains(where: { $0.model == "ensemble" }) { return (run.id, total) }
             }
             Thread.sleep(forTimeInterval: 0.02)

@@ -53,7 +53,7 @@ final class ConcurrencyAndDurabilityTests: XCTestCase {
             try registry.beginRun(id: "run-1", configSHA256: "c", datasetSHA256: "d", startedAt: started)
             written.append(try registry.register(Sample.version(model: "churn", artifact: "a")))
             written.append(try registry.register(Sample.version(model: "anomaly", artifact: "b")))
-            try registry.recordJob(runID: "run-1", jobID: "churn/full", model: "churn", status: "done",
+            try registry.recordJob(runID: "run-1", jobID: "churn/full", model: "churn", status: .done,
                                    attempt: 1, worker: "w1", version: 1, error: nil)
         }
 

@@ -12,14 +12,14 @@ final class JournalTests: XCTestCase {
         try registry.beginRun(id: "r1", configSHA256: "cfg", datasetSHA256: "data", startedAt: start)
         try registry.beginRun(id: "r2", configSHA256: "cfg", datasetSHA256: "data", startedAt: end)
 
-        XCTAssertEqual(try registry.runs().map(\.status), ["running", "running"])
-        try registry.finishRun(id: "r1", status: "succeeded", finishedAt: end)
+        XCTAssertEqual(try registry.runs().map(\.status), [.running, .running])
+        try registry.finishRun(id: "r1", status: .succeeded, finishedAt: end)
 
         let runs = try registry.runs()
         XCTAssertEqual(runs.first, RunRecord(id: "r1", configSHA256: "cfg", datasetSHA256: "data",
-                                             startedAt: start, finishedAt: end, status: "succeeded"))
+                                             startedAt: start, finishedAt: end, status: .succeeded))
         XCTAssertEqual(runs.last?.finishedAt, nil)
-        assertThrows(try registry.finishRun(id: "r9", status: "failed", finishedAt: end)) { error in
+        assertThrows(try registry.finishRun(id: "r9", status: .failed, finishedAt: end)) { error in
             XCTAssertEqual(error as? RegistryError, .notFound("run r9"))
         }
     }
@@ -29,11 +29,11 @@ final class JournalTests: XCTestCase {
         let registry = try ModelRegistry(path: dir.databasePath)
         let start = Date(timeIntervalSince1970: 1_710_000_000)
         try registry.beginRun(id: "r1", configSHA256: "cfg", datasetSHA256: "data", startedAt: start)
-        try registry.finishRun(id: "r1", status: "interrupted", finishedAt: start.addingTimeInterval(5))
+        try registry.finishRun(id: "r1", status: .failed, finishedAt: start.addingTimeInterval(5))
 
         try registry.beginRun(id: "r1", configSHA256: "cfg", datasetSHA256: "data", startedAt: start.addingTimeInterval(60))
         XCTAssertEqual(try registry.runs(), [RunRecord(id: "r1", configSHA256: "cfg", datasetSHA256: "data",
-                                                       startedAt: start, finishedAt: nil, status: "running")])
+                                                       startedAt: start, finishedAt: nil, status: .running)])
 
         assertThrows(try registry.beginRun(id: "r1", configSHA256: "other", datasetSHA256: "data", startedAt: start)) { error in
             guard case .invalid(let reason) = error as? RegistryError else { return XCTFail("unexpected \(error)") }
@@ -59,11 +59,11 @@ final class JournalTests: XCTestCase {
         XCTAssertTrue(try XCTUnwrap(refusal("r1", config: "other")).description.contains("resume it with the same cluster.yaml"))
         XCTAssertEqual(try registry.run(id: "r1")?.resumes, 0, "a refused resume changes nothing")
 
-        try registry.finishRun(id: "r1", status: "succeeded", finishedAt: Date())
+        try registry.finishRun(id: "r1", status: .succeeded, finishedAt: Date())
         let succeeded = try XCTUnwrap(refusal("r1"))
         guard case .alreadySucceeded = succeeded.reason else { return XCTFail("\(succeeded)") }
         XCTAssertTrue(succeeded.description.contains("cannot resume run r1: it already succeeded"), succeeded.description)
-        XCTAssertEqual(try registry.run(id: "r1")?.status, "succeeded")
+        XCTAssertEqual(try registry.run(id: "r1")?.status, .succeeded)
     }
 
     func testResumingAFailedOrInterruptedRunCountsTheResumeAndNamesTheNewCoordinator() throws {
@@ -72,11 +72,11 @@ final class JournalTests: XCTestCase {
         let start = Date(timeIntervalSince1970: 1_710_000_000)
         try registry.beginRun(id: "r1", configSHA256: "cfg", datasetSHA256: "data", startedAt: start, coordinatorHost: "h1", coordinatorPID: 11)
         XCTAssertEqual(try registry.run(id: "r1"), RunRecord(id: "r1", configSHA256: "cfg", datasetSHA256: "data", startedAt: start,
-                                                             finishedAt: nil, status: "running", resumes: 0, coordinatorHost: "h1", coordinatorPID: 11))
+                                                             finishedAt: nil, status: .running, resumes: 0, coordinatorHost: "h1", coordinatorPID: 11))
         let resumed = try registry.resumeRun(id: "r1", configSHA256: "cfg", datasetSHA256: "data", coordinatorHost: "h2", coordinatorPID: 22)
         XCTAssertEqual(resumed, RunRecord(id: "r1", configSHA256: "cfg", datasetSHA256: "data", startedAt: start,
-                                          finishedAt: nil, status: "running", resumes: 1, coordinatorHost: "h2", coordinatorPID: 22))
-        try registry.finishRun(id: "r1", status: "failed", finishedAt: start.addingTimeInterval(9))
+                                          finishedAt: nil, status: .running, resumes: 1, coordinatorHost: "h2", coordinatorPID: 22))
+        try registry.finishRun(id: "r1", status: .failed, finishedAt: start.addingTimeInterval(9))
         XCTAssertEqual(try registry.resumeRun(id: "r1", configSHA256: "cfg", datasetSHA256: "data").resumes, 2)
         XCTAssertEqual(try registry.runs().count, 1, "resuming never adds a run")
         XCTAssertNil(try registry.run(id: "r1")?.finishedAt)
@@ -86,15 +86,16 @@ final class JournalTests: XCTestCase {
         let dir = try TemporaryDirectory()
         let registry = try ModelRegistry(path: dir.databasePath)
         try registry.beginRun(id: "run-1", configSHA256: "c", datasetSHA256: "d", startedAt: Date())
-        try registry.recordJob(runID: "run-1", jobID: "churn/full", model: "churn", status: "running", attempt: 1, worker: "w1", version: nil, error: nil)
+        try registry.recordJob(runID: "run-1", jobID: "churn/full", model: "churn", status: .running, attempt: 1, worker: "w1", version: nil, error: nil)
         let completion = JobCompletion(runID: "run-1", jobID: "churn/full", model: "churn", attempt: 1, worker: "w1", predictions: "p1")
         let version = try registry.register(Sample.version(model: "churn", run: "run-1"), completing: completion)
         var job = try XCTUnwrap(try registry.jobs(runID: "run-1").first)
-        XCTAssertEqual([job.status, job.predictions], ["done", "p1"])
+        XCTAssertEqual(job.status, .done)
+        XCTAssertEqual(job.predictions, "p1")
         XCTAssertEqual(job.version, version.version)
 
         // A later status change keeps the predictions and the version unless it names new ones.
-        try registry.recordJob(runID: "run-1", jobID: "churn/full", model: "churn", status: "done", attempt: 1, worker: "w1", version: nil, error: nil)
+        try registry.recordJob(runID: "run-1", jobID: "churn/full", model: "churn", status: .done, attempt: 1, worker: "w1", version: nil, error: nil)
         job = try XCTUnwrap(try registry.jobs(runID: "run-1").first)
         XCTAssertEqual(job.predictions, "p1")
         XCTAssertEqual(job.version, version.version)
@@ -112,7 +113,7 @@ final class JournalTests: XCTestCase {
 
         try registry.completeJob(JobCompletion(runID: "run-1", jobID: "churn/fold0", model: "churn", attempt: 2, worker: "w2", predictions: "p3"), version: nil)
         let fold = try XCTUnwrap(try registry.jobs(runID: "run-1").last)
-        XCTAssertEqual([fold.jobID, fold.status, fold.predictions], ["churn/fold0", "done", "p3"])
+        XCTAssertEqual([fold.jobID, fold.status.rawValue, fold.predictions], ["churn/fold0", "done", "p3"])
         XCTAssertNil(fold.version)
         XCTAssertEqual(fold.attempt, 2)
     }
@@ -121,23 +122,23 @@ final class JournalTests: XCTestCase {
         let dir = try TemporaryDirectory()
         let registry = try ModelRegistry(path: dir.databasePath)
         try registry.beginRun(id: "r1", configSHA256: "c", datasetSHA256: "d", startedAt: Date())
-        try registry.recordJob(runID: "r1", jobID: "churn/fold-0", model: "churn", status: "queued", attempt: 0,
+        try registry.recordJob(runID: "r1", jobID: "churn/fold-0", model: "churn", status: .pending, attempt: 0,
                                worker: nil, version: nil, error: nil)
-        try registry.recordJob(runID: "r1", jobID: "churn/full", model: "churn", status: "queued", attempt: 0,
+        try registry.recordJob(runID: "r1", jobID: "churn/full", model: "churn", status: .pending, attempt: 0,
                                worker: nil, version: nil, error: nil)
-        try registry.recordJob(runID: "r1", jobID: "churn/fold-0", model: "churn", status: "failed", attempt: 1,
+        try registry.recordJob(runID: "r1", jobID: "churn/fold-0", model: "churn", status: .failed, attempt: 1,
                                worker: "w2", version: nil, error: "worker w2 died")
-        try registry.recordJob(runID: "r1", jobID: "churn/fold-0", model: "churn", status: "done", attempt: 2,
+        try registry.recordJob(runID: "r1", jobID: "churn/fold-0", model: "churn", status: .done, attempt: 2,
                                worker: "w3", version: 4, error: nil)
 
         let jobs = try registry.jobs(runID: "r1")
         XCTAssertEqual(jobs.map(\.jobID), ["churn/fold-0", "churn/full"])
-        XCTAssertEqual(jobs[0].status, "done")
+        XCTAssertEqual(jobs[0].status, .done)
         XCTAssertEqual(jobs[0].attempt, 2)
         XCTAssertEqual(jobs[0].worker, "w3")
         XCTAssertEqual(jobs[0].version, 4)
         XCTAssertNil(jobs[0].error)
-        XCTAssertEqual(jobs[1].status, "queued")
+        XCTAssertEqual(jobs[1].status, .pending)
         XCTAssertNil(jobs[1].worker)
         XCTAssertGreaterThanOrEqual(jobs[0].updatedAt, jobs[1].updatedAt)
     }
@@ -145,7 +146,7 @@ final class JournalTests: XCTestCase {
     func testJobsOfUnknownRunsAreRefused() throws {
         let dir = try TemporaryDirectory()
         let registry = try ModelRegistry(path: dir.databasePath)
-        assertThrows(try registry.recordJob(runID: "ghost", jobID: "j", model: "churn", status: "queued", attempt: 0,
+        assertThrows(try registry.recordJob(runID: "ghost", jobID: "j", model: "churn", status: .pending, attempt: 0,
                                             worker: nil, version: nil, error: nil)) { error in
             XCTAssertEqual(error as? RegistryError, .notFound("run ghost"))
         }

@@ -63,7 +63,7 @@ final class MigrationTests: XCTestCase {
         XCTAssertEqual(run.resumes, 0)
         XCTAssertNil(run.coordinatorPID)
         let job = try XCTUnwrap(try registry.jobs(runID: "r").first)
-        XCTAssertEqual(job.status, "done")
+        XCTAssertEqual(job.status, .done)
         XCTAssertNil(job.predictions)
         XCTAssertEqual(try registry.resumeRun(id: "r", configSHA256: "c", datasetSHA256: "d", coordinatorHost: "h", coordinatorPID: 7).resumes, 1)
     }

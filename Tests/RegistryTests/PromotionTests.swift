@@ -113,6 +113,16 @@ final class PromotionTests: XCTestCase {
         XCTAssertEqual(used.decision.failedGates.first?.detail, "trained on data with prohibited attribute marital_status")
     }
 
+    func testTheGateMatchesProhibitedNamesWhateverTheirCase() throws {
+        let dir = try TemporaryDirectory()
+        let registry = try ModelRegistry(path: dir.databasePath)
+        try registry.register(Sample.churn(auc: 0.95, features: ["days_since_login", "Race", "Marital-Status"]))
+
+        let refused = try XCTUnwrap(refusal(try registry.promote(model: "churn", version: 1, to: .staging, policy: policy)))
+        XCTAssertEqual(refused.decision.failedGates.map(\.gate), ["prohibited-features"])
+        XCTAssertEqual(refused.decision.failedGates.first?.detail, "trained on data with prohibited attributes Race, Marital-Status")
+    }
+
     func testAMetricBelowItsThresholdIsRefusedNamingTheThreshold() throws {
         let dir = try TemporaryDirectory()
         let registry = try ModelRegistry(path: dir.databasePath)
@@ -234,7 +244,8 @@ final class PromotionTests: XCTestCase {
         XCTAssertEqual(try MetricThreshold(key: "train.logloss", condition: "<0.5"),
                        MetricThreshold(split: "train", metric: "logloss", comparison: .less, value: 0.5))
         for (key, condition, fragment) in [("auc", "0.8", "is not a condition"), ("auc", ">= high", "'high' is not a number"),
-                                           ("a.b.c", ">= 1", "is not a metric name"), ("auc", "=> 0.8", "is not a condition")] {
+                                           ("a.b.c", ">= 1", "is not a metric name"), ("auc", "=> 0.8", "is not a condition"),
+                                           ("log_loss", "< 0.5", "'log_loss' is not a metric that jobs report")] {
             XCTAssertThrowsError(try MetricThreshold(key: key, condition: condition)) { error in
                 XCTAssertTrue("\(error)".contains(fragment), "\(error)")
             }

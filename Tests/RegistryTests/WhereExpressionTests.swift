@@ -44,6 +44,7 @@ final class WhereExpressionTests: XCTestCase {
             ("stage = live", 9, "unknown stage 'live'"),
             ("fairness = ok", 12, "fairness is 'pass' or 'fail'"),
             ("a.b.c > 1", 1, "'a.b.c' is not a field name"),
+            ("train.log_loss < 0.5", 1, "'log_loss' is not a metric that jobs report"),
             ("auc ! 1", 5, "'!' must be followed by '='"),
             ("model = 'churn", 9, "unterminated string"),
             ("()", 2, "empty parentheses"),

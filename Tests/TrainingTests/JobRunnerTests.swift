@@ -26,6 +26,7 @@ final class JobRunnerTests: XCTestCase {
         let outcome = try GBDTJobRunner(spec: spec(.binary, target: "churn_30_day"), threads: 1).run(train: train, eval: test)
         let auc = try XCTUnwrap(outcome.report.metric("auc"))
         XCTAssertGreaterThan(auc, 0.75)
+        assertInMetricTable(outcome.report.metrics)
         XCTAssertEqual(outcome.evalPredictions.count, test.rowCount)
         XCTAssertFalse(outcome.report.features.contains("gender"), "sensitive attributes are never features")
         XCTAssertFalse(outcome.report.features.contains("churn_30_day"))
@@ -49,6 +50,7 @@ final class JobRunnerTests: XCTestCase {
         let coverage = try XCTUnwrap(outcome.report.metric("coverage_p10_p90"))
         XCTAssertEqual(coverage, 0.8, accuracy: 0.05)
         XCTAssertNotNil(outcome.report.metric("pinball_p50"))
+        assertInMetricTable(outcome.report.metrics)
     }
 
     func testSchemaMapsCategoriesByNameNotByCode() throws {
@@ -105,6 +107,7 @@ final class JobRunnerTests: XCTestCase {
         XCTAssertFalse(outcome.report.features.contains(CustomerSchema.anomalyLabel), "the label is for evaluation only")
         XCTAssertGreaterThan(try XCTUnwrap(outcome.report.metric("auc")), 0.8)
         XCTAssertNotNil(outcome.report.metric("auc_isolation_forest"))
+        assertInMetricTable(outcome.report.metrics)
         let model = try TrainedModel.decode(outcome.artifact)
         XCTAssertEqual(model.outputNames, ["score", "flag", "isolation_forest_score", "autoencoder_error"])
         let outputs = try model.predict(test)

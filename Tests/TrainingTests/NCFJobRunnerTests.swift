@@ -44,6 +44,7 @@ final class NCFJobRunnerTests: XCTestCase {
             fractions.append($0)
         }
         let report = outcome.report
+        assertInMetricTable(report.metrics)
         for name in ["hr@10", "ndcg@10", "popularity_hr@10", "popularity_ndcg@10", "mf_hr@10", "mf_ndcg@10"] {
             let value = try XCTUnwrap(report.metric(name), name)
             XCTAssertTrue(value > 0 && value <= 1, "\(name) = \(value)")

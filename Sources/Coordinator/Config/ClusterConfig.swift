@@ -1,5 +1,6 @@
 import Dataset
 import Foundation
+import Registry
 import Yams
 
 /// Everything `cluster.yaml` says: where the coordinator listens, which hosts run workers,
@@ -58,6 +59,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var models: [ModelConfig] = []
     /// The `drift:` section: `engage drift`'s thresholds.
     public var drift = DriftThresholds()
+    /// The promotion gates `engage registry promote` applies.
+    public var promotion = PromotionConfig()
 
     public init(file: String) { self.file = file }
 
@@ -117,6 +120,7 @@ public struct ClusterConfig: Sendable, Equatable {
                 throw root.fail(section, node, "expected a mapping, found \(YAMLNodeReader.describe(node))")
             }
         }
+        config.promotion = try readPromotion(root.node.mapping!, file: file)
         return config
     }
 

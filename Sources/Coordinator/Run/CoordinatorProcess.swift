@@ -45,16 +45,16 @@ public struct CoordinatorProcess: Sendable, Equatable {
 
     /// The coordinator that still serves `run` from another live process on this host, if any.
     public static func liveCoordinator(of run: RunRecord) -> CoordinatorProcess? {
-        guard run.status == "running", let coordinator = CoordinatorProcess(host: run.coordinatorHost, pid: run.coordinatorPID),
+        guard run.status == .running, let coordinator = CoordinatorProcess(host: run.coordinatorHost, pid: run.coordinatorPID),
               coordinator.isAliveElsewhere else { return nil }
         return coordinator
     }
 
     /// A run's status for people: `running` is shown as `interrupted` when its coordinator, on
     /// this host, is gone (a crash or SIGKILL never reaches `finishRun`); such a run can be resumed.
-    public static func displayStatus(of run: RunRecord) -> String {
-        guard run.status == "running", let coordinator = CoordinatorProcess(host: run.coordinatorHost, pid: run.coordinatorPID),
+    public static func displayStatus(of run: RunRecord) -> RunStatus {
+        guard run.status == .running, let coordinator = CoordinatorProcess(host: run.coordinatorHost, pid: run.coordinatorPID),
               coordinator.host == ProcessInfo.processInfo.hostName else { return run.status }
-        return liveCoordinator(of: run) != nil || coordinator == .current ? "running" : "interrupted"
+        return liveCoordinator(of: run) != nil || coordinator == .current ? .running : .interrupted
     }
 }

@@ -27,7 +27,7 @@ struct RecoveredRun {
         for job in jobs {
             if let record = records[job.id] { recovered.attempts[job.id] = record.attempt }
         }
-        var journalDone = Set(jobs.filter { records[$0.id]?.status == "done" }.map(\.id))
+        var journalDone = Set(jobs.filter { records[$0.id]?.status == .done }.map(\.id))
         for job in jobs {
             guard case .full = job.spec.role else { continue }
             // A run registers one version per model, from its full job: an earlier version of

@@ -121,7 +121,7 @@ public struct PipelineRunner {
             for rerun in recovered.reruns {
                 logger.warning("\(rerun.job) runs again: \(rerun.reason)")
                 let model = jobs.first { $0.id == rerun.job }?.spec.model ?? rerun.job
-                try registry.recordJob(runID: runID, jobID: rerun.job, model: model, status: "pending", attempt: recovered.attempts[rerun.job] ?? 0,
+                try registry.recordJob(runID: runID, jobID: rerun.job, model: model, status: .pending, attempt: recovered.attempts[rerun.job] ?? 0,
                                        worker: nil, version: nil, error: rerun.reason)
             }
         }
@@ -142,7 +142,7 @@ public struct PipelineRunner {
         outcome.failure = outcome.failure ?? sink.journalFailure
         server.shutdownWorkers()
         children.waitForExit(seconds: 5)
-        try registry.finishRun(id: runID, status: outcome.failure == nil ? "succeeded" : "failed", finishedAt: Date())
+        try registry.finishRun(id: runID, status: outcome.failure == nil ? .succeeded : .failed, finishedAt: Date())
 
         let rows = jobs.compactMap { job -> RunSummary.Row? in
             guard let version = sink.registered[job.id] else { return nil }

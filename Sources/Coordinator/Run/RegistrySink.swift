@@ -80,7 +80,7 @@ final class RegistrySink: ResultSink {
                 ImportanceRecord(feature: $0.feature, gain: $0.gain, splits: $0.splits, permutation: $0.permutation, meanAbsSHAP: $0.meanAbsSHAP)
             },
             parameters: report.parameters,
-            reports: report.reports.merging(["training": RegistrySink.json(TrainingFacts(report: report, attempt: attempt, job: job))]) { _, facts in facts },
+            reports: report.reports.merging([TrainingFacts.registryName: RegistrySink.json(TrainingFacts(report: report, attempt: attempt, job: job))]) { _, facts in facts },
             datasetSHA256: data.datasetSHA256, configSHA256: configSHA256, shardIDs: job.shardIDs,
             codeVersion: EngageVersion.current, worker: worker, trainSeconds: report.trainSeconds)
         version.objective = job.spec.objective
@@ -105,7 +105,7 @@ final class RegistrySink: ResultSink {
         return ready
     }
 
-    func jobChanged(job: PlannedJob, status: String, attempt: Int, worker: String?, error: String?) {
+    func jobChanged(job: PlannedJob, status: JobStatus, attempt: Int, worker: String?, error: String?) {
         do {
             try registry.recordJob(runID: runID, jobID: job.id, model: job.spec.model, status: status, attempt: attempt,
                                    worker: worker, version: registered[job.id]?.version, error: error)
@@ -120,29 +120,15 @@ final class RegistrySink: ResultSink {
         firstJournalError.map { "\(journalFailures) journal write(s) failed, so `--resume` cannot trust this run's journal; the first: \($0)" }
     }
 
-    private struct TrainingFacts: Encodable {
-        let features: [String]
-        let trainRows: Int
-        let evalRows: Int
-        let trees: Int
-        let attempt: Int
-        let jobID: String
-        let trainShards: [String]
-        let evalShards: [String]
-        init(report: JobReport, attempt: Int, job: PlannedJob) {
-            features = report.features
-            trainRows = report.trainRows
-            evalRows = report.evalRows
-            trees = report.trees
-            self.attempt = attempt
-            jobID = job.id
-            trainShards = job.spec.trainShards.map(\.id)
-            evalShards = job.spec.evalShards.map(\.id)
-        }
-    }
-
     static func json<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder.sortedKeys
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+private extension TrainingFacts {
+    init(report: JobReport, attempt: Int, job: PlannedJob) {
+        self.init(jobID: job.id, features: report.features, trainRows: report.trainRows, evalRows: report.evalRows, trees: report.trees,
+                  attempt: attempt, trainShards: job.spec.trainShards.map(\.id), evalShards: job.spec.evalShards.map(\.id))
     }
 }

@@ -2,6 +2,7 @@ import Dataset
 import Foundation
 import Logging
 import ModelZoo
+import Registry
 import Training
 import Wire
 
@@ -10,7 +11,7 @@ public protocol ResultSink: AnyObject {
     /// Called once per job, for its first accepted result. Throwing fails the job's attempt.
     func accept(job: PlannedJob, attempt: Int, worker: String, report: JobReport, result: ResultPayload) throws -> String
     /// Called for every change of a job's state, for the run journal.
-    func jobChanged(job: PlannedJob, status: String, attempt: Int, worker: String?, error: String?)
+    func jobChanged(job: PlannedJob, status: JobStatus, attempt: Int, worker: String?, error: String?)
     /// Completes a job whose inputs depend on earlier results (the ensemble's base-prediction
     /// table), just before it is first handed out. Throwing fails the job.
     func materialize(_ job: PlannedJob) throws -> PlannedJob
@@ -228,7 +229,7 @@ public final class CoordinatorServer {
             let label = try sink.accept(job: job, attempt: header.attempt, worker: worker.name, report: report, result: payload)
             _ = book.complete(job.id, attempt: header.attempt, worker: worker.name)
             completed[job.id] = label
-            sink.jobChanged(job: job, status: "done", attempt: header.attempt, worker: worker.name, error: nil)
+            sink.jobChanged(job: job, status: .done, attempt: header.attempt, worker: worker.name, error: nil)
             logger.info("\(job.id) done by \(worker.name) in \(String(format: "%.1f", header.seconds)) s → \(label)")
         } catch {
             failed(peer, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: "could not register the result: \(error)"), sink: sink)
@@ -245,9 +246,9 @@ public final class CoordinatorServer {
     private func requeue(_ job: PlannedJob, attempt: Int, error: String, worker: String?, sink: ResultSink) {
         switch book.requeue(job.id, attempt: attempt, error: error) {
         case .retried(let next):
-            sink.jobChanged(job: job, status: "retrying", attempt: next, worker: worker, error: error)
+            sink.jobChanged(job: job, status: .retrying, attempt: next, worker: worker, error: error)
         case .gaveUp(let message):
-            sink.jobChanged(job: job, status: "failed", attempt: attempt, worker: worker, error: message)
+            sink.jobChanged(job: job, status: .failed, attempt: attempt, worker: worker, error: message)
         case nil:
             break
         }
@@ -296,7 +297,7 @@ public final class CoordinatorServer {
                 let payload = try JSONEncoder().encode(job.spec)
                 send(worker.peer, try Envelope(command: .job, header: JobHeader(jobID: job.id, attempt: attempt, runID: runID), payload: payload))
                 workers[worker.peer]?.runningJob = job.id
-                sink.jobChanged(job: job, status: "running", attempt: attempt, worker: worker.name, error: nil)
+                sink.jobChanged(job: job, status: .running, attempt: attempt, worker: worker.name, error: nil)
                 logger.info("\(job.id) attempt \(attempt) → \(worker.name)")
             } catch {
                 requeue(job, attempt: attempt, error: "could not send the job: \(error)", worker: worker.name, sink: sink)

@@ -49,6 +49,13 @@ public struct TrainedModel: Sendable {
         }
     }
 
+    /// The index of the output that stands for the model (the prediction metrics, permutation
+    /// importance and the report score): the only one, or the quantile nearest the median.
+    public var centralOutput: Int {
+        guard case .quantiles(let set) = predictor, !set.alphas.isEmpty else { return 0 }
+        return set.alphas.indices.min { abs(set.alphas[$0] - 0.5) < abs(set.alphas[$1] - 0.5) } ?? 0
+    }
+
     /// One column per output (probability for binary, value for regression, each quantile).
     public func predict(_ table: Table) throws -> [[Double]] {
         func features() throws -> FeatureMatrix { try header.schema.matrix(from: table) }

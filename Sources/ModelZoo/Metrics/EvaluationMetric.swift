@@ -1,14 +1,18 @@
 /// A quality measure that boosting can watch on a validation set, after LightGBM's `Metric`.
 ///
-/// Objectives name one as their default; early stopping needs to know its direction.
+/// Objectives name one as their default; early stopping needs to know its direction. Name,
+/// direction and formula are the metric's row in the metric table.
 public protocol EvaluationMetric: Sendable {
-    var name: String { get }
-    var higherIsBetter: Bool { get }
-    /// The metric of `outputs` (transformed model outputs: probabilities for binary).
-    func evaluate(labels: [Double], outputs: [Double]) -> Double
+    var definition: MetricDefinition { get }
 }
 
 extension EvaluationMetric {
+    public var name: String { definition.name }
+    public var higherIsBetter: Bool { definition.direction == .higherIsBetter }
+
+    /// The metric of `outputs` (transformed model outputs: probabilities for binary).
+    public func evaluate(labels: [Double], outputs: [Double]) -> Double { definition.evaluate!(labels, outputs) }
+
     /// Whether `candidate` is strictly better than `incumbent`.
     public func isBetter(_ candidate: Double, than incumbent: Double) -> Bool {
         higherIsBetter ? candidate > incumbent : candidate < incumbent
@@ -18,50 +22,36 @@ extension EvaluationMetric {
 /// Root mean squared error; lower is better.
 public struct RMSEMetric: EvaluationMetric {
     public init() {}
-    public var name: String { "rmse" }
-    public var higherIsBetter: Bool { false }
-    public func evaluate(labels: [Double], outputs: [Double]) -> Double { Metrics.rmse(labels: labels, predictions: outputs) }
+    public var definition: MetricDefinition { .rmse }
 }
 
 /// Mean absolute error; lower is better.
 public struct MAEMetric: EvaluationMetric {
     public init() {}
-    public var name: String { "mae" }
-    public var higherIsBetter: Bool { false }
-    public func evaluate(labels: [Double], outputs: [Double]) -> Double { Metrics.mae(labels: labels, predictions: outputs) }
+    public var definition: MetricDefinition { .mae }
 }
 
 /// Coefficient of determination; higher is better.
 public struct R2Metric: EvaluationMetric {
     public init() {}
-    public var name: String { "r2" }
-    public var higherIsBetter: Bool { true }
-    public func evaluate(labels: [Double], outputs: [Double]) -> Double { Metrics.r2(labels: labels, predictions: outputs) }
+    public var definition: MetricDefinition { .r2 }
 }
 
 /// Binary log loss on probabilities; lower is better.
 public struct LogLossMetric: EvaluationMetric {
     public init() {}
-    public var name: String { "log_loss" }
-    public var higherIsBetter: Bool { false }
-    public func evaluate(labels: [Double], outputs: [Double]) -> Double { Metrics.logLoss(labels: labels, probabilities: outputs) }
+    public var definition: MetricDefinition { .logLoss }
 }
 
 /// ROC AUC; higher is better.
 public struct AUCMetric: EvaluationMetric {
     public init() {}
-    public var name: String { "auc" }
-    public var higherIsBetter: Bool { true }
-    public func evaluate(labels: [Double], outputs: [Double]) -> Double { Metrics.auc(labels: labels, scores: outputs) }
+    public var definition: MetricDefinition { .auc }
 }
 
 /// Mean pinball loss at `alpha`; lower is better.
 public struct PinballMetric: EvaluationMetric {
     public let alpha: Double
     public init(alpha: Double) { self.alpha = alpha }
-    public var name: String { "pinball_\(alpha)" }
-    public var higherIsBetter: Bool { false }
-    public func evaluate(labels: [Double], outputs: [Double]) -> Double {
-        Metrics.pinball(labels: labels, predictions: outputs, alpha: alpha)
-    }
+    public var definition: MetricDefinition { .pinball(alpha: alpha) }
 }

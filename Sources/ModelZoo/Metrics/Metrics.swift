@@ -67,7 +67,7 @@ public enum Metrics {
     /// (`np.finfo(float64).eps`, 2.22e-16), not the older fixed 1e-15.
     public static let logLossEpsilon = Double.ulpOfOne
 
-    /// `log_loss` for 0/1 labels and positive-class probabilities: both p and 1 − p are
+    /// Log loss (`logloss`) for 0/1 labels and positive-class probabilities: both p and 1 − p are
     /// clipped to [ε, 1 − ε] before taking logs.
     public static func logLoss(labels: [Double], probabilities: [Double]) -> Double {
         precondition(labels.count == probabilities.count,

@@ -1,5 +1,5 @@
-import Dataset
 import Foundation
+import ModelZoo
 
 /// The promotion gates of `cluster.yaml`'s `promotion:` section:
 ///
@@ -24,16 +24,13 @@ public struct PromotionConfig: Sendable, Equatable {
     public var requireFair: Bool
     /// The four-fifths line: every sensitive attribute's disparate impact must reach it.
     public var minDisparateImpact: Double
-    /// Attributes no promoted version may have been trained with.
-    public var prohibitedFeatures: [String]
 
     public init(margin: Double = 0, gates: [String: [MetricThreshold]] = [:], requireFair: Bool = true,
-                minDisparateImpact: Double = 0.8, prohibitedFeatures: [String] = CustomerSchema.prohibited) {
+                minDisparateImpact: Double = 0.8) {
         self.margin = margin
         self.gates = gates
         self.requireFair = requireFair
         self.minDisparateImpact = minDisparateImpact
-        self.prohibitedFeatures = prohibitedFeatures
     }
 
     /// Checks the numbers; the YAML reader adds the file, line and key to the message.
@@ -79,6 +76,9 @@ public struct MetricThreshold: Sendable, Equatable, CustomStringConvertible {
             throw PromotionConfigError("'\(key)' is not a metric name; write auc or train.auc")
         }
         (split, metric) = parts.count == 2 ? (parts[0], parts[1]) : ("test", parts[0])
+        guard MetricDefinition.of(metric) != nil else {
+            throw PromotionConfigError(MetricDefinition.unknown(metric))
+        }
         let trimmed = condition.trimmingCharacters(in: .whitespaces)
         guard let found = Comparison.allCases.first(where: { trimmed.hasPrefix($0.rawValue) }) else {
             throw PromotionConfigError("'\(condition)' for \(key) is not a condition; write a comparison and a number such as \">= 0.80\"")

@@ -1,4 +1,5 @@
 import Foundation
+import ModelZoo
 
 /// What a promotion gate looks at: the candidate with its importance and fairness,
 /// the stage it is headed for, and the version now in production.
@@ -95,18 +96,17 @@ public struct FairnessGate: PromotionGate {
 }
 
 /// The candidate must not have been trained on data with a prohibited attribute,
-/// whether the registration said so or a prohibited name is among its features.
+/// whether the registration said so or one of its features is one (as ``ProhibitedAttributes``
+/// matches names: `Race` and `marital-status` count).
 public struct ProhibitedFeatureGate: PromotionGate {
-    public let prohibited: Set<String>
-
-    public init(prohibited: [String]) { self.prohibited = Set(prohibited) }
+    public init() {}
 
     public var name: String { "prohibited-features" }
 
     public func evaluate(_ context: PromotionContext) -> GateResult {
         var found = context.candidate.prohibitedFeatures
-        for item in context.importance where prohibited.contains(item.feature) && !found.contains(item.feature) {
-            found.append(item.feature)
+        for (column, _) in ProhibitedAttributes.matches(in: context.importance.map(\.feature)) where !found.contains(column) {
+            found.append(column)
         }
         guard found.isEmpty else {
             return GateResult(gate: name, passed: false,

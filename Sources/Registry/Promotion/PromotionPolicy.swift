@@ -15,7 +15,7 @@ public struct PromotionPolicy: Sendable {
     public func gates(model: String, target: Stage) -> [any PromotionGate] {
         var gates: [any PromotionGate] = (config.gates[model] ?? []).map(MetricThresholdGate.init(threshold:))
         if config.requireFair { gates.append(FairnessGate(minDisparateImpact: config.minDisparateImpact)) }
-        gates.append(ProhibitedFeatureGate(prohibited: config.prohibitedFeatures))
+        gates.append(ProhibitedFeatureGate())
         if target == .production { gates.append(BeatsProductionGate(margin: config.margin)) }
         return gates
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ModelZoo
 
 /// Recursive descent over the tokens of a `--where` expression: `or` over `and`
 /// over `not` over comparisons and parentheses, checking each value against its field.
@@ -100,8 +101,12 @@ struct WhereParser {
         guard parts.count <= 2, parts.allSatisfy(Self.isName) else {
             throw error(token, "'\(word)' is not a field name: use letters, digits and '_', optionally split.metric (train.auc)")
         }
-        if parts.count == 2 { return .metric(split: parts[0], name: parts[1]) }
-        return WhereExpression.Field.named[word] ?? .metric(split: "test", name: word)
+        if parts.count == 1, let named = WhereExpression.Field.named[word] { return named }
+        let name = parts[parts.count - 1]
+        guard MetricDefinition.of(name) != nil else {
+            throw error(token, "no field is called '\(name)', and " + MetricDefinition.unknown(name))
+        }
+        return .metric(split: parts.count == 2 ? parts[0] : "test", name: name)
     }
 
     private static func isName(_ text: String) -> Bool {

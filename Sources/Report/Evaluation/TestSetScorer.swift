@@ -31,7 +31,7 @@ struct TestSetScorer {
         }
         let store = try ShardStore(directory: shardDirectory)
         let model = try TrainedModel.decode(try registry.artifact(model: version.model, version: version.version))
-        let central = TestSetScorer.centralOutput(of: model)
+        let central = model.centralOutput
         guard !model.header.target.isEmpty else { throw ReportError.unlabelled(model: version.reference) }
 
         var labels: [Double] = [], predictions: [Double] = []
@@ -49,11 +49,5 @@ struct TestSetScorer {
             }
         }
         return ScoredTestSet(objective: model.header.objective, target: model.header.target, labels: labels, predictions: predictions)
-    }
-
-    /// The output that stands for the model: the only one, or the quantile nearest the median.
-    static func centralOutput(of model: TrainedModel) -> Int {
-        guard case .quantiles(let set) = model.predictor, !set.alphas.isEmpty else { return 0 }
-        return set.alphas.indices.min { abs(set.alphas[$0] - 0.5) < abs(set.alphas[$1] - 0.5) } ?? 0
     }
 }

@@ -99,7 +99,7 @@ struct ModelSection {
         if let rows = curves.rows { text += ": \(HTML.integer(rows)) test rows" }
         if let positives = curves.positives { text += ", \(HTML.integer(positives)) positive" }
         text += ". Area under the ROC curve \(HTML.number(curves.auc))"
-        if let registered = model.version.metric("auc") { text += " (registered test AUC \(HTML.number(registered)))" }
+        if let registered = model.version.metric(MetricDefinition.auc.name) { text += " (registered test AUC \(HTML.number(registered)))" }
         text += "; average precision \(HTML.number(curves.averagePrecision))."
         return text
     }

@@ -48,7 +48,7 @@ struct ReportDataIsland: Encodable {
     static let elementID = "engage-report-data"
 
     var run: String
-    var status: String
+    var status: RunStatus
     var generatedAt: Date
     var engageVersion: String
     var models: [Model]

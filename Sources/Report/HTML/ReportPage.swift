@@ -37,9 +37,9 @@ public struct ReportPage {
     private func header() -> String {
         let run = report.run
         let seconds = run.finishedAt.map { $0.timeIntervalSince(run.startedAt) }
-        let statusTone = run.status == "succeeded" ? "good" : run.status == "running" ? "warn" : "bad"
+        let statusTone = run.status == .succeeded ? "good" : run.status == .running ? "warn" : "bad"
         let facts: [(String, String)] = [
-            ("status", Block.badge(run.status, tone: statusTone)),
+            ("status", Block.badge(run.status.rawValue, tone: statusTone)),
             ("started", HTML.escape(HTML.date(run.startedAt))),
             ("finished", HTML.escape(HTML.date(run.finishedAt)) + (seconds.map { " (\(HTML.escape(HTML.duration($0))))" } ?? "")),
             ("versions", String(report.models.count)),
@@ -59,15 +59,16 @@ public struct ReportPage {
     private func summary() -> String {
         var html = "<section id=\"summary\"><h2>Summary</h2>"
         guard !report.models.isEmpty else {
-            return html + Block.note("This run registered no model versions (status \(report.run.status)).") + "</section>"
+            return html + Block.note("This run registered no model versions (status \(report.run.status.rawValue)).") + "</section>"
         }
         let rows = report.models.map { model -> [Cell] in
             let v = model.version
             let primary = PrimaryMetric.of(v)
+            let value = primary.flatMap { v.metric($0.name, split: $0.split) }
             let verdict = FairnessBlock.verdict(of: model.fairness)
             return [
                 .markup("<a href=\"#\(model.anchor)\">\(HTML.escape(v.model))</a>"), .integer(v.version), .text(v.kind.rawValue),
-                .text(primary.map { $0.name } ?? "–"), .number(primary?.value, digits: 4),
+                .text(primary.map { $0.name } ?? "–"), .number(value, digits: 4),
                 .markup(verdict.map { Block.badge($0, tone: $0 == "pass" ? "good" : $0 == "fail" ? "bad" : "warn") } ?? "–"),
                 .text(v.stage.rawValue), .text(v.worker), .markup(HTML.escape(HTML.duration(v.trainSeconds)), numeric: true),
             ]
@@ -76,17 +77,5 @@ public struct ReportPage {
                               numericColumns: [1, 4, 8], rows: rows)
         html += Block.card("Models of this run", table.render(), wide: true)
         return html + "</section>"
-    }
-}
-
-/// The test metric that sums a version up in the summary table: AUC for a classifier, R² for a
-/// regressor, else the first test metric.
-enum PrimaryMetric {
-    static func of(_ version: ModelVersion) -> MetricValue? {
-        let test = version.metrics.filter { $0.split == "test" }
-        for name in ["auc", "r2", "mae"] {
-            if let found = test.first(where: { $0.name == name }) { return found }
-        }
-        return test.first
     }
 }
