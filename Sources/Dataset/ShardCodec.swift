@@ -238,37 +238,32 @@ private struct ByteReader {
     }
 
     mutating func doubles(_ count: Int, _ what: String) throws -> [Double] {
-        let (bytes, overflow) = count.multipliedReportingOverflow(by: 8)
-        try need(overflow ? Int.max : bytes, what)
-        let start = offset
-        offset += bytes
-        return [Double](unsafeUninitializedCapacity: count) { out, initialized in
-            #if _endian(little)
-            if let base = out.baseAddress, bytes > 0 {
-                UnsafeMutableRawPointer(base).copyMemory(from: raw.baseAddress! + start, byteCount: bytes)
-            }
-            #else
-            for i in 0..<count {
-                out[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8 * i, as: UInt64.self)))
-            }
-            #endif
-            initialized = count
-        }
+        try littleEndianArray(count, what, stored: UInt64.self) { Double(bitPattern: $0) }
     }
 
     mutating func int32s(_ count: Int, _ what: String) throws -> [Int32] {
-        let (bytes, overflow) = count.multipliedReportingOverflow(by: 4)
+        try littleEndianArray(count, what, stored: Int32.self) { $0 }
+    }
+
+    /// `count` little-endian values stored as `Stored` and read as `Value` of the same width: one
+    /// memory copy on a little-endian machine, a byte swap per value elsewhere.
+    private mutating func littleEndianArray<Stored: FixedWidthInteger, Value>(
+        _ count: Int, _ what: String, stored: Stored.Type, _ value: (Stored) -> Value
+    ) throws -> [Value] {
+        precondition(MemoryLayout<Stored>.size == MemoryLayout<Value>.size)
+        let width = MemoryLayout<Stored>.size
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
         try need(overflow ? Int.max : bytes, what)
         let start = offset
         offset += bytes
-        return [Int32](unsafeUninitializedCapacity: count) { out, initialized in
+        return [Value](unsafeUninitializedCapacity: count) { out, initialized in
             #if _endian(little)
             if let base = out.baseAddress, bytes > 0 {
                 UnsafeMutableRawPointer(base).copyMemory(from: raw.baseAddress! + start, byteCount: bytes)
             }
             #else
             for i in 0..<count {
-                out[i] = Int32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * i, as: Int32.self))
+                out[i] = value(Stored(littleEndian: raw.loadUnaligned(fromByteOffset: start + width * i, as: Stored.self)))
             }
             #endif
             initialized = count

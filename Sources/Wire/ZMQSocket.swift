@@ -59,24 +59,18 @@ public final class ZMQSocket: @unchecked Sendable {
 
     // MARK: - Endpoints
 
-    public func bind(_ endpoint: String) throws {
-        let handle = try liveHandle("zmq_bind(\(endpoint))")
-        try retryingOnInterrupt("zmq_bind(\(endpoint))") { zmq_bind(handle, endpoint) }
-    }
+    public func bind(_ endpoint: String) throws { try endpointCall("zmq_bind", endpoint, zmq_bind) }
 
-    public func connect(_ endpoint: String) throws {
-        let handle = try liveHandle("zmq_connect(\(endpoint))")
-        try retryingOnInterrupt("zmq_connect(\(endpoint))") { zmq_connect(handle, endpoint) }
-    }
+    public func connect(_ endpoint: String) throws { try endpointCall("zmq_connect", endpoint, zmq_connect) }
 
-    public func disconnect(_ endpoint: String) throws {
-        let handle = try liveHandle("zmq_disconnect(\(endpoint))")
-        try retryingOnInterrupt("zmq_disconnect(\(endpoint))") { zmq_disconnect(handle, endpoint) }
-    }
+    public func disconnect(_ endpoint: String) throws { try endpointCall("zmq_disconnect", endpoint, zmq_disconnect) }
 
-    public func unbind(_ endpoint: String) throws {
-        let handle = try liveHandle("zmq_unbind(\(endpoint))")
-        try retryingOnInterrupt("zmq_unbind(\(endpoint))") { zmq_unbind(handle, endpoint) }
+    public func unbind(_ endpoint: String) throws { try endpointCall("zmq_unbind", endpoint, zmq_unbind) }
+
+    private func endpointCall(_ name: String, _ endpoint: String, _ call: (UnsafeMutableRawPointer?, UnsafePointer<CChar>?) -> Int32) throws {
+        let operation = "\(name)(\(endpoint))"
+        let handle = try liveHandle(operation)
+        try retryingOnInterrupt(operation) { call(handle, endpoint) }
     }
 
     /// The endpoint of the last bind or connect (`ZMQ_LAST_ENDPOINT`), with the port the
