@@ -69,6 +69,34 @@ final class CurveClusterTests: XCTestCase {
         XCTAssertTrue(versions.allSatisfy { $0.worker.hasPrefix("late@") }, "\(versions.map(\.worker))")
     }
 
+    /// CURVE authenticates a connection once, so removing a key from allowed/ also drops the
+    /// worker already admitted with it: it is told to leave (BYE "key revoked") and exits.
+    func testARemovedKeyDropsItsConnectedWorker() throws {
+        let engage = try EngageBinary.locate()
+        let directory = try makeTemporaryDirectory("curve-revoke")
+        XCTAssertEqual(try engage.run(["keys", "generate", "--out", "keys", "--workers", "2"], in: directory).status, 0)
+        _ = try smallClusterFile(in: directory, rows: 3000, workers: 0, models: """
+          churn: { kind: gbdt, objective: binary, target: churn_30_day, trees: 300, leaves: 15, shap_rows: 50, permutation_rows: 100 }
+        """, security: "{ curve: true, keys: keys/ }")
+        let (coordinator, endpoint) = try engage.startCoordinator(in: directory)
+        defer { coordinator.kill() }
+        let revoked = try engage.start(["worker", "--connect", endpoint, "--keys", "keys", "--name", "worker-1", "--threads", "1", "--cache", "cache-1"],
+                                       in: directory, log: "worker-1.log")
+        defer { revoked.kill() }
+        try waitFor("worker-1's HELLO", in: coordinator) { $0.contains("worker worker-1 joined") }
+        try FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent("keys/allowed/worker-1.key"))
+        try waitFor("the revocation", in: coordinator) { $0.contains("was removed from allowed/: told to leave") }
+        XCTAssertTrue(revoked.waitForExit(timeout: 10), revoked.output)
+        XCTAssertTrue(revoked.output.contains("key revoked"), revoked.output)
+
+        let kept = try engage.start(["worker", "--connect", endpoint, "--keys", "keys", "--name", "worker-2", "--threads", "1", "--cache", "cache-2"],
+                                    in: directory, log: "worker-2.log")
+        defer { kept.kill() }
+        XCTAssertTrue(coordinator.waitForExit(timeout: 300), coordinator.output)
+        XCTAssertEqual(coordinator.process.terminationStatus, 0, coordinator.output)
+        XCTAssertTrue(coordinator.output.contains("worker worker-2 joined"), coordinator.output)
+    }
+
     /// Without CURVE, a bind other hosts can reach is refused before anything binds, saying why
     /// and how to set up keys; `--insecure` allows it.
     func testNetworkBindWithoutCurveNeedsInsecure() throws {
