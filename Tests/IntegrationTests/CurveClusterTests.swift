@@ -51,8 +51,7 @@ final class CurveClusterTests: XCTestCase {
         coordinator.kill(SIGHUP)
         try waitFor("the SIGHUP reload", in: coordinator) { $0.contains("allowed keys reloaded (SIGHUP)") }
 
-        let late = try engage.start(["worker", "--connect", endpoint, "--keys", "keys", "--name", "late", "--threads", "1", "--cache", "cache-late"],
-                                    in: directory, log: "late.log")
+        let late = try startWorker(engage, endpoint, key: "late", in: directory)
         defer { late.kill() }
         XCTAssertTrue(coordinator.waitForExit(timeout: 300), coordinator.output)
         XCTAssertEqual(coordinator.process.terminationStatus, 0, coordinator.output)
@@ -80,8 +79,7 @@ final class CurveClusterTests: XCTestCase {
         """, security: "{ curve: true, keys: keys/ }")
         let (coordinator, endpoint) = try engage.startCoordinator(in: directory)
         defer { coordinator.kill() }
-        let revoked = try engage.start(["worker", "--connect", endpoint, "--keys", "keys", "--name", "worker-1", "--threads", "1", "--cache", "cache-1"],
-                                       in: directory, log: "worker-1.log")
+        let revoked = try startWorker(engage, endpoint, key: "worker-1", in: directory)
         defer { revoked.kill() }
         try waitFor("worker-1's HELLO", in: coordinator) { $0.contains("worker worker-1 joined") }
         try FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent("keys/allowed/worker-1.key"))
@@ -89,8 +87,7 @@ final class CurveClusterTests: XCTestCase {
         XCTAssertTrue(revoked.waitForExit(timeout: 10), revoked.output)
         XCTAssertTrue(revoked.output.contains("key revoked"), revoked.output)
 
-        let kept = try engage.start(["worker", "--connect", endpoint, "--keys", "keys", "--name", "worker-2", "--threads", "1", "--cache", "cache-2"],
-                                    in: directory, log: "worker-2.log")
+        let kept = try startWorker(engage, endpoint, key: "worker-2", in: directory)
         defer { kept.kill() }
         XCTAssertTrue(coordinator.waitForExit(timeout: 300), coordinator.output)
         XCTAssertEqual(coordinator.process.terminationStatus, 0, coordinator.output)
@@ -116,6 +113,12 @@ final class CurveClusterTests: XCTestCase {
         allowed.kill()
         XCTAssertTrue(endpoint.hasPrefix("tcp://0.0.0.0:"), endpoint)
         XCTAssertTrue(allowed.output.contains("without CURVE (--insecure)"), allowed.output)
+    }
+
+    /// `engage worker` with the key `keys/workers/KEY.key_secret`, logging to `KEY.log`.
+    private func startWorker(_ engage: EngageBinary, _ endpoint: String, key: String, in directory: String) throws -> EngageBinary.Child {
+        try engage.start(["worker", "--connect", endpoint, "--keys", "keys", "--name", key, "--threads", "1", "--cache", "cache-\(key)"],
+                         in: directory, log: "\(key).log")
     }
 
     private func waitFor(_ what: String, in child: EngageBinary.Child, timeout: TimeInterval = 60, _ condition: (String) -> Bool) throws {

@@ -6,19 +6,9 @@ import Wire
 ///
 /// Exists so that the refusal happens before anything binds or any data is prepared, with the
 /// way out in the message; `--insecure` is the operator's statement that the network is trusted.
-public struct ExposureCheck: Sendable {
-    public let endpoint: String
-    public let curve: Bool
-    public let insecure: Bool
-
-    public init(endpoint: String, curve: Bool, insecure: Bool) {
-        self.endpoint = endpoint
-        self.curve = curve
-        self.insecure = insecure
-    }
-
+public enum ExposureCheck {
     /// What the coordinator should warn about (nil: nothing); throws when it must not bind.
-    public func verdict() throws -> String? {
+    public static func verdict(endpoint: String, curve: Bool, insecure: Bool) throws -> String? {
         guard !curve, case .network(let host) = BindScope(endpoint: endpoint) else { return nil }
         guard insecure else { throw ExposureRefusal(endpoint: endpoint, host: host) }
         return "binding \(endpoint) without CURVE (--insecure): anyone who reaches this port gets shards of customer data and can register versions"

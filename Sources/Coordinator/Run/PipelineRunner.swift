@@ -87,7 +87,7 @@ public struct PipelineRunner {
 
     public func run() throws -> RunSummary {
         let started = ContinuousClock.now
-        if let warning = try ExposureCheck(endpoint: config.coordinator.bind, curve: config.security.curve, insecure: insecure).verdict() {
+        if let warning = try ExposureCheck.verdict(endpoint: config.coordinator.bind, curve: config.security.curve, insecure: insecure) {
             logger.warning("\(warning)")
         }
         let curveKeys = try config.security.coordinatorKeys(file: config.file)
