@@ -115,6 +115,12 @@ public struct CurveCertificate: Sendable, Equatable {
 public struct CurveFileError: Error, Equatable, CustomStringConvertible, LocalizedError {
     public let path: String
     public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
     public var description: String { "\(path): \(reason)" }
     public var errorDescription: String? { description }
 }

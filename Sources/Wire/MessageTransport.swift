@@ -16,6 +16,13 @@ public protocol MessageTransport: AnyObject {
     func receive(timeoutMs: Int32) throws -> [Data]?
     /// Ends the connection; later sends and receives throw. Idempotent.
     func close()
+    /// The CURVE public key (z85) the sender of the last received message authenticated with;
+    /// nil without CURVE.
+    var lastSenderKey: String? { get }
+}
+
+extension MessageTransport {
+    public var lastSenderKey: String? { nil }
 }
 
 /// Opens DEALER connections to one coordinator. A worker asks for a fresh connection on every

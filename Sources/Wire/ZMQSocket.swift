@@ -234,11 +234,15 @@ public final class ZMQSocket: @unchecked Sendable {
 
     // MARK: - Receiving
 
+    /// The ZAP user id of the last message received (the CURVE client's z85 public key, as
+    /// ``ZAPAuthenticator`` answers it); nil when the socket authenticates nobody.
+    public private(set) var lastUserID: String?
+
     /// Receives all parts of the next multipart message. Waits at most `timeoutMs`
     /// milliseconds (-1 = block until a message arrives) and returns nil on timeout.
     public func receive(timeoutMs: Int32) throws -> [Data]? {
         let handle = try liveHandle("zmq_msg_recv")
-        let first: (frame: Data, more: Bool)
+        let first: (frame: Data, more: Bool, userID: String?)
         if timeoutMs < 0 {
             guard let part = try receivePart(handle, dontWait: false) else { return nil }
             first = part
@@ -248,19 +252,21 @@ public final class ZMQSocket: @unchecked Sendable {
         }
         var frames = [first.frame]
         var more = first.more
+        lastUserID = first.userID
         while more {
             guard let part = try receivePart(handle, dontWait: false) else {
                 throw ZMQError(code: EAGAIN, operation: "zmq_msg_recv(frame \(frames.count + 1))")
             }
             frames.append(part.frame)
             more = part.more
+            lastUserID = lastUserID ?? part.userID
         }
         return frames
     }
 
     private func receiveFirstPart(
         _ handle: UnsafeMutableRawPointer, timeoutMs: Int32
-    ) throws -> (frame: Data, more: Bool)? {
+    ) throws -> (frame: Data, more: Bool, userID: String?)? {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .milliseconds(timeoutMs))
         while true {
@@ -274,7 +280,7 @@ public final class ZMQSocket: @unchecked Sendable {
     /// Receives one frame into the socket's pinned `zmq_msg_t`; nil when none is ready.
     private func receivePart(
         _ handle: UnsafeMutableRawPointer, dontWait: Bool
-    ) throws -> (frame: Data, more: Bool)? {
+    ) throws -> (frame: Data, more: Bool, userID: String?)? {
         zmq_msg_init(message)
         defer { zmq_msg_close(message) }
         while zmq_msg_recv(message, handle, dontWait ? ZMQ_DONTWAIT : 0) == -1 {
@@ -285,6 +291,9 @@ public final class ZMQSocket: @unchecked Sendable {
         }
         let size = zmq_msg_size(message)
         let frame = size == 0 ? Data() : Data(bytes: zmq_msg_data(message), count: size)
-        return (frame, zmq_msg_more(message) != 0)
+        // The ZAP handler's user id (the client's key) travels as metadata of the peer's frames,
+        // not of the routing-id frame a ROUTER adds.
+        let userID = zmq_msg_gets(message, "User-Id").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+        return (frame, zmq_msg_more(message) != 0, userID)
     }
 }

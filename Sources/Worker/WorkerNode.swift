@@ -60,7 +60,7 @@ public final class WorkerNode {
 
     /// A worker that connects ZeroMQ DEALERs to `options.endpoint`.
     public convenience init(options: WorkerOptions, logger: Logger) throws {
-        try self.init(options: options, logger: logger, connector: ZMQConnector(endpoint: options.endpoint))
+        try self.init(options: options, logger: logger, connector: ZMQConnector(endpoint: options.endpoint, curve: options.curve))
     }
 
     deinit {

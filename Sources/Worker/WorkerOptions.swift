@@ -18,6 +18,8 @@ public struct WorkerOptions: Sendable {
     public var chunkBytes: Int = ProtocolLimits.chunkBytes
     /// Exit when the process that started this worker is gone (set by `engage run`).
     public var exitWithParent: Bool = false
+    /// The CURVE keys to connect with; nil connects in the clear (a coordinator with CURVE on never answers).
+    public var curve: CurveClientKeys?
 
     public init(endpoint: String, workerID: String, threads: Int, cacheDirectory: String) {
         self.endpoint = endpoint

@@ -4,6 +4,7 @@ import Dataset
 import Foundation
 import ModelZoo
 import Registry
+import Wire
 import Worker
 
 struct ClusterOptions: ParsableArguments {
@@ -21,6 +22,11 @@ struct ClusterOptions: ParsableArguments {
 
     @Flag(name: .shortAndLong, help: "Log every job's progress.")
     var verbose = false
+
+    @Flag(help: ArgumentHelp(
+        "Allow a bind other hosts can reach without CURVE (trusted networks only).",
+        discussion: "Without CURVE, whoever reaches the port gets shards of customer data and can register versions; a non-loopback bind is refused unless this is given."))
+    var insecure = false
 
     @Option(name: .customLong("resume"), help: ArgumentHelp(
         "Resume the interrupted run RUN_ID: jobs its journal holds as done are not run again.",
@@ -58,9 +64,10 @@ struct RunCommand: ParsableCommand {
             let config = try cluster.load()
             let logger = CLILogging.logger("engage.run", verbose: cluster.verbose)
             let local = config.localWorkers
-            let runner = PipelineRunner(config: config, configSHA256: ClusterConfig.fingerprint(path: cluster.config), logger: logger,
+            var runner = PipelineRunner(config: config, configSHA256: ClusterConfig.fingerprint(path: cluster.config), logger: logger,
                                         workerExecutable: currentExecutable(), localWorkers: workers ?? local.count,
                                         workerThreads: ClusterConfig.threadsPerLocalWorker(requested: threads ?? local.threads, workers: workers ?? local.count), runID: cluster.resumeRunID, resume: cluster.resumeRunID != nil)
+            runner.insecure = cluster.insecure
             let summary = try runner.run()
             print(json ? SummaryPrinter.json(summary) : SummaryPrinter.text(summary))
             if let failure = summary.failure { throw CLIFailure(message: "run \(summary.runID) failed: \(failure)") }
@@ -79,9 +86,10 @@ struct CoordinatorCommand: ParsableCommand {
         try failing {
             let config = try cluster.load()
             let logger = CLILogging.logger("engage.coordinator", verbose: cluster.verbose)
-            let runner = PipelineRunner(config: config, configSHA256: ClusterConfig.fingerprint(path: cluster.config), logger: logger,
+            var runner = PipelineRunner(config: config, configSHA256: ClusterConfig.fingerprint(path: cluster.config), logger: logger,
                                         workerExecutable: currentExecutable(), localWorkers: 0, workerThreads: 0,
                                         runID: cluster.resumeRunID, resume: cluster.resumeRunID != nil)
+            runner.insecure = cluster.insecure
             let summary = try runner.run()
             print(SummaryPrinter.text(summary))
             if let failure = summary.failure { throw CLIFailure(message: "run \(summary.runID) failed: \(failure)") }
@@ -110,15 +118,30 @@ struct WorkerCommand: ParsableCommand {
     @Flag(help: "Exit when the parent process exits (used by engage run).")
     var exitWithParent = false
 
+    @Option(help: ArgumentHelp(
+        "Connect over CURVE with the key folder DIR: DIR/coordinator.key and DIR/workers/NAME.key_secret.",
+        discussion: "Needed when the coordinator runs with `security: { curve: true }`; copy only those two files to this host.",
+        valueName: "DIR"))
+    var keys: String?
+
+    @Option(help: ArgumentHelp("The worker key name for --keys (default: --id); `engage keys generate --workers N` writes worker-1 … worker-N.", valueName: "NAME"))
+    var name: String?
+
+    func validate() throws {
+        if keys == nil, name != nil { throw ValidationError("--name names a key in the --keys folder; give --keys DIR too") }
+        if keys != nil, name == nil, id == nil { throw ValidationError("--keys needs the worker's key name: give --name NAME (or --id NAME)") }
+    }
+
     @Flag(name: .shortAndLong) var verbose = false
 
     func run() throws {
         try failing {
-            let name = id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+            let name = id ?? self.name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
             var options = WorkerOptions(endpoint: connect, workerID: name, threads: threads,
                                         cacheDirectory: cache ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("engage-worker-\(name)"))
             options.heartbeatMs = heartbeatMs
             options.exitWithParent = exitWithParent
+            if let keys { options.curve = try CurveClientKeys(directory: CurveKeyDirectory(path: keys), worker: self.name ?? name) }
             let node = try WorkerNode(options: options, logger: CLILogging.logger("engage.worker.\(name)", verbose: verbose))
             _ = try node.run()
         }

@@ -13,6 +13,7 @@ enum SummaryPrinter {
         lines.append(headline(summary) + " in \(format(summary.wallSeconds, digits: 1)) s"
             + (summary.workersLost > 0 ? ", \(summary.workersLost) worker(s) lost" : "")
             + (summary.droppedMessages > 0 ? ", \(summary.droppedMessages) malformed message(s) dropped" : "")
+            + (summary.refusedHandshakes > 0 ? ", \(summary.refusedHandshakes) CURVE handshake(s) refused" : "")
             + (summary.journalFailures > 0 ? ", \(summary.journalFailures) journal write(s) failed" : "")
             + (summary.qualityWarnings.isEmpty ? "" : ", \(summary.qualityWarnings.count) data-quality warning(s)"))
         if !summary.jobs.isEmpty { lines.append(timeBreakdown(summary)) }
@@ -49,7 +50,7 @@ enum SummaryPrinter {
         }
         struct Body: Encodable {
             let runID: String; let wallSeconds: Double; let dataSeconds: Double; let failure: String?; let versions: [Row]
-            let jobs: [RunSummary.JobTime]; let droppedMessages: Int; let workersLost: Int; let journalFailures: Int
+            let jobs: [RunSummary.JobTime]; let droppedMessages: Int; let workersLost: Int; let journalFailures: Int; let refusedHandshakes: Int
             let resumed: Bool; let resumedJobs: Int; let rerunJobs: Int; let totalJobs: Int
         }
         let body = Body(runID: summary.runID, wallSeconds: summary.wallSeconds, dataSeconds: summary.dataSeconds, failure: summary.failure,
@@ -57,7 +58,7 @@ enum SummaryPrinter {
                                                          metrics: Dictionary($0.metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
                                                          seconds: $0.seconds, worker: $0.worker, resumed: $0.resumed) },
                         jobs: summary.jobs, droppedMessages: summary.droppedMessages, workersLost: summary.workersLost,
-                        journalFailures: summary.journalFailures,
+                        journalFailures: summary.journalFailures, refusedHandshakes: summary.refusedHandshakes,
                         resumed: summary.resumed, resumedJobs: summary.resumedJobs, rerunJobs: summary.rerunJobs, totalJobs: summary.totalJobs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -1,5 +1,6 @@
 import Coordinator
 import Registry
+import Wire
 import XCTest
 
 final class ClusterConfigTests: XCTestCase {
@@ -98,22 +99,30 @@ final class ClusterConfigTests: XCTestCase {
         }
     }
 
-    /// CURVE is not implemented: asking for it stops the load instead of running unencrypted.
-    func testCurveSecurityIsRefusedUntilImplemented() throws {
-        let text = """
+    /// `curve: true` loads; the key folder is checked when the coordinator starts, naming the missing path.
+    func testCurveSecurityNeedsTheKeyFolder() throws {
+        let keys = NSTemporaryDirectory() + "engage-config-keys-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        let config = try ClusterConfig.parse("""
         cluster:
           security:
-            keys: keys/
+            keys: \(keys)
             curve: true
-        """
-        XCTAssertThrowsError(try ClusterConfig.parse(text, file: "c.yaml")) { error in
+        """, file: "c.yaml")
+        XCTAssertTrue(config.security.curve)
+        XCTAssertThrowsError(try config.security.coordinatorKeys(file: "c.yaml")) { error in
             let e = error as! ConfigError
-            XCTAssertEqual(e.keyPath, "cluster.security.curve")
-            XCTAssertTrue(e.description.hasPrefix("c.yaml:4:"), e.description)
-            XCTAssertTrue(e.description.contains("CURVE is not implemented yet"), e.description)
-            XCTAssertTrue(e.description.contains("loopback or a trusted network"), e.description)
+            XCTAssertEqual(e.keyPath, "cluster.security.keys")
+            XCTAssertTrue(e.description.contains("\(keys) does not exist"), e.description)
+            XCTAssertTrue(e.description.contains("engage keys generate"), e.description)
         }
-        XCTAssertFalse(try ClusterConfig.parse(text.replacingOccurrences(of: "curve: true", with: "curve: false")).security.curve)
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try config.security.coordinatorKeys(file: "c.yaml")) { error in
+            XCTAssertTrue(String(describing: error).contains("coordinator.key_secret does not exist"), String(describing: error))
+        }
+        try CurveKeyDirectory(path: keys).generate(workers: ["worker-1"])
+        XCTAssertEqual(try config.security.coordinatorKeys(file: "c.yaml")?.path, keys)
+        XCTAssertNil(try ClusterConfig.parse("cluster: { security: { curve: false } }").security.coordinatorKeys(file: "c.yaml"))
     }
 
     func testModelSectionsAreStrict() {

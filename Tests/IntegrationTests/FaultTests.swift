@@ -6,29 +6,13 @@ import XCTest
 
 /// Failures with real processes: a worker killed mid-job, garbage on the coordinator's socket.
 final class FaultTests: XCTestCase {
-    /// Starts `engage coordinator` with no local workers and returns it with its bound endpoint.
-    private func startCoordinator(_ engage: EngageBinary, in directory: String) throws -> (EngageBinary.Child, String) {
-        let coordinator = try engage.start(["coordinator", "--config", "cluster.yaml"], in: directory, log: "coordinator.log")
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline {
-            if let range = coordinator.output.range(of: #"listening on (tcp://[0-9.]+:[0-9]+)"#, options: .regularExpression) {
-                let endpoint = coordinator.output[range].replacingOccurrences(of: "listening on ", with: "")
-                return (coordinator, endpoint)
-            }
-            if !coordinator.process.isRunning { break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        coordinator.kill()
-        throw HarnessError("the coordinator did not start:\n\(coordinator.output)")
-    }
-
     func testAJobOfAKilledWorkerFinishesOnTheOtherWorker() throws {
         let engage = try EngageBinary.locate()
         let directory = try makeTemporaryDirectory("kill")
         _ = try smallClusterFile(in: directory, rows: 4000, workers: 0, trees: 200, models: """
           churn: { kind: gbdt, objective: binary, target: churn_30_day, trees: 200, leaves: 15, shap_rows: 50, permutation_rows: 100 }
         """)
-        let (coordinator, endpoint) = try startCoordinator(engage, in: directory)
+        let (coordinator, endpoint) = try engage.startCoordinator(in: directory)
         defer { coordinator.kill() }
         let victim = try engage.start(["worker", "--connect", endpoint, "--id", "victim", "--threads", "1", "--cache", "cache-victim"], in: directory, log: "victim.log")
         defer { victim.kill() }
@@ -63,7 +47,7 @@ final class FaultTests: XCTestCase {
         _ = try smallClusterFile(in: directory, rows: 2000, workers: 0, trees: 10, models: """
           churn: { kind: gbdt, objective: binary, target: churn_30_day, trees: 10, leaves: 7, shap_rows: 50, permutation_rows: 100 }
         """)
-        let (coordinator, endpoint) = try startCoordinator(engage, in: directory)
+        let (coordinator, endpoint) = try engage.startCoordinator(in: directory)
         defer { coordinator.kill() }
 
         let context = try ZMQContext()

@@ -14,13 +14,16 @@ public func sixModels(trees: Int, leaves: Int, shapRows: Int, permutationRows: I
     """
 }
 
-/// A small, fast cluster file for tests: few rows, few trees, short heartbeats.
-public func smallClusterFile(in directory: String, rows: Int = 5000, workers: Int = 2, trees: Int = 30, models: String? = nil, heartbeatMs: Int = 500) throws -> String {
+/// A small, fast cluster file for tests: few rows, few trees, short heartbeats; `security` is
+/// the `cluster.security` mapping, if any.
+public func smallClusterFile(in directory: String, rows: Int = 5000, workers: Int = 2, trees: Int = 30, models: String? = nil, heartbeatMs: Int = 500,
+                             security: String? = nil) throws -> String {
     let text = """
     cluster:
       coordinator: { bind: "tcp://127.0.0.1:*", heartbeat_ms: \(heartbeatMs), liveness: 6, max_attempts: 3 }
       hosts:
         - { host: localhost, workers: \(workers), threads: 1 }
+    \(security.map { "  security: \($0)" } ?? "")
     data: { source: generate, rows: \(rows), seed: 11, shards: 4, test_fraction: 0.2, folds: 2 }
     registry: { path: registry/engage.sqlite }
     work_dir: work

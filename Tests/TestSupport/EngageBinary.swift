@@ -61,6 +61,22 @@ public struct EngageBinary: Sendable {
         return Child(process: process, logPath: logPath)
     }
 
+    /// Starts `engage coordinator ARGUMENTS` and returns it with the endpoint it logged as bound.
+    public func startCoordinator(_ arguments: [String] = ["--config", "cluster.yaml"], in directory: String,
+                                 log: String = "coordinator.log", launcher: [String] = []) throws -> (Child, String) {
+        let coordinator = try start(launcher + ["coordinator"] + arguments, in: directory, log: log)
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            if let range = coordinator.output.range(of: #"listening on (tcp://[0-9.]+:[0-9]+)"#, options: .regularExpression) {
+                return (coordinator, coordinator.output[range].replacingOccurrences(of: "listening on ", with: ""))
+            }
+            if !coordinator.process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        coordinator.kill()
+        throw HarnessError("the coordinator did not start:\n\(coordinator.output)")
+    }
+
     /// Runs to completion; returns the exit status and everything printed.
     public func run(_ arguments: [String], in directory: String, timeout: TimeInterval = 300) throws -> (status: Int32, output: String) {
         let child = try start(arguments, in: directory, log: "out-\(UUID().uuidString.prefix(8)).log")

@@ -1,6 +1,7 @@
 import Dataset
 import Foundation
 import Registry
+import Wire
 import Yams
 
 /// Everything `cluster.yaml` says: where the coordinator listens, which hosts run workers,
@@ -22,11 +23,24 @@ public struct ClusterConfig: Sendable, Equatable {
         public var threads: Int
     }
 
-    /// CURVE settings (the Ironhouse pattern). CURVE is not implemented yet, so `curve: true` is
-    /// refused at load; traffic is plain ZeroMQ on whatever `coordinator.bind` names.
+    /// CURVE settings (the Ironhouse pattern): with `curve`, the coordinator admits only the
+    /// workers whose public keys are in `keys/allowed/` and every message is encrypted.
     public struct SecuritySettings: Sendable, Equatable {
         public var curve = false
+        /// The key folder `engage keys generate` writes (``Wire/CurveKeyDirectory``).
         public var keys = "keys/"
+
+        /// The coordinator's key folder, checked: a missing folder or key file is an error naming
+        /// the path and `cluster.security.keys`. Nil without CURVE.
+        public func coordinatorKeys(file: String) throws -> CurveKeyDirectory? {
+            guard curve else { return nil }
+            let directory = CurveKeyDirectory(path: keys)
+            for path in [keys, directory.coordinatorBase + ".key_secret", directory.allowedDirectory] where !FileManager.default.fileExists(atPath: path) {
+                throw ConfigError(file: file, line: nil, column: nil, keyPath: "cluster.security.keys",
+                                  message: "\(path) does not exist; `engage keys generate --out \(keys) --workers N` writes the key folder")
+            }
+            return directory
+        }
     }
 
     /// Where the customer data comes from and how it is cut.
@@ -145,9 +159,6 @@ public struct ClusterConfig: Sendable, Equatable {
         }
         if let s = try cluster.mapping("security", allowedKeys: ["curve", "keys"]) {
             security.curve = try s.bool("curve") ?? false
-            if security.curve, let node = s.child("curve") {
-                throw s.fail("curve", node, "CURVE is not implemented yet; remove the key (or set it to false) and keep the coordinator's bind on loopback or a trusted network")
-            }
             security.keys = try s.string("keys") ?? security.keys
         }
     }

@@ -1,14 +1,24 @@
 import Foundation
 import Logging
+import Wire
 
 /// Worker child processes that `engage run` starts on this machine and stops at the end.
+/// With CURVE, local worker I authenticates with `KEYS/workers/worker-I.key_secret`, the names
+/// `engage keys generate --workers N` writes.
 public final class LocalWorkers: @unchecked Sendable {
     private let processes: [Process]
 
     private init(processes: [Process]) { self.processes = processes }
 
     public static func start(count: Int, executable: String, endpoint: String, threads: Int, cacheRoot: String,
-                             heartbeatMs: Int, logger: Logger) throws -> LocalWorkers {
+                             heartbeatMs: Int, curveKeys: String? = nil, logger: Logger) throws -> LocalWorkers {
+        if let curveKeys {
+            let directory = CurveKeyDirectory(path: curveKeys)
+            for index in 0..<count where !FileManager.default.fileExists(atPath: directory.workerBase("worker-\(index + 1)") + ".key_secret") {
+                throw CurveFileError(path: directory.workerBase("worker-\(index + 1)") + ".key_secret",
+                                     reason: "does not exist: local worker \(index + 1) of \(count) needs it (`engage keys generate --out \(curveKeys) --workers \(count)`)")
+            }
+        }
         var processes: [Process] = []
         for index in 0..<count {
             let process = Process()
@@ -16,6 +26,7 @@ public final class LocalWorkers: @unchecked Sendable {
             process.arguments = ["worker", "--connect", endpoint, "--id", "local-\(index + 1)", "--threads", String(threads),
                                  "--cache", (cacheRoot as NSString).appendingPathComponent("local-\(index + 1)"),
                                  "--heartbeat-ms", String(heartbeatMs), "--exit-with-parent"]
+                + (curveKeys.map { ["--keys", $0, "--name", "worker-\(index + 1)"] } ?? [])
             try process.run()
             logger.info("started worker local-\(index + 1) (pid \(process.processIdentifier))")
             processes.append(process)

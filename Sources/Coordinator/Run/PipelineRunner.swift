@@ -33,6 +33,8 @@ public struct RunSummary: Sendable {
     public var failure: String?
     public var droppedMessages: Int
     public var workersLost: Int
+    /// CURVE handshakes refused because the worker's key was not in `allowed/`.
+    public var refusedHandshakes = 0
     public var qualityWarnings: [String]
     /// True when this coordinator resumed an interrupted run (`engage run --resume`).
     public var resumed = false
@@ -60,6 +62,8 @@ public struct PipelineRunner {
     public var runID: String
     /// Resume the existing run `runID` (its journal's done jobs are not run again) instead of starting one.
     public var resume: Bool
+    /// Allow a non-local bind without CURVE (`--insecure`): for trusted networks only.
+    public var insecure = false
 
     public init(config: ClusterConfig, configSHA256: String, logger: Logger, workerExecutable: String, localWorkers: Int, workerThreads: Int,
                 runID: String? = nil, resume: Bool = false) {
@@ -83,6 +87,10 @@ public struct PipelineRunner {
 
     public func run() throws -> RunSummary {
         let started = ContinuousClock.now
+        if let warning = try ExposureCheck.verdict(endpoint: config.coordinator.bind, curve: config.security.curve, insecure: insecure) {
+            logger.warning("\(warning)")
+        }
+        let curveKeys = try config.security.coordinatorKeys(file: config.file)
         if resume {
             // Refuse before the (slow) data preparation whatever can be refused without it.
             let existing = try ModelRegistry.openExisting(path: config.registryPath).run(id: runID)
@@ -129,10 +137,10 @@ public struct PipelineRunner {
         let book = JobBook(jobs: jobs, maxAttempts: config.coordinator.maxAttempts, alreadyDone: recovered.done, priorAttempts: recovered.attempts)
 
         let settings = CoordinatorServer.Settings(endpoint: config.coordinator.bind, heartbeatMs: config.coordinator.heartbeatMs, liveness: config.coordinator.liveness)
-        let server = try CoordinatorServer(settings: settings, jobs: book, store: store, runID: runID, logger: logger)
+        let server = try CoordinatorServer(settings: settings, jobs: book, store: store, runID: runID, logger: logger, curveKeys: curveKeys)
         let children = try LocalWorkers.start(count: book.isFinished ? 0 : localWorkers, executable: workerExecutable, endpoint: server.boundEndpoint,
                                               threads: workerThreads, cacheRoot: (config.workDirectory as NSString).appendingPathComponent("worker-cache"),
-                                              heartbeatMs: config.coordinator.heartbeatMs, logger: logger)
+                                              heartbeatMs: config.coordinator.heartbeatMs, curveKeys: curveKeys?.path, logger: logger)
         defer { children.stop() }
 
         var outcome = try server.serve(sink: sink) {
@@ -159,6 +167,7 @@ public struct PipelineRunner {
         summary.rerunJobs = recovered.reruns.count
         summary.totalJobs = jobs.count
         summary.journalFailures = sink.journalFailures
+        summary.refusedHandshakes = outcome.refusedHandshakes
         return summary
     }
 }

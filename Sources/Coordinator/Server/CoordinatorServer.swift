@@ -27,6 +27,8 @@ public struct ServeOutcome: Sendable {
     public var failure: String?
     public var droppedMessages: Int
     public var workersLost: Int
+    /// CURVE handshakes the ZAP handler refused (keys not in `allowed/`); 0 without CURVE.
+    public var refusedHandshakes = 0
 }
 
 /// The coordinator's event loop: one thread owns the ROUTER transport, admits workers, hands out
@@ -53,6 +55,8 @@ public final class CoordinatorServer {
     private let store: ShardStore
     private let runID: String
     private let logger: Logger
+    private let gate: ClientKeyGate?
+    private var refusalDigest = RefusalDigest()
     private var workers = WorkerTable()
     private var book: JobBook
     private var lastHeartbeat: ContinuousClock.Instant
@@ -62,9 +66,11 @@ public final class CoordinatorServer {
     /// The endpoint actually bound (resolves a `:*` port).
     public private(set) var boundEndpoint: String
 
-    /// Serves over `transport`, a ROUTER end whose messages carry the peer id first.
+    /// Serves over `transport`, a ROUTER end whose messages carry the peer id first; with `gate`,
+    /// the CURVE server whose allow-list the loop reloads and whose refusals it logs.
     public init(settings: Settings, jobs: JobBook, store: ShardStore, runID: String, logger: Logger,
-                transport: any MessageTransport, clock: any MonotonicClock = SystemClock()) {
+                transport: any MessageTransport, clock: any MonotonicClock = SystemClock(), gate: ClientKeyGate? = nil) {
+        self.gate = gate
         self.settings = settings
         self.book = jobs
         self.store = store
@@ -76,15 +82,20 @@ public final class CoordinatorServer {
         boundEndpoint = settings.endpoint
     }
 
-    /// Serves on a ZeroMQ ROUTER bound to `settings.endpoint`.
-    public convenience init(settings: Settings, jobs: JobBook, store: ShardStore, runID: String, logger: Logger) throws {
-        let router = try ZMQTransport.router(binding: settings.endpoint)
-        self.init(settings: settings, jobs: jobs, store: store, runID: runID, logger: logger, transport: router)
+    /// Serves on a ZeroMQ ROUTER bound to `settings.endpoint`; with `curveKeys`, a CURVE server
+    /// admitting only the workers whose public keys are in its `allowed/` folder.
+    public convenience init(settings: Settings, jobs: JobBook, store: ShardStore, runID: String, logger: Logger,
+                            curveKeys: CurveKeyDirectory? = nil) throws {
+        let gate = try curveKeys.map { try ClientKeyGate(keys: $0) }
+        let router = try ZMQTransport.router(binding: settings.endpoint, context: gate?.context ?? ZMQContext(), curveSecretKey: gate?.serverSecretKey)
+        if let gate { logger.info("CURVE on: admitting the \(gate.allowedNames.count) key(s) in \(gate.directory.allowedDirectory): \(gate.allowedNames.joined(separator: ", "))") }
+        self.init(settings: settings, jobs: jobs, store: store, runID: runID, logger: logger, transport: router, gate: gate)
         boundEndpoint = router.lastEndpoint ?? settings.endpoint
     }
 
     deinit {
         transport.close()
+        gate?.stop()
     }
 
     /// Serves until every job is done, one has failed `maxAttempts` times, or `watchdog` names a reason to stop.
@@ -121,7 +132,8 @@ public final class CoordinatorServer {
     }
 
     private func outcome(failure: String?) -> ServeOutcome {
-        ServeOutcome(completed: completed, failure: failure, droppedMessages: counters.dropped, workersLost: workersLost)
+        ServeOutcome(completed: completed, failure: failure, droppedMessages: counters.dropped, workersLost: workersLost,
+                     refusedHandshakes: gate?.refused ?? 0)
     }
 
     // MARK: messages
@@ -166,6 +178,12 @@ public final class CoordinatorServer {
     }
 
     private func hello(_ peer: Data, _ hello: HelloHeader, sink: ResultSink) throws {
+        let key = transport.lastSenderKey
+        if let gate, let key, !gate.admits(key) {
+            logger.warning("worker \(hello.workerID)@\(hello.host) said HELLO with key \(gate.describe(key)), no longer in allowed/: told to leave")
+            send(peer, Envelope.make(.bye, ByeHeader(reason: Self.revokedReason)))
+            return
+        }
         if workers[peer] != nil { lose(peer, reason: "said HELLO again", sink: sink) }
         // A worker that reconnects under a new identity keeps the job it is still training.
         let busy = (hello.busyJobs ?? []).first { id in
@@ -178,6 +196,7 @@ public final class CoordinatorServer {
         }
         let liveness = Liveness(heartbeatMs: settings.heartbeatMs, liveness: settings.liveness, now: clock.now)
         workers.add(peer: peer, hello: hello, liveness: liveness)
+        workers[peer]?.key = key
         if let busy {
             workers[peer]?.runningJob = busy
             logger.info("worker \(hello.workerID) is still running \(busy)")
@@ -268,6 +287,32 @@ public final class CoordinatorServer {
         for worker in workers.all where worker.liveness.isDead(now: now) {
             logger.warning("worker \(worker.name) is silent for \(settings.liveness) heartbeats: declared dead")
             lose(worker.peer, reason: "missed heartbeats", sink: sink)
+        }
+        if let gate { screen(gate, now: now, sink: sink) }
+    }
+
+    static let revokedReason = "key revoked"
+
+    /// Logs refused handshakes and applies a changed allow-list: CURVE authenticates a connection
+    /// once, so a worker whose key was removed is told to leave and its job requeued.
+    private func screen(_ gate: ClientKeyGate, now: ContinuousClock.Instant, sink: ResultSink) {
+        for (refusal, repeats) in refusalDigest.admit(gate.drainRefusals(), now: now) {
+            let repeated = repeats > 0 ? " (\(repeats) more refusal(s) of it not logged)" : ""
+            logger.warning("refused a CURVE handshake from \(refusal.address): key \(refusal.fingerprint ?? "none") (\(refusal.reason)); it gets nothing\(repeated)")
+        }
+        switch gate.reloadIfChanged(now: now) {
+        case .reloaded(let added, let removed, let trigger)?:
+            logger.info("allowed keys reloaded (\(trigger)): \(gate.allowedNames.count) allowed; added \(added.isEmpty ? "none" : added.joined(separator: ", ")); removed \(removed.isEmpty ? "none" : removed.map(CurveCertificate.fingerprint(of:)).joined(separator: ", "))")
+            for worker in workers.all {
+                guard let key = worker.key, !gate.admits(key) else { continue }
+                logger.warning("worker \(worker.name)'s key \(gate.describe(key)) was removed from allowed/: told to leave")
+                send(worker.peer, Envelope.make(.bye, ByeHeader(reason: Self.revokedReason)))
+                lose(worker.peer, reason: Self.revokedReason, sink: sink)
+            }
+        case .failed(let reason)?:
+            logger.error("allowed keys not reloaded, the previous list stays in force: \(reason)")
+        case nil:
+            break
         }
     }
 

@@ -9,6 +9,8 @@ struct WorkerTable {
         var liveness: Liveness
         var cachedShards: Set<String>
         var runningJob: String?
+        /// The CURVE public key its connection authenticated with; nil without CURVE.
+        var key: String?
 
         var name: String { "\(hello.workerID)@\(hello.host)" }
     }
