@@ -2,7 +2,7 @@ import Foundation
 
 /// File writes that survive a crash: data reaches the disk before the file gets
 /// its final name, and the rename itself is flushed through the directory.
-enum DurableFile {
+public enum DurableFile {
     /// A failed system call, with the call, the path and the reason from errno.
     struct Failure: Error, CustomStringConvertible, LocalizedError {
         let call: String
@@ -32,12 +32,19 @@ enum DurableFile {
         guard fsync(fd) == 0 else { throw Failure(call: "fsync", path: path, code: errno) }
     }
 
-    /// Renames `source` to `destination` (replacing it) and fsyncs the destination's directory.
-    static func rename(_ source: String, to destination: String) throws {
+    /// Renames `source` to `destination` (replacing it) and fsyncs the destination's directory
+    /// (and the source's, when it is another one, so the move is durable on both sides).
+    public static func rename(_ source: String, to destination: String) throws {
         guard Foundation.rename(source, destination) == 0 else {
             throw Failure(call: "rename", path: "\(source) -> \(destination)", code: errno)
         }
-        let directory = (destination as NSString).deletingLastPathComponent
+        let from = (source as NSString).deletingLastPathComponent, to = (destination as NSString).deletingLastPathComponent
+        try syncDirectory(to)
+        if from != to { try syncDirectory(from) }
+    }
+
+    /// fsyncs a directory, so that renames into or out of it survive a crash.
+    public static func syncDirectory(_ directory: String) throws {
         let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(call: "open", path: directory, code: errno) }
         defer { close(fd) }

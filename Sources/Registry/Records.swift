@@ -266,6 +266,8 @@ public struct RegistryEvent: Codable, Sendable, Equatable {
     /// The kinds of audit-log entries.
     public enum Action: String, Codable, Sendable, CaseIterable {
         case registered, promoted, forced, refused, alias, rollback, archived
+        /// A decision of `engage watch` about an inbox batch.
+        case watch
     }
 
     public init(id: Int64, model: String, version: Int?, action: String, actor: String, at: Date,

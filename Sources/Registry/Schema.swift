@@ -11,6 +11,7 @@ enum Schema {
         migrator.registerMigration("v2", migrate: v2)
         migrator.registerMigration("v3", migrate: v3)
         migrator.registerMigration("v4", migrate: v4)
+        migrator.registerMigration("v5", migrate: v5)
         return migrator
     }
 
@@ -186,6 +187,27 @@ enum Schema {
             ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0 CHECK (resumes >= 0);
             ALTER TABLE runs ADD COLUMN coordinator_host TEXT;
             ALTER TABLE runs ADD COLUMN coordinator_pid INTEGER;
+            """)
+    }
+
+    /// `engage watch`'s inbox batches, one row per content (SHA-256): recorded when claimed,
+    /// before anything acts on them, so that a restarted watch neither redoes nor loses one.
+    private static func v5(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE batches (
+                sha256      TEXT PRIMARY KEY NOT NULL,
+                file        TEXT NOT NULL,
+                rows        INTEGER,
+                claimed_at  TEXT NOT NULL,
+                finished_at TEXT,
+                status      TEXT NOT NULL CHECK (status IN ('claimed', 'done', 'failed')),
+                verdict     TEXT,
+                trigger     TEXT,
+                action      TEXT,
+                run_id      TEXT,
+                error       TEXT
+            );
+            CREATE INDEX batches_by_claimed_at ON batches(claimed_at);
             """)
     }
 }

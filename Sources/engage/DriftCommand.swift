@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Dataset
 import Foundation
+import Registry
 
 /// `engage drift`: compares a new CSV with a reference CSV feature by feature, so that a user or
 /// a scheduler can decide to retrain from one exit status.
@@ -12,7 +13,7 @@ struct DriftCommand: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "drift",
-        abstract: "Compare NEW.csv with REF.csv: per-feature drift tests and a dataset verdict.",
+        abstract: "Compare NEW.csv with REF.csv, or with a registered version's stored profile: per-feature drift tests and a dataset verdict.",
         discussion: """
         Numeric columns: two-sample Kolmogorov–Smirnov (as scipy.stats.ks_2samp: exact p-value when both samples \
         have at most 10,000 values, asymptotic otherwise) and PSI over the reference's quantile bins (--bins, empty \
@@ -27,11 +28,23 @@ struct DriftCommand: ParsableCommand {
         Compared columns: --columns, or every column of REF. A compared column missing from either file, or \
         numeric in one file and text in the other, is an error.
 
+        --against MODEL@REF instead of --reference compares NEW with the profile stored with that version at \
+        registration (its training rows): KS against the stored sample of up to 5,000 values, PSI over the stored \
+        bins, chi-squared over the stored level counts; the compared features are the model's. It also scores NEW \
+        with the version and reports the drift of its predictions against its predictions on the training rows \
+        (shown apart; the dataset verdict and exit status come from the features).
+
         Exit status: 0 no dataset drift, 1 dataset drift, 2 bad input or usage.
         """)
 
     @Option(help: ArgumentHelp("The reference CSV (the data the model was trained on).", valueName: "REF.csv"))
-    var reference: String
+    var reference: String?
+
+    @Option(help: ArgumentHelp("A registered version whose stored profile is the reference, e.g. churn@production.", valueName: "MODEL@REF"))
+    var against: String?
+
+    @Option(help: "The registry of --against (default: registry.path of --config, or of cluster.yaml).")
+    var registry: String?
 
     @Option(help: ArgumentHelp("The new CSV to check.", valueName: "NEW.csv"))
     var data: String
@@ -61,28 +74,41 @@ struct DriftCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let report: DriftReport
+        let outcome: (report: DriftReport, prediction: FeatureDrift?, referenceName: String)
         do {
-            report = try compare()
+            outcome = try compare()
         } catch {
             FileHandle.standardError.write(Data("error: \(CLIFailure(error).description)\n".utf8))
             throw ExitCode(Self.usageStatus)
         }
-        print(json ? try DriftReportJSON.render(report, reference: reference, data: data)
-                   : DriftTableRenderer(report: report, reference: reference, data: data).render())
+        let report = outcome.report
+        print(json ? try DriftReportJSON.render(report, reference: outcome.referenceName, data: data, prediction: outcome.prediction)
+                   : DriftTableRenderer(report: report, reference: outcome.referenceName, data: data, prediction: outcome.prediction).render())
         if report.drifted { throw ExitCode(Self.driftStatus) }
     }
 
-    private func compare() throws -> DriftReport {
-        let detector = try DriftDetector(thresholds: try thresholds())
-        let referenceTable = try CSV.read(path: reference)
+    private func compare() throws -> (report: DriftReport, prediction: FeatureDrift?, referenceName: String) {
         let currentTable = try CSV.read(path: data)
-        let features = try columns.map { list in
-            let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            guard !names.isEmpty else { throw CLIFailure(message: "--columns: no column names in '\(list)'") }
-            return names
-        } ?? referenceTable.names
-        return try detector.compare(reference: referenceTable, current: currentTable, features: features, sources: (reference, data))
+        switch (reference, against) {
+        case (let reference?, nil):
+            let detector = try DriftDetector(thresholds: try thresholds())
+            let referenceTable = try CSV.read(path: reference)
+            let features = try columns.map { list in
+                let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                guard !names.isEmpty else { throw CLIFailure(message: "--columns: no column names in '\(list)'") }
+                return names
+            } ?? referenceTable.names
+            return (try detector.compare(reference: referenceTable, current: currentTable, features: features, sources: (reference, data)), nil, reference)
+        case (nil, let against?):
+            guard columns == nil else { throw CLIFailure(message: "--columns: --against compares the model's own features") }
+            let path = try registry ?? ClusterConfig.loadIfPresent(path: config ?? "cluster.yaml").registryPath
+            let store = try ModelRegistry.openReadOnly(path: path)
+            let version = try store.version(reference: against)
+            let drift = try VersionDrift(registry: store, version: version, current: currentTable, thresholds: try thresholds(), source: data)
+            return (drift.report, drift.prediction, "\(version.reference) (stored profile)")
+        default:
+            throw CLIFailure(message: "give exactly one of --reference REF.csv and --against MODEL@REF")
+        }
     }
 
     private func thresholds() throws -> DriftThresholds {
@@ -107,11 +133,13 @@ enum DriftReportJSON {
         let reference: String
         let data: String
         let report: DriftReport
+        let prediction: FeatureDrift?
 
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: DynamicKey.self)
             try c.encode(reference, forKey: DynamicKey("reference"))
             try c.encode(data, forKey: DynamicKey("data"))
+            if let prediction { try c.encode(prediction, forKey: DynamicKey("prediction_drift")) }
             try report.encode(to: encoder)
         }
     }
@@ -124,11 +152,11 @@ enum DriftReportJSON {
         init?(intValue: Int) { nil }
     }
 
-    static func render(_ report: DriftReport, reference: String, data: String) throws -> String {
+    static func render(_ report: DriftReport, reference: String, data: String, prediction: FeatureDrift? = nil) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .throw
-        return String(decoding: try encoder.encode(Document(reference: reference, data: data, report: report)), as: UTF8.self)
+        return String(decoding: try encoder.encode(Document(reference: reference, data: data, report: report, prediction: prediction)), as: UTF8.self)
     }
 }
 
@@ -137,6 +165,7 @@ struct DriftTableRenderer {
     let report: DriftReport
     let reference: String
     let data: String
+    var prediction: FeatureDrift?
 
     func render() -> String {
         let t = report.thresholds
@@ -160,7 +189,9 @@ struct DriftTableRenderer {
         \(renderTable(header: header, rows: rows))
 
         dataset drift: \(report.drifted ? "YES" : "no") — \(drifted) of \(report.features.count) features drifted (\(Self.percent(report.share)))
-        """
+        """ + (prediction.map { p in
+            "\nprediction drift (\(p.feature)): \(p.drifted ? "YES" : "no") — KS \(Self.number(p.statistic)), p \(Self.probability(p.pValue)), PSI \(Self.number(p.psi))"
+        } ?? "")
     }
 
     static func number(_ value: Double?) -> String { value.map { String(format: "%.4g", $0) } ?? "—" }

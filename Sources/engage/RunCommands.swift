@@ -154,10 +154,18 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Number of customers.") var rows = 100_000
     @Option(help: "Random seed.") var seed: UInt64 = 42
     @Option(help: "Output directory (customers.csv, interactions.csv, items.csv).") var out: String
+    @Option(help: ArgumentHelp("A known drift of the customers, repeatable: covariate:NAME[,NAME…]=±Ksd (* = every numeric feature), mix:NAME=LEVEL@SHARE, concept[:TARGET].",
+                               valueName: "SPEC"))
+    var drift: [String] = []
 
     func run() throws {
         try failing {
-            let data = CustomerGenerator(rows: rows, seed: seed).generate()
+            var data = CustomerGenerator(rows: rows, seed: seed).generate()
+            let specs = try drift.map { try DriftSpec(parsing: $0) }
+            if !specs.isEmpty {
+                let customers = try specs.reduce(data.customers) { try $1.apply(to: $0, seed: seed) }
+                data = GeneratedData(customers: customers, interactions: data.interactions, items: data.items)
+            }
             try data.write(to: out)
             print("wrote \(data.customers.rowCount) customers, \(data.interactions.rowCount) interactions, \(data.items.rowCount) items to \(out)")
         }

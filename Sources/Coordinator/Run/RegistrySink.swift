@@ -80,7 +80,8 @@ final class RegistrySink: ResultSink {
                 ImportanceRecord(feature: $0.feature, gain: $0.gain, splits: $0.splits, permutation: $0.permutation, meanAbsSHAP: $0.meanAbsSHAP)
             },
             parameters: report.parameters,
-            reports: report.reports.merging([TrainingFacts.registryName: RegistrySink.json(TrainingFacts(report: report, attempt: attempt, job: job))]) { _, facts in facts },
+            reports: report.reports.merging([TrainingFacts.registryName: RegistrySink.json(TrainingFacts(report: report, attempt: attempt, job: job))]
+                .merging(try profile(of: artifact, job: job).map { [ModelProfile.registryName: $0] } ?? [:]) { a, _ in a }) { _, ours in ours },
             datasetSHA256: data.datasetSHA256, configSHA256: configSHA256, shardIDs: job.shardIDs,
             codeVersion: EngageVersion.current, worker: worker, trainSeconds: report.trainSeconds)
         version.objective = job.spec.objective
@@ -94,6 +95,15 @@ final class RegistrySink: ResultSink {
         let stored = try registry.register(version, completing: completion)
         registered[job.id] = stored
         return stored.reference
+    }
+
+    /// The version's reference profile, computed here where the training shards are: the job
+    /// protocol stays as it is, and every worker kind gets one profile rule.
+    /// nil for an artifact that is not an `engage-model` (none the workers send).
+    private func profile(of artifact: Data, job: PlannedJob) throws -> String? {
+        guard let model = try? TrainedModel.decode(artifact) else { return nil }
+        let rows = try Table.concatenated(try job.spec.trainShards.map { try store.read($0.id) })
+        return try ModelProfile(model: model, rows: rows).json()
     }
 
     /// A stacking job gets its base-prediction table (`StackingAssembly`) once its inputs are done.

@@ -93,11 +93,17 @@ public struct DriftDetector: Sendable {
     public func compare(reference: Table, current: Table, features: [String],
                         sources: (reference: String, current: String) = ("the reference data", "the current data")) throws -> DriftReport {
         guard !features.isEmpty else { throw DriftError.noFeatures }
-        var drifts = try features.map { name -> FeatureDrift in
+        let drifts = try features.map { name -> FeatureDrift in
             guard let referenceColumn = try? reference.column(name) else { throw DriftError.missingColumn(name, in: sources.reference) }
             guard let currentColumn = try? current.column(name) else { throw DriftError.missingColumn(name, in: sources.current) }
             return try drift(name, referenceColumn, currentColumn, sources: sources)
         }
+        return verdict(drifts, referenceRows: reference.rowCount, currentRows: current.rowCount)
+    }
+
+    /// The thresholds' rule over per-feature results: corrected p-values, drifted flags, the dataset verdict.
+    func verdict(_ tested: [FeatureDrift], referenceRows: Int, currentRows: Int) -> DriftReport {
+        var drifts = tested
         let adjusted = thresholds.correction.adjust(drifts.map(\.pValue))
         for index in drifts.indices {
             drifts[index].adjustedPValue = adjusted[index]
@@ -108,7 +114,7 @@ public struct DriftDetector: Sendable {
         let ordered = drifts.enumerated().sorted { a, b in
             a.element.drifted != b.element.drifted ? a.element.drifted : a.offset < b.offset
         }.map(\.element)
-        return DriftReport(referenceRows: reference.rowCount, currentRows: current.rowCount, thresholds: thresholds,
+        return DriftReport(referenceRows: referenceRows, currentRows: currentRows, thresholds: thresholds,
                            features: ordered, share: share, drifted: share >= thresholds.driftedShare)
     }
 
@@ -158,9 +164,9 @@ public struct DriftDetector: Sendable {
         }
     }
 
-    private static func rate(_ count: Int, _ total: Int) -> Double? { total == 0 ? nil : Double(count) / Double(total) }
+    static func rate(_ count: Int, _ total: Int) -> Double? { total == 0 ? nil : Double(count) / Double(total) }
 
-    private static func missing(_ column: Column) -> Int {
+    static func missing(_ column: Column) -> Int {
         switch column {
         case .numeric(let values): return values.reduce(0) { $0 + ($1.isNaN ? 1 : 0) }
         case .categorical(let codes, _): return codes.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }

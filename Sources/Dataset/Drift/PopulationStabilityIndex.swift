@@ -37,28 +37,15 @@ public enum PopulationStabilityIndex {
     static func numeric(sortedReference present: [Double], referenceMissing: Int, current: [Double], bins: Int) -> Result? {
         precondition(bins > 0, "PSI needs at least one bin")
         guard present.count + referenceMissing > 0, !current.isEmpty else { return nil }
-        var edges: [Double] = []
-        if !present.isEmpty {
-            for i in 1..<bins {
-                let q = quantile(present, Double(i) / Double(bins))
-                if edges.last != q { edges.append(q) }
-            }
-        }
-        func counts(_ values: [Double]) -> (bins: [Int], missing: Int) {
-            var counts = [Int](repeating: 0, count: edges.count + 1)
-            var missing = 0
-            for value in values {
-                if value.isNaN { missing += 1; continue }
-                var low = 0, high = edges.count
-                while low < high {
-                    let mid = (low + high) / 2
-                    if edges[mid] < value { low = mid + 1 } else { high = mid }
-                }
-                counts[low] += 1
-            }
-            return (counts, missing)
-        }
-        let (expected, _) = counts(present), (actual, actualMissing) = counts(current)
+        let edges = self.edges(sortedReference: present, bins: bins)
+        return numeric(edges: edges, referenceCounts: binCounts(present, edges: edges).bins, referenceMissing: referenceMissing, current: current)
+    }
+
+    /// PSI of `current` over stored bins: `edges` and the reference's present values per bin
+    /// (a `FeatureProfile`), the same bins `numeric(reference:current:bins:)` cuts.
+    public static func numeric(edges: [Double], referenceCounts expected: [Int], referenceMissing: Int, current: [Double]) -> Result? {
+        guard expected.count == edges.count + 1, expected.reduce(0, +) + referenceMissing > 0, !current.isEmpty else { return nil }
+        let (actual, actualMissing) = binCounts(current, edges: edges)
         let expectedMissing = referenceMissing
         var labels = (0...edges.count).map { i in i < edges.count ? "≤ \(edges[i])" : "> \(edges.last ?? -.infinity)" }
         if edges.isEmpty { labels = ["all"] }
@@ -69,6 +56,33 @@ public enum PopulationStabilityIndex {
             currentCounts.append(actualMissing)
         }
         return index(labels: labels, reference: referenceCounts, current: currentCounts)
+    }
+
+    /// The bin edges: the reference's quantiles i / bins, duplicates removed.
+    static func edges(sortedReference present: [Double], bins: Int) -> [Double] {
+        var edges: [Double] = []
+        guard !present.isEmpty else { return edges }
+        for i in 1..<max(bins, 1) {
+            let q = quantile(present, Double(i) / Double(bins))
+            if edges.last != q { edges.append(q) }
+        }
+        return edges
+    }
+
+    /// Present values per bin (each closed on the right) and the missing count.
+    static func binCounts(_ values: [Double], edges: [Double]) -> (bins: [Int], missing: Int) {
+        var counts = [Int](repeating: 0, count: edges.count + 1)
+        var missing = 0
+        for value in values {
+            if value.isNaN { missing += 1; continue }
+            var low = 0, high = edges.count
+            while low < high {
+                let mid = (low + high) / 2
+                if edges[mid] < value { low = mid + 1 } else { high = mid }
+            }
+            counts[low] += 1
+        }
+        return (counts, missing)
     }
 
     /// PSI over the levels of a categorical variable; `missing` counts form their own bin.

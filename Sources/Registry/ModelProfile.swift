@@ -1,0 +1,48 @@
+import Dataset
+import Foundation
+import ModelZoo
+
+/// The reference profile of one registered version: each feature the model reads, profiled on
+/// its training rows, and the model's own central output on those rows.
+///
+/// Stored as the version's `profile` document so that drift against a version needs neither the
+/// training data nor the run that made it: `engage drift --against MODEL@REF` and `engage watch`
+/// compare new rows with it, and the new rows' predictions with `prediction`.
+public struct ModelProfile: Codable, Sendable, Equatable {
+    /// The registry document name.
+    public static let registryName = "profile"
+
+    public struct Feature: Codable, Sendable, Equatable {
+        public var name: String
+        public var profile: FeatureProfile
+    }
+
+    /// Training rows profiled.
+    public var rows: Int
+    /// In the model's feature order.
+    public var features: [Feature]
+    /// The model's central output on its training rows; nil when the rows do not carry every feature (a stacking model's inputs).
+    public var prediction: FeatureProfile.Numeric?
+    public var predictionName: String?
+
+    /// Profiles `rows` (the training rows) for `model`; features the table lacks are left out.
+    public init(model: TrainedModel, rows table: Table, bins: Int = DriftThresholds().bins) throws {
+        rows = table.rowCount
+        features = try model.header.schema.names.filter { table.index(of: $0) != nil }.map {
+            Feature(name: $0, profile: FeatureProfile(try table.column($0), bins: bins))
+        }
+        if features.count == model.header.schema.features.count, model.header.kind != .ncf {
+            let outputs = try model.predict(table)
+            prediction = FeatureProfile.Numeric(outputs[model.centralOutput], bins: bins)
+            predictionName = model.outputNames[model.centralOutput]
+        }
+    }
+
+    public func json() throws -> String {
+        String(decoding: try JSONEncoder.sortedKeys.encode(self), as: UTF8.self)
+    }
+
+    public static func decode(json: String) throws -> ModelProfile {
+        try JSONDecoder().decode(ModelProfile.self, from: Data(json.utf8))
+    }
+}
