@@ -14,7 +14,7 @@ public enum DurableFile {
     }
 
     /// Creates (or truncates) `path`, writes all of `data` and fsyncs it.
-    static func write(_ data: Data, to path: String) throws {
+    public static func write(_ data: Data, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(call: "open", path: path, code: errno) }
         defer { close(fd) }

@@ -64,6 +64,8 @@ public struct PipelineRunner {
     public var resume: Bool
     /// Allow a non-local bind without CURVE (`--insecure`): for trusted networks only.
     public var insecure = false
+    /// Registry documents stored with every version this run registers, by name (`engage watch`'s `trigger` lineage).
+    public var runDocuments: [String: String] = [:]
 
     public init(config: ClusterConfig, configSHA256: String, logger: Logger, workerExecutable: String, localWorkers: Int, workerThreads: Int,
                 runID: String? = nil, resume: Bool = false) {
@@ -134,6 +136,7 @@ public struct PipelineRunner {
             }
         }
         let sink = RegistrySink(registry: registry, runID: runID, data: data, configSHA256: configSHA256, store: store, recovered: recovered)
+        sink.runDocuments = runDocuments
         let book = JobBook(jobs: jobs, maxAttempts: config.coordinator.maxAttempts, alreadyDone: recovered.done, priorAttempts: recovered.attempts)
 
         let settings = CoordinatorServer.Settings(endpoint: config.coordinator.bind, heartbeatMs: config.coordinator.heartbeatMs, liveness: config.coordinator.liveness)

@@ -28,6 +28,8 @@ final class RegistrySink: ResultSink {
     private(set) var jobSeconds: [RunSummary.JobTime] = []
     /// The objective of every model with an accepted job.
     private(set) var objectives: [String: ModelObjective] = [:]
+    /// Documents stored with every version of the run besides the job's own (`engage watch`'s `trigger`).
+    var runDocuments: [String: String] = [:]
 
     init(registry: ModelRegistry, runID: String, data: PreparedData, configSHA256: String, store: ShardStore,
          recovered: RecoveredRun = RecoveredRun()) {
@@ -81,7 +83,8 @@ final class RegistrySink: ResultSink {
             },
             parameters: report.parameters,
             reports: report.reports.merging([TrainingFacts.registryName: RegistrySink.json(TrainingFacts(report: report, attempt: attempt, job: job))]
-                .merging(try profile(of: artifact, job: job).map { [ModelProfile.registryName: $0] } ?? [:]) { a, _ in a }) { _, ours in ours },
+                .merging(try profile(of: artifact, job: job).map { [ModelProfile.registryName: $0] } ?? [:]) { a, _ in a }
+                .merging(runDocuments) { a, _ in a }) { _, ours in ours },
             datasetSHA256: data.datasetSHA256, configSHA256: configSHA256, shardIDs: job.shardIDs,
             codeVersion: EngageVersion.current, worker: worker, trainSeconds: report.trainSeconds)
         version.objective = job.spec.objective

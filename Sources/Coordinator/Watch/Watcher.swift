@@ -1,0 +1,205 @@
+import Dataset
+import Foundation
+import Logging
+import ModelZoo
+import Registry
+
+/// `engage watch`: takes the inbox's batches one at a time, oldest first, judges each against the
+/// watched models, retrains on a trigger and promotes a candidate that beats production.
+///
+/// Every step is recorded in the registry before the next one acts (claim → decision with run id →
+/// run → outcome), so a watch killed anywhere and started again finishes each batch exactly once:
+/// a batch already done is only moved to `done/`, a retraining run that did not finish is resumed
+/// through its journal, and a run that finished goes straight to promotion.
+public struct Watcher {
+    public var config: ClusterConfig
+    public var watch: WatchConfig
+    public var configSHA256: String
+    public var logger: Logger
+    public var workerExecutable: String
+    public var localWorkers: Int
+    public var workerThreads: Int
+
+    public init(config: ClusterConfig, watch: WatchConfig, configSHA256: String, logger: Logger, workerExecutable: String,
+                localWorkers: Int, workerThreads: Int) {
+        self.config = config
+        self.watch = watch
+        self.configSHA256 = configSHA256
+        self.logger = logger
+        self.workerExecutable = workerExecutable
+        self.localWorkers = localWorkers
+        self.workerThreads = workerThreads
+    }
+
+    /// The run id of the retraining a batch triggers: the same after any restart.
+    public static func runID(sha256: String) -> String { "watch-\(sha256.prefix(16))" }
+
+    /// Finishes the batches an earlier watch left in `processing/`, then every waiting batch,
+    /// handing each decision to `report` once it is recorded; `shouldStop` is asked between batches.
+    @discardableResult
+    public func step(shouldStop: () -> Bool = { false }, report: (WatchDecision) -> Void) throws -> [WatchDecision] {
+        let inbox = try Inbox(directory: watch.inbox)
+        let registry = try ModelRegistry(path: config.registryPath)
+        var decisions: [WatchDecision] = []
+        var names = try inbox.unfinished()
+        for name in try inbox.waiting() where !shouldStop() {
+            if try inbox.claim(name) != nil { names.append(name) }
+        }
+        for name in names {
+            if shouldStop() && !decisions.isEmpty { break }
+            let decision = try process(name, inbox: inbox, registry: registry)
+            decisions.append(decision)
+            report(decision)
+        }
+        return decisions
+    }
+
+    /// Runs ``step(shouldStop:report:)`` every `pollSeconds` until `shouldStop` says so.
+    public func loop(pollSeconds: Double, shouldStop: () -> Bool, report: (WatchDecision) -> Void) throws {
+        while !shouldStop() {
+            try step(shouldStop: shouldStop, report: report)
+            let until = Date().addingTimeInterval(pollSeconds)
+            while !shouldStop(), Date() < until { Thread.sleep(forTimeInterval: min(0.2, pollSeconds)) }
+        }
+    }
+
+    private func process(_ name: String, inbox: Inbox, registry: ModelRegistry) throws -> WatchDecision {
+        let path = inbox.path("processing", name)
+        let sha = try SHA256.hex(fileAt: path)
+        let table = Result { try CSV.read(path: path, categorical: Set(config.data.categorical)) }
+        var record = try registry.claimBatch(sha256: sha, file: name, rows: try? table.get().rowCount)
+        if record.status != .claimed {
+            try inbox.finish(name, failed: record.status == .failed)
+            return decision(record, file: name, action: WatchDecision.Action(rawValue: record.action ?? "") ?? .none,
+                            why: "already processed as \(record.file) (same SHA-256); not processed again")
+        }
+        do {
+            var assessments: [ModelAssessment] = []
+            if record.runID == nil {
+                assessments = try BatchAssessor(registry: registry, config: config, watch: watch).assess(try table.get(), source: name)
+                let (verdict, trigger) = try judge(assessments, registry: registry)
+                guard let trigger else {
+                    try registry.decideBatch(sha256: sha, verdict: verdict, trigger: nil, runID: nil)
+                    try registry.finishBatch(sha256: sha, status: .done, action: WatchDecision.Action.none.rawValue, error: nil)
+                    record = try registry.batch(sha256: sha)!
+                    let why = assessments.map { "\($0.reference): \($0.driftedFeatures) of \($0.features) features drifted" }.joined(separator: "; ")
+                    try log(record, models: assessments.map { ($0.model, nil) }, why: why, registry: registry)
+                    try inbox.finish(name, failed: false)
+                    var result = decision(record, file: name, action: .none, why: why)
+                    result.models = assessments
+                    return result
+                }
+                try registry.decideBatch(sha256: sha, verdict: verdict, trigger: trigger, runID: Self.runID(sha256: sha))
+                record = try registry.batch(sha256: sha)!
+            }
+            var result = try retrain(record, file: name, inbox: inbox, registry: registry)
+            result.models = assessments
+            try inbox.finish(name, failed: false)
+            return result
+        } catch {
+            let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            try registry.finishBatch(sha256: sha, status: .failed, action: WatchDecision.Action.failed.rawValue, error: message)
+            record = try registry.batch(sha256: sha)!
+            try log(record, models: config.models.map { ($0.name, nil) }, why: message, registry: registry)
+            try inbox.finish(name, failed: true)
+            return decision(record, file: name, action: .failed, why: message)
+        }
+    }
+
+    /// The verdict text and the trigger, if any: drift first, then the performance drop, then the schedule.
+    private func judge(_ assessments: [ModelAssessment], registry: ModelRegistry) throws -> (String, String?) {
+        let drifted = assessments.filter(\.drifted)
+        let dropped = assessments.filter(\.performanceDropped)
+        var parts: [String] = []
+        if !drifted.isEmpty {
+            parts.append("drift: " + drifted.map { "\($0.model) (\($0.driftedFeatures) of \($0.features) features)" }.joined(separator: ", "))
+        }
+        if !dropped.isEmpty {
+            parts.append("performance drop: " + dropped.map {
+                String(format: "%@ %@ %.4f → %.4f", $0.model, $0.metric ?? "", $0.registered ?? .nan, $0.observed ?? .nan)
+            }.joined(separator: ", "))
+        }
+        let verdict = parts.isEmpty ? "no drift" : parts.joined(separator: "; ")
+        if watch.drift, !drifted.isEmpty { return (verdict, "drift") }
+        if !dropped.isEmpty { return (verdict, "performance_drop") }
+        if let every = watch.scheduleSeconds {
+            let latest = try config.models.flatMap { try registry.versions(model: $0.name) }.map(\.createdAt).max()
+            if let latest, Date().timeIntervalSince(latest) >= every { return (verdict, "schedule") }
+        }
+        return (verdict, nil)
+    }
+
+    private func retrain(_ record: BatchRecord, file: String, inbox: Inbox, registry: ModelRegistry) throws -> WatchDecision {
+        let runID = record.runID!
+        if try registry.run(id: runID)?.status != .succeeded {
+            try runPipeline(record, runID: runID, file: file, inbox: inbox, registry: registry)
+        }
+        let versions = try registry.versions().filter { $0.runID == runID }.sorted { $0.model < $1.model }
+        let names = versions.map(\.reference)
+        let action: WatchDecision.Action
+        var why: String
+        var logged: [(String, Int?)] = versions.map { ($0.model, $0.version) }
+        if watch.autoPromote {
+            let judge = ChampionChallenger(registry: registry, store: try shardStore(), policy: PromotionPolicy(config: config.promotion), margin: watch.margin)
+            var reasons: [String] = []
+            var promoted = false
+            for version in versions {
+                switch try judge.decide(version) {
+                case .promoted(let reason):
+                    promoted = true
+                    reasons.append("\(version.reference) promoted: \(reason)")
+                case .kept(let reason):
+                    reasons.append("\(version.reference) stays a candidate: \(reason)")
+                }
+            }
+            action = promoted ? .promoted : .kept
+            why = reasons.joined(separator: "; ")
+        } else {
+            action = .retrained
+            why = "candidates \(names.joined(separator: ", ")) (promote.auto is off)"
+        }
+        if versions.isEmpty { why = "run \(runID) registered no version"; logged = config.models.map { ($0.name, nil) } }
+        try registry.finishBatch(sha256: record.sha256, status: .done, action: action.rawValue, error: nil)
+        let finished = try registry.batch(sha256: record.sha256)!
+        try log(finished, models: logged, why: why, registry: registry)
+        var result = decision(finished, file: file, action: action, why: why)
+        result.versions = names
+        return result
+    }
+
+    private func runPipeline(_ record: BatchRecord, runID: String, file: String, inbox: Inbox, registry: ModelRegistry) throws {
+        let earlier = try registry.batches().filter { $0.status == .done && $0.sha256 != record.sha256 }
+            .filter { FileManager.default.fileExists(atPath: inbox.donePath($0.file)) }
+        let window = TrainingWindow(config: config, window: watch.window)
+        let kept = window.selected(earlier.map { ($0.sha256, $0.file, inbox.donePath($0.file)) } + [(record.sha256, file, inbox.path("processing", file))])
+        let csv = ((config.workDirectory as NSString).appendingPathComponent("watch") as NSString).appendingPathComponent("\(runID).csv")
+        try window.write(batches: kept.map(\.2), to: csv)
+        var runConfig = config
+        runConfig.data.source = .csv
+        runConfig.data.path = csv
+        let resume = try registry.run(id: runID) != nil
+        var runner = PipelineRunner(config: runConfig, configSHA256: configSHA256, logger: logger, workerExecutable: workerExecutable,
+                                    localWorkers: localWorkers, workerThreads: workerThreads, runID: runID, resume: resume)
+        let lineage = WatchLineage(trigger: record.trigger ?? "", batch: record.sha256, batches: kept.map(\.0), batchFiles: kept.map(\.1),
+                                   window: "\(watch.window)")
+        runner.runDocuments = [WatchLineage.registryName: String(decoding: try JSONEncoder.sortedKeys.encode(lineage), as: UTF8.self)]
+        logger.info("\(file): \(record.trigger ?? "") → \(resume ? "resuming" : "starting") retraining run \(runID) on \(csv)")
+        let summary = try runner.run()
+        if let failure = summary.failure { throw WatchError("retraining run \(runID) failed: \(failure)") }
+    }
+
+    private func shardStore() throws -> ShardStore {
+        try ShardStore(directory: (config.workDirectory as NSString).appendingPathComponent("shards"))
+    }
+
+    private func log(_ record: BatchRecord, models: [(String, Int?)], why: String, registry: ModelRegistry) throws {
+        for (model, version) in models {
+            try registry.logWatchDecision(model: model, version: version, batch: record, reason: why)
+        }
+    }
+
+    private func decision(_ record: BatchRecord, file: String, action: WatchDecision.Action, why: String) -> WatchDecision {
+        WatchDecision(batch: file, sha256: record.sha256, rows: record.rows, verdict: record.verdict ?? (record.error == nil ? "" : "error"),
+                      trigger: record.trigger, action: action, runID: record.runID, why: why)
+    }
+}
