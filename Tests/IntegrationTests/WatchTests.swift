@@ -1,0 +1,221 @@
+import Foundation
+import Registry
+import TestSupport
+import XCTest
+
+/// `engage watch` on real processes and small data: a clean batch is only logged, a drifted or
+/// concept-drifted one retrains, promotion follows the gates, and a watch killed anywhere
+/// finishes every batch exactly once when started again.
+final class WatchTests: XCTestCase {
+    private let models = """
+      engagement: { kind: gbdt, objective: regression, target: engagement_score, trees: 8, leaves: 7, shap_rows: 20, permutation_rows: 100 }
+      churn:      { kind: gbdt, objective: binary, target: churn_30_day, trees: 8, leaves: 7, shap_rows: 20, permutation_rows: 100 }
+    """
+
+    /// A trained cluster (version 1 of both models) with `watch` as its watch: section.
+    private func trainedCluster(_ name: String, watch: String, extra: String = "", trees: Int = 8) throws -> (EngageBinary, String) {
+        let engage = try EngageBinary.locate()
+        let directory = try makeTemporaryDirectory(name)
+        let path = try smallClusterFile(in: directory, rows: 3000, models: models.replacingOccurrences(of: "trees: 8", with: "trees: \(trees)"))
+        let text = try String(contentsOfFile: path, encoding: .utf8) + "\nwatch: \(watch)\n" + extra
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let trained = try engage.run(["run", "--config", "cluster.yaml"], in: directory)
+        XCTAssertEqual(trained.status, 0, trained.output)
+        return (engage, directory)
+    }
+
+    /// Generates a batch and puts it into the inbox by the write-then-rename rule.
+    private func feed(_ engage: EngageBinary, _ directory: String, name: String, seed: Int, drift: [String] = []) throws {
+        let out = "gen-\(name)"
+        let generated = try engage.run(["generate", "--rows", "500", "--seed", String(seed), "--out", out] + drift.flatMap { ["--drift", $0] }, in: directory)
+        XCTAssertEqual(generated.status, 0, generated.output)
+        try FileManager.default.createDirectory(atPath: directory + "/inbox", withIntermediateDirectories: true)
+        let temporary = directory + "/inbox/.\(name).tmp"
+        try FileManager.default.copyItem(atPath: directory + "/\(out)/customers.csv", toPath: temporary)
+        try FileManager.default.moveItem(atPath: temporary, toPath: directory + "/inbox/\(name).csv")
+    }
+
+    private func decisions(_ output: String) throws -> [[String: Any]] {
+        try output.split(separator: "\n").filter { $0.hasPrefix("{") }.map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    private func registry(_ directory: String) throws -> ModelRegistry {
+        try ModelRegistry.openReadOnly(path: directory + "/registry/engage.sqlite")
+    }
+
+    func testCleanBatchIsLoggedAsNoDriftWithoutRetraining() throws {
+        let (engage, directory) = try trainedCluster("watch-clean", watch: "{ inbox: inbox }")
+        try feed(engage, directory, name: "001-clean", seed: 9)
+        let watched = try engage.run(["watch", "--config", "cluster.yaml", "--once"], in: directory)
+        XCTAssertEqual(watched.status, 0, watched.output)
+        XCTAssertTrue(watched.output.contains("001-clean.csv"), watched.output)
+        XCTAssertTrue(watched.output.contains("no drift → none"), watched.output)
+        let store = try registry(directory)
+        XCTAssertEqual(try store.versions().count, 2)
+        let batch = try XCTUnwrap(try store.batches().first)
+        XCTAssertEqual(batch.status, .done)
+        XCTAssertEqual(batch.verdict, "no drift")
+        XCTAssertEqual(batch.action, "none")
+        XCTAssertNil(batch.runID)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/inbox/done/001-clean.csv"))
+        XCTAssertTrue(try store.history(model: "churn").contains { $0.action == "watch" })
+        let listed = try engage.run(["registry", "batches", "--json"], in: directory)
+        XCTAssertEqual(listed.status, 0, listed.output)
+        XCTAssertTrue(listed.output.contains("\"no drift\""), listed.output)
+    }
+
+    func testCovariateDriftRetrainsWithLineageAndKeepsTheCandidate() throws {
+        let (engage, directory) = try trainedCluster("watch-covariate", watch: "{ inbox: inbox }")
+        try feed(engage, directory, name: "001-shifted", seed: 10, drift: ["covariate:*=+1sd"])
+        let watched = try engage.run(["watch", "--config", "cluster.yaml", "--once", "--json"], in: directory)
+        XCTAssertEqual(watched.status, 0, watched.output)
+        let decision = try XCTUnwrap(try decisions(watched.output).first, watched.output)
+        XCTAssertEqual(decision["trigger"] as? String, "drift")
+        XCTAssertEqual(decision["action"] as? String, "retrained")
+        XCTAssertEqual(Set(decision["versions"] as? [String] ?? []), ["churn@2", "engagement@2"])
+
+        let store = try registry(directory)
+        let batch = try XCTUnwrap(try store.batches().first)
+        for model in ["churn", "engagement"] {
+            let version = try store.version(model: model, version: 2)
+            XCTAssertEqual(version.runID, batch.runID)
+            XCTAssertEqual(version.stage, Stage.none)
+            let lineage = try XCTUnwrap(try store.reports(model: model, version: 2)["trigger"])
+            let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lineage.utf8)) as? [String: Any])
+            XCTAssertEqual(document["trigger"] as? String, "drift")
+            XCTAssertEqual(document["batches"] as? [String], [batch.sha256])
+            XCTAssertEqual(document["batch_files"] as? [String], ["001-shifted.csv"])
+        }
+        XCTAssertTrue(try store.history(model: "churn").contains { $0.action == "watch" && $0.version == 2 })
+    }
+
+    func testConceptDriftedLabelledBatchTriggersOnThePerformanceDrop() throws {
+        let (engage, directory) = try trainedCluster("watch-concept", watch: "{ inbox: inbox, performance_drop: 0.05 }")
+        try feed(engage, directory, name: "001-concept", seed: 12, drift: ["concept"])
+        let watched = try engage.run(["watch", "--config", "cluster.yaml", "--once", "--json"], in: directory)
+        XCTAssertEqual(watched.status, 0, watched.output)
+        let decision = try XCTUnwrap(try decisions(watched.output).first, watched.output)
+        XCTAssertEqual(decision["trigger"] as? String, "performance_drop", watched.output)
+        XCTAssertEqual(decision["action"] as? String, "retrained")
+        let churn = try XCTUnwrap((decision["models"] as? [[String: Any]])?.first { $0["model"] as? String == "churn" })
+        XCTAssertEqual(churn["drifted"] as? Bool, false, watched.output)
+        XCTAssertEqual(churn["performance_dropped"] as? Bool, true)
+        XCTAssertEqual(try registry(directory).versions(model: "churn").count, 2)
+    }
+
+    func testAutoPromotionWhenTheGatesPassAndACandidateKeptWhenOneRefuses() throws {
+        let (engage, directory) = try trainedCluster("watch-promote", watch: "{ inbox: inbox, promote: { auto: true, margin: 0 } }",
+                                                     extra: "promotion: { require_fair: false }\n")
+        try feed(engage, directory, name: "001-shifted", seed: 10, drift: ["covariate:*=+1sd"])
+        let first = try engage.run(["watch", "--config", "cluster.yaml", "--once", "--json"], in: directory)
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertEqual(try decisions(first.output).first?["action"] as? String, "promoted", first.output)
+        let store = try registry(directory)
+        XCTAssertEqual(try store.version(model: "churn", version: 2).stage, .production)
+        XCTAssertEqual(try store.version(model: "engagement", version: 2).stage, .production)
+
+        // With production in place the candidate is scored against it on the same test rows.
+        try feed(engage, directory, name: "002-shifted", seed: 13, drift: ["covariate:*=-1sd"])
+        let second = try engage.run(["watch", "--config", "cluster.yaml", "--once", "--json"], in: directory)
+        XCTAssertEqual(second.status, 0, second.output)
+        let decision = try XCTUnwrap(try decisions(second.output).first, second.output)
+        XCTAssertTrue((decision["why"] as? String ?? "").contains("test rows"), second.output)
+        let promoted = decision["action"] as? String == "promoted"
+        XCTAssertEqual(try store.versions(model: "churn").filter { $0.stage == .production }.count, 1)
+        if !promoted { XCTAssertEqual(try store.version(model: "churn", version: 2).stage, .production) }
+
+        let (gated, refusing) = try trainedCluster("watch-refuse", watch: "{ inbox: inbox, promote: { auto: true } }",
+                                                   extra: "promotion: { require_fair: false, gates: { churn: { auc: \">= 0.999\" }, engagement: { r2: \">= 0.999\" } } }\n")
+        try feed(gated, refusing, name: "001-shifted", seed: 10, drift: ["covariate:*=+1sd"])
+        let refused = try gated.run(["watch", "--config", "cluster.yaml", "--once", "--json"], in: refusing)
+        XCTAssertEqual(refused.status, 0, refused.output)
+        let kept = try XCTUnwrap(try decisions(refused.output).first, refused.output)
+        XCTAssertEqual(kept["action"] as? String, "kept")
+        XCTAssertTrue((kept["why"] as? String ?? "").contains("auc"), refused.output)
+        let refusedStore = try registry(refusing)
+        XCTAssertEqual(try refusedStore.version(model: "churn", version: 2).stage, Stage.none)
+        XCTAssertTrue(try refusedStore.history(model: "churn").contains { $0.action == "refused" })
+    }
+
+    func testWatchKilledDuringRetrainingResumesTheRunAndMakesOneVersionPerModel() throws {
+        let (engage, directory) = try trainedCluster("watch-kill-run", watch: "{ inbox: inbox }", trees: 60)
+        try feed(engage, directory, name: "001-shifted", seed: 10, drift: ["covariate:*=+1sd"])
+        let watch = try engage.start(["watch", "--config", "cluster.yaml", "--once"], in: directory, log: "watch-1.log")
+        let deadline = Date().addingTimeInterval(120)
+        var killedDuringRun = false
+        while Date() < deadline, watch.process.isRunning {
+            if let store = try? registry(directory), let runID = try? store.batches().first?.runID,
+               let run = try? store.run(id: runID), run.status == .running {
+                watch.kill(SIGKILL)
+                killedDuringRun = true
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertTrue(watch.waitForExit(timeout: 10))
+        XCTAssertTrue(killedDuringRun, "the retraining finished before the kill:\n\(watch.output)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/inbox/processing/001-shifted.csv"))
+
+        let again = try engage.run(["watch", "--config", "cluster.yaml", "--once"], in: directory)
+        XCTAssertEqual(again.status, 0, again.output)
+        XCTAssertTrue(again.output.contains("resuming retraining run"), again.output)
+        let store = try registry(directory)
+        let batch = try XCTUnwrap(try store.batches().first)
+        XCTAssertEqual(try store.batches().count, 1)
+        XCTAssertEqual(batch.status, .done)
+        XCTAssertEqual(batch.action, "retrained")
+        XCTAssertEqual(try store.run(id: batch.runID!)?.status, .succeeded)
+        XCTAssertEqual(try store.versions(model: "churn").count, 2)
+        XCTAssertEqual(try store.versions(model: "engagement").count, 2)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/inbox/done/001-shifted.csv"))
+
+        let third = try engage.run(["watch", "--config", "cluster.yaml", "--once"], in: directory)
+        XCTAssertEqual(third.status, 0, third.output)
+        XCTAssertEqual(try store.versions().count, 4)
+    }
+
+    func testWatchKilledBetweenBatchesLosesNoneAndRepeatsNone() throws {
+        let (engage, directory) = try trainedCluster("watch-kill-between", watch: "{ inbox: inbox }")
+        for (index, seed) in [21, 22, 23].enumerated() { try feed(engage, directory, name: "00\(index + 1)-clean", seed: seed) }
+        let watch = try engage.start(["watch", "--config", "cluster.yaml", "--once"], in: directory, log: "watch-1.log")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, watch.process.isRunning {
+            if let store = try? registry(directory), let done = try? store.batches().filter({ $0.status == .done }).count, done >= 1 { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        watch.kill(SIGKILL)
+        XCTAssertTrue(watch.waitForExit(timeout: 10))
+
+        let again = try engage.run(["watch", "--config", "cluster.yaml", "--once"], in: directory)
+        XCTAssertEqual(again.status, 0, again.output)
+        let store = try registry(directory)
+        let batches = try store.batches()
+        XCTAssertEqual(batches.count, 3, again.output)
+        XCTAssertTrue(batches.allSatisfy { $0.status == .done && $0.action == "none" })
+        let done = try FileManager.default.contentsOfDirectory(atPath: directory + "/inbox/done").sorted()
+        XCTAssertEqual(done, ["001-clean.csv", "002-clean.csv", "003-clean.csv"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory + "/inbox/processing"), [])
+
+        // The same content under another name is recognised by its SHA-256 and not processed again.
+        try FileManager.default.copyItem(atPath: directory + "/inbox/done/001-clean.csv", toPath: directory + "/inbox/.again.tmp")
+        try FileManager.default.moveItem(atPath: directory + "/inbox/.again.tmp", toPath: directory + "/inbox/004-again.csv")
+        let repeated = try engage.run(["watch", "--config", "cluster.yaml", "--once"], in: directory)
+        XCTAssertTrue(repeated.output.contains("not processed again"), repeated.output)
+        XCTAssertEqual(try store.batches().count, 3)
+    }
+
+    func testLongRunningWatchPollsTheInboxAndStopsOnSIGTERM() throws {
+        let (engage, directory) = try trainedCluster("watch-loop", watch: "{ inbox: inbox }")
+        let watch = try engage.start(["watch", "--config", "cluster.yaml", "--poll", "0.2"], in: directory, log: "watch.log")
+        try feed(engage, directory, name: "001-clean", seed: 9)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !FileManager.default.fileExists(atPath: directory + "/inbox/done/001-clean.csv") { Thread.sleep(forTimeInterval: 0.1) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/inbox/done/001-clean.csv"), watch.output)
+        watch.kill(SIGTERM)
+        XCTAssertTrue(watch.waitForExit(timeout: 10), watch.output)
+        XCTAssertEqual(watch.process.terminationStatus, 0, watch.output)
+        XCTAssertTrue(watch.output.contains("no drift → none"), watch.output)
+    }
+}
