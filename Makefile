@@ -5,7 +5,7 @@ APT_PACKAGES := libzmq3-dev libsqlite3-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 VENV := bench/.venv
 
-.PHONY: all deps build build-debug run test test-long bench clean
+.PHONY: all deps build build-debug run test test-long bench watch-demo clean
 
 all: build
 
@@ -44,6 +44,19 @@ $(VENV)/bin/python:
 bench: build $(VENV)/bin/python
 	$(VENV)/bin/python bench/compare.py --engage .build/release/engage
 	ENGAGE_LONG_TESTS=1 $(SWIFT) test -c release --filter RegistryLongTests
+
+# engage watch end to end: train once, feed a clean and a drifted batch (write, then rename), decide them.
+watch-demo: build-debug
+	rm -rf work/watch-demo && mkdir -p work/watch-demo/inbox
+	.build/debug/engage run --config examples/watch.yaml
+	.build/debug/engage registry promote churn 1 --to production --config examples/watch.yaml
+	.build/debug/engage registry promote engagement 1 --to production --config examples/watch.yaml
+	.build/debug/engage generate --rows 500 --seed 9 --out work/watch-demo/clean
+	.build/debug/engage generate --rows 500 --seed 10 --out work/watch-demo/shifted --drift 'covariate:*=+1sd'
+	cp work/watch-demo/clean/customers.csv work/watch-demo/inbox/.001-clean.tmp && mv work/watch-demo/inbox/.001-clean.tmp work/watch-demo/inbox/001-clean.csv
+	cp work/watch-demo/shifted/customers.csv work/watch-demo/inbox/.002-shifted.tmp && mv work/watch-demo/inbox/.002-shifted.tmp work/watch-demo/inbox/002-shifted.csv
+	.build/debug/engage watch --config examples/watch.yaml --once
+	.build/debug/engage registry batches --config examples/watch.yaml
 
 clean:
 	rm -rf .build work registry bench/out

@@ -140,7 +140,9 @@ public struct Watcher {
         var why: String
         var logged: [(String, Int?)] = versions.map { ($0.model, $0.version) }
         if watch.autoPromote {
-            let judge = ChampionChallenger(registry: registry, store: try shardStore(), policy: PromotionPolicy(config: config.promotion), margin: watch.margin)
+            var policy = PromotionPolicy(config: config.promotion)
+            policy.comparesRegisteredMetrics = false
+            let judge = ChampionChallenger(registry: registry, store: try shardStore(), policy: policy, margin: watch.margin)
             var reasons: [String] = []
             var promoted = false
             for version in versions {

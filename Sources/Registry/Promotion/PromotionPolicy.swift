@@ -7,6 +7,10 @@ import Foundation
 /// beating the current production version by the margin.
 public struct PromotionPolicy: Sendable {
     public let config: PromotionConfig
+    /// Whether promotion to production compares the registered test metrics with production's
+    /// (`beats-production`). `engage watch` turns it off: it has already scored both versions on
+    /// the same held-out rows, which registered metrics from different test splits cannot do.
+    public var comparesRegisteredMetrics = true
 
     public init(config: PromotionConfig = PromotionConfig()) {
         self.config = config
@@ -16,7 +20,7 @@ public struct PromotionPolicy: Sendable {
         var gates: [any PromotionGate] = (config.gates[model] ?? []).map(MetricThresholdGate.init(threshold:))
         if config.requireFair { gates.append(FairnessGate(minDisparateImpact: config.minDisparateImpact)) }
         gates.append(ProhibitedFeatureGate())
-        if target == .production { gates.append(BeatsProductionGate(margin: config.margin)) }
+        if target == .production, comparesRegisteredMetrics { gates.append(BeatsProductionGate(margin: config.margin)) }
         return gates
     }
 
