@@ -15,7 +15,8 @@ struct WatchCommand: ParsableCommand {
         start resumes the retraining run). See docs/watch.md.
 
         Exit status: 0 when every batch was decided (a refused batch is a decision: action failed, moved to failed/); \
-        1 when the watch itself could not go on (no watch: section, no registry, an unreadable inbox).
+        1 when the watch itself could not go on (no watch: section, no trained model to judge by, an unreadable inbox or registry); \
+        the batches then stay where they are.
         """)
 
     @OptionGroup var cluster: ClusterOptions

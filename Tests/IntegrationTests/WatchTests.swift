@@ -41,6 +41,13 @@ final class WatchTests: XCTestCase {
         }
     }
 
+    /// Runs `engage watch --once --json` and returns its first decision with everything it printed.
+    private func watchOnce(_ engage: EngageBinary, _ directory: String) throws -> (decision: [String: Any], output: String) {
+        let watched = try engage.run(["watch", "--config", "cluster.yaml", "--once", "--json"], in: directory)
+        XCTAssertEqual(watched.status, 0, watched.output)
+        return (try XCTUnwrap(try decisions(watched.output).first, watched.output), watched.output)
+    }
+
     private func registry(_ directory: String) throws -> ModelRegistry {
         try ModelRegistry.openReadOnly(path: directory + "/registry/engage.sqlite")
     }
@@ -69,9 +76,7 @@ final class WatchTests: XCTestCase {
     func testCovariateDriftRetrainsWithLineageAndKeepsTheCandidate() throws {
         let (engage, directory) = try trainedCluster("watch-covariate", watch: "{ inbox: inbox }")
         try feed(engage, directory, name: "001-shifted", seed: 10, drift: ["covariate:*=+1sd"])
-        let watched = try engage.run(["watch", "--config", "cluster.yaml", "--once", "--json"], in: directory)
-        XCTAssertEqual(watched.status, 0, watched.output)
-        let decision = try XCTUnwrap(try decisions(watched.output).first, watched.output)
+        let (decision, _) = try watchOnce(engage, directory)
         XCTAssertEqual(decision["trigger"] as? String, "drift")
         XCTAssertEqual(decision["action"] as? String, "retrained")
         XCTAssertEqual(Set(decision["versions"] as? [String] ?? []), ["churn@2", "engagement@2"])
@@ -94,13 +99,11 @@ final class WatchTests: XCTestCase {
     func testConceptDriftedLabelledBatchTriggersOnThePerformanceDrop() throws {
         let (engage, directory) = try trainedCluster("watch-concept", watch: "{ inbox: inbox, performance_drop: 0.05 }")
         try feed(engage, directory, name: "001-concept", seed: 12, drift: ["concept"])
-        let watched = try engage.run(["watch", "--config", "cluster.yaml", "--once", "--json"], in: directory)
-        XCTAssertEqual(watched.status, 0, watched.output)
-        let decision = try XCTUnwrap(try decisions(watched.output).first, watched.output)
-        XCTAssertEqual(decision["trigger"] as? String, "performance_drop", watched.output)
+        let (decision, output) = try watchOnce(engage, directory)
+        XCTAssertEqual(decision["trigger"] as? String, "performance_drop", output)
         XCTAssertEqual(decision["action"] as? String, "retrained")
         let churn = try XCTUnwrap((decision["models"] as? [[String: Any]])?.first { $0["model"] as? String == "churn" })
-        XCTAssertEqual(churn["drifted"] as? Bool, false, watched.output)
+        XCTAssertEqual(churn["drifted"] as? Bool, false, output)
         XCTAssertEqual(churn["performance_dropped"] as? Bool, true)
         XCTAssertEqual(try registry(directory).versions(model: "churn").count, 2)
     }
@@ -109,19 +112,16 @@ final class WatchTests: XCTestCase {
         let (engage, directory) = try trainedCluster("watch-promote", watch: "{ inbox: inbox, promote: { auto: true, margin: 0 } }",
                                                      extra: "promotion: { require_fair: false }\n")
         try feed(engage, directory, name: "001-shifted", seed: 10, drift: ["covariate:*=+1sd"])
-        let first = try engage.run(["watch", "--config", "cluster.yaml", "--once", "--json"], in: directory)
-        XCTAssertEqual(first.status, 0, first.output)
-        XCTAssertEqual(try decisions(first.output).first?["action"] as? String, "promoted", first.output)
+        let first = try watchOnce(engage, directory)
+        XCTAssertEqual(first.decision["action"] as? String, "promoted", first.output)
         let store = try registry(directory)
         XCTAssertEqual(try store.version(model: "churn", version: 2).stage, .production)
         XCTAssertEqual(try store.version(model: "engagement", version: 2).stage, .production)
 
         // With production in place the candidate is scored against it on the same test rows.
         try feed(engage, directory, name: "002-shifted", seed: 13, drift: ["covariate:*=-1sd"])
-        let second = try engage.run(["watch", "--config", "cluster.yaml", "--once", "--json"], in: directory)
-        XCTAssertEqual(second.status, 0, second.output)
-        let decision = try XCTUnwrap(try decisions(second.output).first, second.output)
-        XCTAssertTrue((decision["why"] as? String ?? "").contains("test rows"), second.output)
+        let (decision, output) = try watchOnce(engage, directory)
+        XCTAssertTrue((decision["why"] as? String ?? "").contains("test rows"), output)
         let promoted = decision["action"] as? String == "promoted"
         XCTAssertEqual(try store.versions(model: "churn").filter { $0.stage == .production }.count, 1)
         if !promoted { XCTAssertEqual(try store.version(model: "churn", version: 2).stage, .production) }
@@ -129,11 +129,9 @@ final class WatchTests: XCTestCase {
         let (gated, refusing) = try trainedCluster("watch-refuse", watch: "{ inbox: inbox, promote: { auto: true } }",
                                                    extra: "promotion: { require_fair: false, gates: { churn: { auc: \">= 0.999\" }, engagement: { r2: \">= 0.999\" } } }\n")
         try feed(gated, refusing, name: "001-shifted", seed: 10, drift: ["covariate:*=+1sd"])
-        let refused = try gated.run(["watch", "--config", "cluster.yaml", "--once", "--json"], in: refusing)
-        XCTAssertEqual(refused.status, 0, refused.output)
-        let kept = try XCTUnwrap(try decisions(refused.output).first, refused.output)
+        let (kept, refusedOutput) = try watchOnce(gated, refusing)
         XCTAssertEqual(kept["action"] as? String, "kept")
-        XCTAssertTrue((kept["why"] as? String ?? "").contains("auc"), refused.output)
+        XCTAssertTrue((kept["why"] as? String ?? "").contains("auc"), refusedOutput)
         let refusedStore = try registry(refusing)
         XCTAssertEqual(try refusedStore.version(model: "churn", version: 2).stage, Stage.none)
         XCTAssertTrue(try refusedStore.history(model: "churn").contains { $0.action == "refused" })
@@ -217,5 +215,17 @@ final class WatchTests: XCTestCase {
         XCTAssertTrue(watch.waitForExit(timeout: 10), watch.output)
         XCTAssertEqual(watch.process.terminationStatus, 0, watch.output)
         XCTAssertTrue(watch.output.contains("no drift → none"), watch.output)
+    }
+
+    func testWatchWithoutATrainedModelFailsAndLeavesTheBatchWaiting() throws {
+        let engage = try EngageBinary.locate()
+        let directory = try makeTemporaryDirectory("watch-untrained")
+        let path = try smallClusterFile(in: directory, rows: 3000, models: models)
+        try (try String(contentsOfFile: path, encoding: .utf8) + "\nwatch: { inbox: inbox }\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try feed(engage, directory, name: "001-clean", seed: 9)
+        let watched = try engage.run(["watch", "--config", "cluster.yaml", "--once"], in: directory)
+        XCTAssertEqual(watched.status, 1, watched.output)
+        XCTAssertTrue(watched.output.contains("train once with engage run first"), watched.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/inbox/001-clean.csv"))
     }
 }

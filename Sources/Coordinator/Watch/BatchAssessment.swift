@@ -43,11 +43,7 @@ struct BatchAssessor {
     }
 
     func assess(_ batch: Table, source: String) throws -> [ModelAssessment] {
-        let references = try references()
-        guard !references.isEmpty else {
-            throw RegistryError.invalid("no watched model has a registered version with a profile; train once with engage run first")
-        }
-        return try references.map { version in
+        try references().map { version in
             let drift = try VersionDrift(registry: registry, version: version, current: batch, thresholds: config.drift, source: source)
             var assessment = ModelAssessment(model: version.model, reference: version.reference, drifted: drift.report.drifted,
                                              driftedFeatures: drift.report.driftedFeatures.count, features: drift.report.features.count,

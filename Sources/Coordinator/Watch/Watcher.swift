@@ -42,6 +42,10 @@ public struct Watcher {
         let registry = try ModelRegistry(path: config.registryPath)
         var decisions: [WatchDecision] = []
         var names = try inbox.unfinished()
+        guard try !names.isEmpty || !inbox.waiting().isEmpty else { return [] }
+        guard try !BatchAssessor(registry: registry, config: config, watch: watch).references().isEmpty else {
+            throw WatchError("no model of \(config.file) has a registered version with a profile to judge batches by; train once with engage run first")
+        }
         for name in try inbox.waiting() where !shouldStop() {
             if try inbox.claim(name) != nil { names.append(name) }
         }
