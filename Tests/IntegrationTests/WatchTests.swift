@@ -1,5 +1,5 @@
 import Foundation
-import Registry
+@testable import Registry
 import TestSupport
 import XCTest
 
@@ -227,5 +227,23 @@ final class WatchTests: XCTestCase {
         XCTAssertEqual(watched.status, 1, watched.output)
         XCTAssertTrue(watched.output.contains("train once with engage run first"), watched.output)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/inbox/001-clean.csv"))
+    }
+
+    func testARunThatSucceededBeforeItsDecisionWasRecordedContinuesAtPromotion() throws {
+        let (engage, directory) = try trainedCluster("watch-after-run", watch: "{ inbox: inbox }")
+        try feed(engage, directory, name: "001-shifted", seed: 10, drift: ["covariate:*=+1sd"])
+        XCTAssertEqual(try engage.run(["watch", "--config", "cluster.yaml", "--once"], in: directory).status, 0)
+        // Back to the state of a watch killed after its run succeeded: decision unrecorded, batch in processing/.
+        let writable = try ModelRegistry.openExisting(path: directory + "/registry/engage.sqlite")
+        try writable.pool.write { db in try db.execute(sql: "UPDATE batches SET status = 'claimed', action = NULL, finished_at = NULL") }
+        try FileManager.default.moveItem(atPath: directory + "/inbox/done/001-shifted.csv", toPath: directory + "/inbox/processing/001-shifted.csv")
+
+        let again = try watchOnce(engage, directory)
+        XCTAssertEqual(again.decision["action"] as? String, "retrained", again.output)
+        XCTAssertFalse(again.output.contains("retraining run"), again.output)
+        let store = try registry(directory)
+        XCTAssertEqual(try store.versions().count, 4)
+        XCTAssertEqual(try store.batches().first?.status, .done)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/inbox/done/001-shifted.csv"))
     }
 }
