@@ -14,7 +14,7 @@ public struct WatchConfig: Sendable, Equatable {
     }
 
     public var inbox: String
-    /// Retrain at least this often even without a trigger; nil: only on triggers.
+    /// A batch that arrives when the newest version of the watched models is older than this retrains without drift; nil: only on triggers.
     public var scheduleSeconds: Double?
     /// Retrain when a batch drifts against the production version's profile (`drift:` thresholds).
     public var drift = true

@@ -100,6 +100,8 @@ public struct Watcher {
             result.models = assessments
             try inbox.finish(name, failed: false)
             return result
+        } catch let failed as RetrainingFailed {
+            throw failed
         } catch {
             let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
             try registry.finishBatch(sha256: sha, status: .failed, action: WatchDecision.Action.failed.rawValue, error: message)
@@ -191,7 +193,9 @@ public struct Watcher {
         runner.runDocuments = [WatchLineage.registryName: String(decoding: try JSONEncoder.sortedKeys.encode(lineage), as: UTF8.self)]
         logger.info("\(file): \(record.trigger ?? "") → \(resume ? "resuming" : "starting") retraining run \(runID) on \(csv)")
         let summary = try runner.run()
-        if let failure = summary.failure { throw WatchError("retraining run \(runID) failed: \(failure)") }
+        if let failure = summary.failure {
+            throw RetrainingFailed(message: "retraining run \(runID) of \(file) failed: \(failure); the batch stays in processing/ and the next watch resumes the run")
+        }
     }
 
     private func shardStore() throws -> ShardStore {
@@ -208,4 +212,11 @@ public struct Watcher {
         WatchDecision(batch: file, sha256: record.sha256, rows: record.rows, verdict: record.verdict ?? (record.error == nil ? "" : "error"),
                       trigger: record.trigger, action: action, runID: record.runID, why: why)
     }
+}
+
+/// A retraining run that started and did not succeed (jobs out of attempts, workers lost): not the
+/// batch's fault, so the batch is left claimed with its run id for the next watch to resume.
+struct RetrainingFailed: Error, LocalizedError {
+    let message: String
+    var errorDescription: String? { message }
 }
