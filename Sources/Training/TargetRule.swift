@@ -118,7 +118,13 @@ public struct TargetRule: Sendable {
     }
 
     private func binaryLevels(_ cells: Column, requireBoth: Bool = true) throws -> BinaryLevels? {
-        let found = counts(cells)
+        var found = counts(cells)
+        if Set(found.map { $0.level.lowercased() }).isSubset(of: ["false", "true"]) {
+            found = ["false", "true"].compactMap { word in
+                let spellings = found.filter { $0.level.lowercased() == word }
+                return spellings.first.map { ($0.level, spellings.reduce(0) { $0 + $1.rows }) }
+            }
+        }
         let names = found.map(\.level).sorted()
         if requireBoth, found.count < 2 {
             let described = found.map { "'\($0.level)': \(Self.count($0.rows, "row"))" }.joined()

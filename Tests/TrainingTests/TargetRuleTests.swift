@@ -47,7 +47,7 @@ final class TargetRuleTests: XCTestCase {
                        "target 'Churn' has 1 class ('No': 5,000 rows); a binary model needs both")
         XCTAssertTrue(message { try TargetRule(column: "y", objective: .binary).levels(in: try self.table("y\n0\n0\n")) }
             .hasPrefix("target 'y' has 1 class ('0': 2 rows)"))
-        let missing = try table("spend\n1\n\n2\nNA\n3\n")
+        let missing = try table("spend,x\n1,1\n,2\n2,3\nNA,4\n3,5\n")
         XCTAssertTrue(message { try TargetRule(column: "spend", objective: .regression).levels(in: missing) }
             .hasPrefix("target 'spend' has 2 missing values (data rows 2, 4); pass --drop-missing-target"))
         let (kept, dropped) = try TargetRule(column: "spend", objective: .regression).droppingMissing(missing)
