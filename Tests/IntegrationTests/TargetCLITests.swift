@@ -22,8 +22,8 @@ final class TargetCLITests: XCTestCase {
         let customers = try CSV.read(path: (directory as NSString).appendingPathComponent("gen/customers.csv"))
         let churn = try customers.numeric("churn_30_day")
         var train = Array(0..<6000), test = Array(6000..<8000)
-        if let first = train.firstIndex(where: { churn[train[$0]] == 0 }) { train.swapAt(0, first) }
-        if let first = test.firstIndex(where: { churn[test[$0]] == 1 }) { test.swapAt(0, first) }
+        if let first = train.indices.first(where: { churn[train[$0]] == 0 }) { train.swapAt(0, first) }
+        if let first = test.indices.first(where: { churn[test[$0]] == 1 }) { test.swapAt(0, first) }
         return (customers.rows(train), customers.rows(test))
     }
 
