@@ -108,15 +108,8 @@ final class TargetCLITests: XCTestCase {
         let directory = try makeTemporaryDirectory("inspect")
         let generated = try engage.run(["generate", "--rows", "2000", "--seed", "4", "--out", "."], in: directory)
         XCTAssertEqual(generated.status, 0, generated.output)
-        let inferred = try engage.run(["inspect", "customers.csv", "--json"], in: directory)
-        XCTAssertEqual(inferred.status, 0, inferred.output)
-        let roles = try Self.roles(inferred.output)
-        XCTAssertEqual(roles["user_id"], "id")
-        XCTAssertEqual(roles["gender"], "sensitive")
-        XCTAssertEqual(roles["churn_30_day"], "target")
-        XCTAssertEqual(roles["content_category_primary"], "categorical feature")
-        XCTAssertEqual(roles["sessions_per_week"], "feature")
-
+        XCTAssertEqual(try roles(["inspect", "customers.csv", "--json"], in: directory, of: ["user_id", "gender", "churn_30_day", "content_category_primary", "sessions_per_week"]),
+                       ["user_id": "id", "gender": "sensitive", "churn_30_day": "target", "content_category_primary": "categorical feature", "sessions_per_week": "feature"])
         try """
         data:
           source: csv
@@ -126,13 +119,9 @@ final class TargetCLITests: XCTestCase {
             sessions_per_week: ignore
             notifications_enabled: target
         """.write(toFile: "\(directory)/cluster.yaml", atomically: true, encoding: .utf8)
-        let pinned = try engage.run(["inspect", "customers.csv", "--json", "--config", "cluster.yaml"], in: directory)
-        XCTAssertEqual(pinned.status, 0, pinned.output)
-        let overridden = try Self.roles(pinned.output)
-        XCTAssertEqual(overridden["region"], "categorical feature")
-        XCTAssertEqual(overridden["sessions_per_week"], "ignored")
-        XCTAssertEqual(overridden["notifications_enabled"], "target")
-        XCTAssertEqual(overridden["user_id"], "id")
+        XCTAssertEqual(try roles(["inspect", "customers.csv", "--json", "--config", "cluster.yaml"], in: directory,
+                                 of: ["region", "sessions_per_week", "notifications_enabled", "user_id"]),
+                       ["region": "categorical feature", "sessions_per_week": "ignored", "notifications_enabled": "target", "user_id": "id"])
 
         let text = try engage.run(["inspect", "customers.csv"], in: directory)
         XCTAssertEqual(text.status, 0, text.output)
@@ -145,11 +134,14 @@ final class TargetCLITests: XCTestCase {
         XCTAssertTrue(bad.output.contains("bad.yaml:3:13: data.schema.region: expected a role (did you mean 'categorical'?)"), bad.output)
     }
 
-    private static func roles(_ json: String) throws -> [String: String] {
-        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-        let columns = try XCTUnwrap(object["columns"] as? [[String: Any]])
-        return Dictionary(uniqueKeysWithValues: columns.compactMap { column in
-            (column["name"] as? String).map { ($0, column["role"] as? String ?? "") }
+    /// The roles `engage inspect` prints for `columns`.
+    private func roles(_ arguments: [String], in directory: String, of columns: Set<String>) throws -> [String: String] {
+        let result = try EngageBinary.locate().run(arguments, in: directory)
+        XCTAssertEqual(result.status, 0, result.output)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let profiles = try XCTUnwrap(object["columns"] as? [[String: Any]])
+        return Dictionary(uniqueKeysWithValues: profiles.compactMap { column in
+            (column["name"] as? String).flatMap { columns.contains($0) ? ($0, column["role"] as? String ?? "") : nil }
         })
     }
 }
