@@ -64,7 +64,8 @@ public struct GBDTJobRunner: Sendable {
             predictor = .quantiles(set)
         }
         let fitSeconds = (ContinuousClock.now - fitStarted).seconds
-        let model = TrainedModel(kind: spec.kind, objective: spec.objective, target: spec.target, schema: schema, predictor: predictor)
+        var model = TrainedModel(kind: spec.kind, objective: spec.objective, target: spec.target, schema: schema, predictor: predictor)
+        model.header.binaryLevels = spec.binaryLevels
 
         var metrics = try evaluate(model, on: trainTable, split: "train")
         var importance = GBDTJobRunner.gainImportance(of: predictor)
@@ -215,18 +216,13 @@ public struct GBDTJobRunner: Sendable {
 
     private func labels(_ table: Table) throws -> [Double] { try Self.labels(table, spec: spec) }
 
-    /// The target column of `table` as the spec's objective needs it: finite everywhere, and 0 or
-    /// 1 for a binary objective; the error names the model, the column and the first bad row.
+    /// The target column of `table` as `TargetRule` reads it under the spec's levels; the error names the model.
     static func labels(_ table: Table, spec: TrainingJobSpec) throws -> [Double] {
-        guard table.index(of: spec.target) != nil else { throw JobError("model \(spec.model): target column '\(spec.target)' is missing") }
-        let values = try table.numeric(spec.target)
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw JobError("model \(spec.model): target '\(spec.target)' is missing or not a finite number in data row \(bad + 1)")
+        do {
+            return try TargetRule(spec: spec).labels(table, levels: spec.binaryLevels)
+        } catch let error as TargetError {
+            throw JobError("model \(spec.model): \(error.message)")
         }
-        if spec.objective == .binary, let bad = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
-            throw JobError("model \(spec.model): binary target '\(spec.target)' must be 0 or 1, data row \(bad + 1) has \(values[bad])")
-        }
-        return values
     }
 
     /// The metrics a job of `objective` reports on `predictions`.

@@ -44,6 +44,10 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
     public var recommender: RecommenderJobSettings?
     /// Settings of a stacking job (kind `stacking`).
     public var stacking: StackingJobSettings?
+    /// The level of a text binary target that is the positive class (`--positive`, `positive:`).
+    public var positiveLevel: String?
+    /// The training rows' binary target levels, which `JobRunner` resolves before the runner reads labels.
+    public var binaryLevels: BinaryLevels?
 
     public init(model: String, kind: ModelKind, objective: ModelObjective, target: String, excludedColumns: [String],
                 quantiles: [Double], parameters: GBDTParameters, role: Role, trainShards: [ShardRef], evalShards: [ShardRef]) {

@@ -249,7 +249,7 @@ public final class WorkerNode {
                         outbox.post(Envelope.make(.progress, ProgressHeader(jobID: header.jobID, attempt: header.attempt, fraction: fraction, message: "training")))
                     }
                 }
-                let report = try JSONEncoder().encode(outcome.report)
+                let report = try EngageJSONEncoder().encode(outcome.report)
                 let seconds = (ContinuousClock.now - started).seconds
                 let payload = ResultPayload(artifact: outcome.artifact, predictions: outcome.evalPredictions + outcome.scoredPredictions).encode()
                 outbox.post(Envelope.make(.result, ResultHeader(jobID: header.jobID, attempt: header.attempt, seconds: seconds, report: report), payload: payload))

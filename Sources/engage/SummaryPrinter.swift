@@ -1,4 +1,5 @@
 import Coordinator
+import Dataset
 import Foundation
 import Registry
 
@@ -60,8 +61,7 @@ enum SummaryPrinter {
                         jobs: summary.jobs, droppedMessages: summary.droppedMessages, workersLost: summary.workersLost,
                         journalFailures: summary.journalFailures, refusedHandshakes: summary.refusedHandshakes,
                         resumed: summary.resumed, resumedJobs: summary.resumedJobs, rerunJobs: summary.rerunJobs, totalJobs: summary.totalJobs)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoder = EngageJSONEncoder([.prettyPrinted, .sortedKeys])
         return String(decoding: (try? encoder.encode(body)) ?? Data(), as: UTF8.self)
     }
 }

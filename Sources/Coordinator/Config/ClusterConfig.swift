@@ -61,6 +61,10 @@ public struct ClusterConfig: Sendable, Equatable {
         public var ignore: [String] = []
         /// Sensitive attributes beside the generator's (age_group, gender, region): never features.
         public var sensitive: [String] = []
+        /// `data.schema`: roles and types pinned per column.
+        public var schema = ColumnPins()
+        /// Drop rows whose target is missing instead of refusing them (`drop_missing_target`).
+        public var dropMissingTarget = false
     }
 
     public var file: String
@@ -110,7 +114,7 @@ public struct ClusterConfig: Sendable, Equatable {
         if let cluster = try root.mapping("cluster", allowedKeys: ["coordinator", "hosts", "security"]) {
             try config.readCluster(cluster)
         }
-        if let data = try root.mapping("data", allowedKeys: ["source", "rows", "seed", "shards", "test_fraction", "folds", "path", "interactions", "items", "categorical", "ignore", "sensitive"]) {
+        if let data = try root.mapping("data", allowedKeys: ["source", "rows", "seed", "shards", "test_fraction", "folds", "path", "interactions", "items", "categorical", "ignore", "sensitive", "schema", "drop_missing_target"]) {
             try config.readData(data)
         }
         if let registry = try root.mapping("registry", allowedKeys: ["path"]) {
@@ -179,6 +183,8 @@ public struct ClusterConfig: Sendable, Equatable {
         data.categorical = try d.strings("categorical") ?? []
         data.ignore = try d.strings("ignore") ?? []
         data.sensitive = try d.strings("sensitive") ?? []
+        data.schema = try readSchema(d)
+        data.dropMissingTarget = try d.bool("drop_missing_target") ?? false
         if data.source == .csv, data.path == nil {
             throw ConfigError(file: file, line: d.node.mark?.line, column: d.node.mark?.column, keyPath: "data.path",
                               message: "missing; 'source: csv' needs the path of the customers CSV")

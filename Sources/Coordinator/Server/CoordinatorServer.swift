@@ -232,7 +232,7 @@ public final class CoordinatorServer {
             return
         }
         if worker.runningJob == header.jobID { workers[peer]?.runningJob = nil }
-        guard let reportData = header.report, let report = try? JSONDecoder().decode(JobReport.self, from: reportData) else {
+        guard let reportData = header.report, let report = try? EngageJSONDecoder().decode(JobReport.self, from: reportData) else {
             failed(peer, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: "result without a readable report"), sink: sink)
             return
         }
