@@ -39,8 +39,7 @@ def _sklearn(loader):
     import sklearn.datasets
 
     bunch = getattr(sklearn.datasets, loader)()
-    return pd.DataFrame(bunch.data, columns=[f"f{i}" if not isinstance(n, str) else n.replace(" ", "_")
-                                             for i, n in enumerate(getattr(bunch, "feature_names", range(bunch.data.shape[1])))]), bunch.target
+    return pd.DataFrame(bunch.data, columns=[str(n).replace(" ", "_") for n in bunch.feature_names]), bunch.target
 
 
 def _breast_cancer():
