@@ -32,11 +32,12 @@ import gbdt_bench  # noqa: E402
 import gbdt_report  # noqa: E402
 import measure  # noqa: E402
 import pipeline_bench  # noqa: E402
+import real_anomaly  # noqa: E402
 import recommender_bench  # noqa: E402
 from peer_params import Settings  # noqa: E402
 from report import Scoreboard  # noqa: E402
 
-SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "fairness", "registry", "drift")
+SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "fairness", "registry", "drift", "real")
 PEER_PACKAGES = ("lightgbm", "xgboost-cpu", "xgboost", "scikit-learn", "shap", "pandas", "numpy", "scipy", "fairlearn")
 
 
@@ -215,6 +216,13 @@ class Run:
     def registry(self):
         self.board.skip("registry: list --where over 10,000 versions < 50 ms",
                         "measured by the Swift long test (make test-long), not by this driver")
+
+    def real(self):
+        result = real_anomaly.RealAnomalyBench(self.engage, self.threads, self.work, self.log).run()
+        self.results["real"] = real_anomaly.without_parts(result)
+        for table in real_anomaly.tables(result):
+            self.show(table)
+        real_anomaly.bars(self.board, result)
 
     def execute(self):
         started = time.perf_counter()

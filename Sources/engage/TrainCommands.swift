@@ -18,7 +18,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The target column (for anomaly: an optional evaluation-only label such as is_anomaly).") var target: String?
     @Option(help: "Anomaly: expected share of anomalies, which sets the flag threshold.") var contamination = 0.01
     @Option(help: "Anomaly: how the two parts' scores combine (\(ScoreCombination.allCases.map(\.rawValue).joined(separator: ", "))).")
-    var combination = ScoreCombination.bySeparation
+    var combination = AnomalyDetectorParameters().combination
     @Option(help: "Training CSV (gbdt, anomaly).") var train: String?
     @Option(help: "Validation CSV (early stopping; quantile calibration).") var valid: String?
     @Option(help: "Test CSV (metrics, permutation importance).") var test: String?
@@ -120,7 +120,9 @@ struct TrainCommand: ParsableCommand {
                       + "autoencoder: fit \(format(parts.autoencoderFitSeconds, digits: 3)) s + score \(format(parts.autoencoderScoreSeconds, digits: 3)) s "
                       + "(\(parts.rows) rows, in memory)")
                 print("combination: \(parts.combination.rawValue) (separation of the top \(contamination * 100) %, robust SDs: "
-                      + "isolation forest \(format(parts.forestSeparation, digits: 3)), autoencoder \(format(parts.autoencoderSeparation, digits: 3)))")
+                      + "isolation forest \(format(parts.forestSeparation, digits: 3)), autoencoder \(format(parts.autoencoderSeparation, digits: 3)); "
+                      + "tail confirmed by the other part: isolation forest \(format(parts.forestConfirmation ?? .nan, digits: 3)), "
+                      + "autoencoder \(format(parts.autoencoderConfirmation ?? .nan, digits: 3)))")
             }
             for metric in shown { print("  \(metric.split) \(metric.name) = \(format(metric.value, digits: 6))") }
         }
