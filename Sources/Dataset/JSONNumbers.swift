@@ -42,7 +42,7 @@ public final class EngageJSONEncoder: JSONEncoder, @unchecked Sendable {
     }
 }
 
-/// Reads what `EngageJSONEncoder` writes: `null` where a Double is expected is NaN. Documents
+/// Reads what `EngageJSONEncoder` writes: `null` where a non-optional Double is expected is NaN. Documents
 /// from before it existed, which spelled undefined numbers "nan", "inf" and "-inf", still read.
 public final class EngageJSONDecoder: JSONDecoder, @unchecked Sendable {
     public override init() {
@@ -50,8 +50,16 @@ public final class EngageJSONDecoder: JSONDecoder, @unchecked Sendable {
         nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     }
 
+    /// A document is first read as it is, so `null` in an optional field stays nil (whatever its
+    /// type); only when that fails is every `null` read as NaN, for the non-optional numbers
+    /// `EngageJSONEncoder` wrote as `null`.
     public override func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        try super.decode(type, from: Data(Self.nullsAsNaN([UInt8](data))))
+        do {
+            return try super.decode(type, from: data)
+        } catch {
+            guard let retried = try? super.decode(type, from: Data(Self.nullsAsNaN([UInt8](data)))) else { throw error }
+            return retried
+        }
     }
 
     /// Every `null` outside a string becomes `"nan"`.
