@@ -119,6 +119,11 @@ public final class WorkerNode {
         reconnectAt = nil
         welcomed = false
         liveness = Liveness(heartbeatMs: liveness.heartbeatMs, liveness: liveness.liveness, now: clock.now)
+        if let active = job, !active.training {
+            // Its FETCHes and their CHUNKs belonged to the old connection: the transfer would wait forever.
+            logger.warning("giving up job \(active.header.jobID) attempt \(active.header.attempt): its shard transfer was cut by the reconnect")
+            job = nil
+        }
         let hello = HelloHeader(workerID: options.workerID, host: ProcessInfo.processInfo.hostName, pid: getpid(),
                                 cores: options.effectiveThreads, memoryBytes: ProcessInfo.processInfo.physicalMemory,
                                 cachedShards: (try? store.ids()) ?? [], version: EngageVersion.current,

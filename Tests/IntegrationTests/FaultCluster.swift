@@ -77,6 +77,16 @@ final class FaultCluster {
         workers[index]?.kill(signal)
     }
 
+    /// Bytes waiting in the TCP send queues of a worker's namespace (`ss -tn` Send-Q): a RESULT
+    /// still on its way shows here.
+    func sendQueueBytes(of worker: NamespaceNetwork.Worker) -> Int {
+        guard let result = try? NamespaceNetwork.run(NamespaceNetwork.ip, ["netns", "exec", worker.namespace, "ss", "-tnH"]) else { return -1 }
+        return result.output.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            return fields.count > 2 ? Int(fields[2]) : nil
+        }.reduce(0, +)
+    }
+
     /// CPU seconds process `pid` has used (utime + stime from /proc).
     static func cpuSeconds(_ pid: Int32) -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -101,10 +111,11 @@ final class FaultCluster {
         let perModel = Dictionary(grouping: versions, by: \.model)
         let output = coordinatorOutput
         let backups = output.components(separatedBy: "(backup copy:").count - 1
+        let handedOut = output.split(separator: "\n").filter { $0.range(of: #" attempt [0-9]+ → "#, options: .regularExpression) != nil }.count
         return FaultRow(scenario: scenario, how: how, completed: completed && run.status == .succeeded, jobs: jobs.count,
                         lost: jobs.filter { $0.status != .done }.count,
                         duplicates: perModel.values.map { $0.count - 1 }.reduce(0, +),
-                        extraAttempts: jobs.map { max(0, $0.attempt - 1) }.reduce(0, +), backups: backups)
+                        extraAttempts: max(0, handedOut - jobs.count), backups: backups)
     }
 }
 
@@ -121,7 +132,7 @@ struct FaultRow {
     var seconds = 0.0
 
     static func markdown(_ rows: [FaultRow]) -> String {
-        var lines = ["| fault | how it was applied | run completed | jobs | lost jobs | duplicate versions | extra attempts | backups | seconds |",
+        var lines = ["| fault | how it was applied | run completed | jobs | lost jobs | duplicate versions | extra attempts (incl. backups) | backups | seconds |",
                      "|---|---|---|---|---|---|---|---|---|"]
         for row in rows {
             lines.append("| \(row.scenario) | \(row.how) | \(row.completed ? "yes" : "NO") | \(row.jobs) | \(row.lost) | \(row.duplicates) | \(row.extraAttempts) | \(row.backups) | \(String(format: "%.0f", row.seconds)) |")

@@ -16,7 +16,7 @@ final class FaultTableTests: XCTestCase {
         }
         let engage = try EngageBinary.locate()
         var table: [FaultRow] = []
-        let only = ProcessInfo.processInfo.environment["ENGAGE_FAULTS"].map { Set($0.split(separator: ",").map(String.init)) }
+        let only = ProcessInfo.processInfo.environment["ENGAGE_FAULTS"].map { Set($0.split(separator: ";").map(String.init)) }
         for (name, scenario) in scenarios where only?.contains(name) ?? true {
             let started = Date()
             let cluster = try FaultCluster(engage: engage, name: name, rows: rows, trees: trees)
@@ -46,7 +46,7 @@ final class FaultTableTests: XCTestCase {
                 Thread.sleep(forTimeInterval: 0.5)
                 let fetching = !child.output.contains(" 0 to fetch")
                 cluster.signal(0, SIGKILL)
-                return "CHUNKs to worker-1 throttled to 8 Mbit/s (tc netem); SIGKILL 0.5 s after its first JOB asked for shards" + (fetching ? "" : " (it had them cached)")
+                return "CHUNKs to worker-1 throttled to 8 Mbit/s (tc tbf); SIGKILL 0.5 s after its first JOB asked for shards" + (fetching ? "" : " (it had them cached)")
             }),
             ("SIGKILL during training", { cluster in
                 let child = try cluster.startWorker(0)
@@ -63,21 +63,24 @@ final class FaultTableTests: XCTestCase {
                 let child = try cluster.startWorker(0)
                 try (1...2).forEach { try cluster.startWorker($0) }
                 XCTAssertTrue(cluster.wait(for: "to fetch", in: child))
-                try cluster.network.throttle(victim.workerDevice, in: victim.namespace, rate: "200kbit")
-                // Training keeps the CPU busy; once it idles for 0.5 s the RESULT is queued and crawling up the throttled link.
-                let pid = child.process.processIdentifier
-                var last = FaultCluster.cpuSeconds(pid), idleSince = Date(), busy = false
+                // Training is the CPU-bound part: 2 CPU-seconds in, the shards are in. Then throttle the
+                // uplink; once the CPU idles for 1 s, training is over and the RESULT crawls up the link.
+                let pid = child.process.processIdentifier, base = FaultCluster.cpuSeconds(pid)
                 let deadline = Date().addingTimeInterval(300)
-                while Date() < deadline {
+                while FaultCluster.cpuSeconds(pid) - base < 2, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+                try cluster.network.throttle(victim.workerDevice, in: victim.namespace, rate: "200kbit")
+                var last = FaultCluster.cpuSeconds(pid), idleSince = Date()
+                while Date() < deadline, Date().timeIntervalSince(idleSince) < 1 {
                     Thread.sleep(forTimeInterval: 0.1)
                     let now = FaultCluster.cpuSeconds(pid)
-                    if now - last > 0.02 { busy = true; idleSince = Date() }
+                    if now - last > 0.02 { idleSince = Date() }
                     last = now
-                    if busy, Date().timeIntervalSince(idleSince) > 0.5 { break }
                 }
+                let queued = cluster.sendQueueBytes(of: victim)
                 let arrived = cluster.coordinatorOutput.contains("by worker-1@")
                 cluster.signal(0, SIGKILL)
-                return "worker-1's uplink throttled to 200 kbit/s; SIGKILL 0.5 s after its training CPU went idle" + (arrived ? " (the result had already arrived)" : ", before the coordinator had the result")
+                return "worker-1's uplink throttled to 200 kbit/s (tc tbf) once it trained; SIGKILL 1 s after its CPU went idle, with \(queued) bytes in its TCP send queue"
+                    + (arrived ? " (the result had already arrived)" : " and no result at the coordinator")
             }),
             ("SIGSTOP past liveness, then SIGCONT", { cluster in
                 try (0...2).forEach { try cluster.startWorker($0) }
@@ -117,7 +120,7 @@ final class FaultTableTests: XCTestCase {
                 return "worker-3 started after the first version was registered"
             }),
             ("slow worker (5×)", { cluster in
-                guard let quota = CPUQuota(percent: 20) else { throw XCTSkip("no cgroup-v1 cpu controller to slow a worker with") }
+                guard let quota = CPUQuota(percent: 5) else { throw XCTSkip("no cgroup-v1 cpu controller to slow a worker with") }
                 let slow = try cluster.startWorker(0)
                 defer {
                     slow.kill()
@@ -128,7 +131,7 @@ final class FaultTableTests: XCTestCase {
                 XCTAssertTrue(cluster.wait(for: "→ worker-1@", in: cluster.coordinator))
                 try (1...2).forEach { try cluster.startWorker($0) }
                 XCTAssertTrue(cluster.coordinator.waitForExit(timeout: 600))
-                return "worker-1 held to 20 % of one CPU (cgroup cpu.cfs_quota_us), given the largest job first"
+                return "worker-1 held to 5 % of one CPU (cgroup cpu.cfs_quota_us), given the largest job first"
             }),
         ]
     }

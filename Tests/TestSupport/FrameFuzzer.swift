@@ -1,10 +1,11 @@
 import Foundation
+import ModelZoo
 
 /// Makes reproducible hostile multipart messages from real ones: flipped bytes, truncated or
 /// padded frame lists, random frames, headers over the 1 MiB limit. The fuzz tests feed its
 /// output to the envelope parser, the coordinator and the worker, which must drop and count it.
 public struct FrameFuzzer {
-    private var state: UInt64
+    private var random: SplitMix64
     private let seeds: [[Data]]
     /// Bytes of a header that exceeds `ProtocolLimits.maxHeaderBytes` (1 MiB).
     public static let hugeHeaderBytes = (1 << 20) + 1
@@ -13,21 +14,12 @@ public struct FrameFuzzer {
     public init(seeds: [[Data]], seed: UInt64) {
         precondition(!seeds.isEmpty)
         self.seeds = seeds
-        state = seed
+        random = SplitMix64(seed: seed)
     }
 
-    /// SplitMix64: a fixed sequence for a fixed seed, on every platform.
-    public mutating func nextRandom() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private mutating func below(_ n: Int) -> Int { Int(random.next() % UInt64(max(n, 1))) }
 
-    private mutating func below(_ n: Int) -> Int { Int(nextRandom() % UInt64(max(n, 1))) }
-
-    private mutating func bytes(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8(truncatingIfNeeded: nextRandom()) }) }
+    private mutating func bytes(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }) }
 
     /// The next hostile message: one of seven mutations of a seed message, or pure noise.
     public mutating func next() -> [Data] {

@@ -65,9 +65,11 @@ public struct NamespaceNetwork: Sendable {
         try Self.ip(["-n", worker.namespace, "link", "set", worker.workerDevice, up ? "up" : "down"])
     }
 
-    /// Limits what leaves `device` in `namespace` to `rate` (tc netem, e.g. "20mbit"); nil removes the limit.
+    /// Limits what leaves `device` in `namespace` to `rate` (e.g. "20mbit") with a token-bucket
+    /// qdisc (`tc … tbf`: it needs no kernel module beyond the default, unlike netem); nil removes the limit.
     public func throttle(_ device: String, in namespace: String, rate: String?) throws {
-        let arguments = rate.map { ["qdisc", "replace", "dev", device, "root", "netem", "rate", $0] } ?? ["qdisc", "del", "dev", device, "root"]
+        let arguments = rate.map { ["qdisc", "replace", "dev", device, "root", "tbf", "rate", $0, "burst", "32kbit", "latency", "400ms"] }
+            ?? ["qdisc", "del", "dev", device, "root"]
         let result = try Self.run(Self.ip, ["netns", "exec", namespace, Self.tc] + arguments)
         guard result.status == 0 || rate == nil else { throw HarnessError("tc \(arguments.joined(separator: " ")) in \(namespace) failed: \(result.output)") }
     }
