@@ -141,7 +141,8 @@ struct FaultRow {
     }
 }
 
-/// Holds a process to a share of one CPU with a cgroup-v1 CFS quota: an OS means of making a
+/// Holds a process to a share of one CPU with a cgroup-v1 CFS quota (10 ms periods, so its
+/// I/O thread still gets a slice often enough to heartbeat): an OS means of making a
 /// worker slow, not a debug knob in engage.
 struct CPUQuota {
     let path: String
@@ -151,8 +152,8 @@ struct CPUQuota {
         guard FileManager.default.fileExists(atPath: root) else { return nil }
         path = "\(root)/engage-slow-\(UInt16.random(in: 0...UInt16.max))"
         guard (try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)) != nil,
-              (try? "100000".write(toFile: "\(path)/cpu.cfs_period_us", atomically: false, encoding: .utf8)) != nil,
-              (try? "\(percent * 1000)".write(toFile: "\(path)/cpu.cfs_quota_us", atomically: false, encoding: .utf8)) != nil else { return nil }
+              (try? "10000".write(toFile: "\(path)/cpu.cfs_period_us", atomically: false, encoding: .utf8)) != nil,
+              (try? "\(percent * 100)".write(toFile: "\(path)/cpu.cfs_quota_us", atomically: false, encoding: .utf8)) != nil else { return nil }
     }
 
     func add(_ pid: Int32) throws {

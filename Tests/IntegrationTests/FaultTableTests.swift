@@ -120,7 +120,7 @@ final class FaultTableTests: XCTestCase {
                 return "worker-3 started after the first version was registered"
             }),
             ("slow worker (5×)", { cluster in
-                guard let quota = CPUQuota(percent: 5) else { throw XCTSkip("no cgroup-v1 cpu controller to slow a worker with") }
+                guard let quota = CPUQuota(percent: 10) else { throw XCTSkip("no cgroup-v1 cpu controller to slow a worker with") }
                 let slow = try cluster.startWorker(0)
                 defer {
                     slow.kill()
@@ -131,7 +131,7 @@ final class FaultTableTests: XCTestCase {
                 XCTAssertTrue(cluster.wait(for: "→ worker-1@", in: cluster.coordinator))
                 try (1...2).forEach { try cluster.startWorker($0) }
                 XCTAssertTrue(cluster.coordinator.waitForExit(timeout: 600))
-                return "worker-1 held to 5 % of one CPU (cgroup cpu.cfs_quota_us), given the largest job first"
+                return "worker-1 held to 10 % of one CPU (cgroup cpu.cfs_quota_us, 10 ms period), given the largest job first"
             }),
         ]
     }
