@@ -15,9 +15,9 @@ final class FuzzTests: XCTestCase {
     func testACoordinatorServingARunDropsAndCountsEveryBadFrame() throws {
         let engage = try EngageBinary.locate()
         let directory = try makeTemporaryDirectory("fuzz-coordinator")
-        _ = try smallClusterFile(in: directory, rows: 3000, workers: 0, models: """
-          churn:      { kind: gbdt, objective: binary, target: churn_30_day, trees: \(long ? 300 : 60), leaves: 15, shap_rows: 50, permutation_rows: 100 }
-          engagement: { kind: gbdt, objective: regression, target: engagement_score, trees: \(long ? 300 : 60), leaves: 15, shap_rows: 50, permutation_rows: 100 }
+        _ = try smallClusterFile(in: directory, rows: 2000, workers: 0, models: """
+          churn:      { kind: gbdt, objective: binary, target: churn_30_day, trees: \(long ? 300 : 30), leaves: 15, shap_rows: 50, permutation_rows: 100 }
+          engagement: { kind: gbdt, objective: regression, target: engagement_score, trees: \(long ? 300 : 30), leaves: 15, shap_rows: 50, permutation_rows: 100 }
         """)
         let (coordinator, endpoint) = try engage.startCoordinator(in: directory)
         defer { coordinator.kill() }
