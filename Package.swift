@@ -28,15 +28,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Wire", "ModelZoo"], path: "Tests/TestSupport"),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TestSupport"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "Dataset"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelZoo", "Dataset"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Registry", "ModelZoo", "Dataset", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "ModelZoo", "TestSupport"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Dataset", "ModelZoo", "Training", "Registry", "Wire", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Dataset", "Training", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Dataset", "ModelZoo", "Training", "Registry", "Wire", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Dataset", "Training", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Registry", "Dataset", "Wire", "ModelZoo", "Training", "Coordinator", "TestSupport"]),
     ]
 )

@@ -68,6 +68,7 @@ public final class WorkerNode {
     }
 
     public func run() throws -> Exit {
+        defer { logger.info("\(MessageCounters.logPrefix)\(counters.json)") }
         try connect()
         while true {
             if options.exitWithParent, getppid() != parentPID {
@@ -118,6 +119,11 @@ public final class WorkerNode {
         reconnectAt = nil
         welcomed = false
         liveness = Liveness(heartbeatMs: liveness.heartbeatMs, liveness: liveness.liveness, now: clock.now)
+        if let active = job, !active.training {
+            // Its FETCHes and their CHUNKs belonged to the old connection: the transfer would wait forever.
+            logger.warning("giving up job \(active.header.jobID) attempt \(active.header.attempt): its shard transfer was cut by the reconnect")
+            job = nil
+        }
         let hello = HelloHeader(workerID: options.workerID, host: ProcessInfo.processInfo.hostName, pid: getpid(),
                                 cores: options.effectiveThreads, memoryBytes: ProcessInfo.processInfo.physicalMemory,
                                 cachedShards: (try? store.ids()) ?? [], version: EngageVersion.current,
@@ -132,11 +138,21 @@ public final class WorkerNode {
         do {
             message = try Envelope.parse(frames)
         } catch {
-            counters.countDropped(String(describing: error))
-            logger.warning("dropped malformed message: \(error)")
+            counters.drop(error, what: "malformed message") { logger.warning("\($0)") }
             return nil
         }
         liveness.heard(at: clock.now)
+        do {
+            let exit = try handle(message)
+            counters.countReceived()
+            return exit
+        } catch {
+            counters.drop(error, what: "\(message.command.rawValue) message") { logger.warning("\($0)") }
+            return nil
+        }
+    }
+
+    private func handle(_ message: Envelope) throws -> Exit? {
         do {
             switch message.command {
             case .welcome:
@@ -168,11 +184,8 @@ public final class WorkerNode {
                 logger.info("coordinator said BYE (\(bye.reason)); exiting")
                 return .shutdown(bye.reason)
             default:
-                counters.countDropped("unexpected \(message.command.rawValue) from coordinator")
+                throw DroppedMessage("unexpected \(message.command.rawValue) from coordinator")
             }
-        } catch {
-            counters.countDropped(String(describing: error))
-            logger.warning("dropped \(message.command.rawValue) message: \(error)")
         }
         return nil
     }
@@ -207,8 +220,7 @@ public final class WorkerNode {
 
     private func chunk(_ header: ChunkHeader, bytes: Data) throws {
         guard var fetch = job?.fetch, let active = job else {
-            counters.countDropped("chunk without a transfer")
-            return
+            throw DroppedMessage("chunk without a transfer")
         }
         do {
             if let done = try fetch.receive(header, bytes: bytes) {
@@ -286,7 +298,11 @@ public final class WorkerNode {
     private func send(_ envelope: Envelope) {
         guard let transport else { return }
         do {
-            if try !transport.send(envelope.frames()) { logger.warning("send queue full; dropped \(envelope.command.rawValue)") }
+            if try transport.send(envelope.frames()) {
+                counters.countSent()
+            } else {
+                logger.warning("send queue full; dropped \(envelope.command.rawValue)")
+            }
         } catch {
             logger.warning("send failed: \(error)")
         }

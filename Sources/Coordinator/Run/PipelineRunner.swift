@@ -35,6 +35,8 @@ public struct RunSummary: Sendable {
     public var workersLost: Int
     /// CURVE handshakes refused because the worker's key was not in `allowed/`.
     public var refusedHandshakes = 0
+    /// Backup copies started for straggling jobs: work done twice so a slow worker does not hold up the run.
+    public var backupTasks = 0
     public var qualityWarnings: [String]
     /// True when this coordinator resumed an interrupted run (`engage run --resume`).
     public var resumed = false
@@ -168,6 +170,7 @@ public struct PipelineRunner {
         summary.totalJobs = jobs.count
         summary.journalFailures = sink.journalFailures
         summary.refusedHandshakes = outcome.refusedHandshakes
+        summary.backupTasks = outcome.backupTasks
         return summary
     }
 }
