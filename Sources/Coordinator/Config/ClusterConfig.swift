@@ -75,6 +75,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var drift = DriftThresholds()
     /// The promotion gates `engage registry promote` applies.
     public var promotion = PromotionConfig()
+    /// The `metrics:` section: where the coordinator serves Prometheus text; nil serves none.
+    public var metrics: MetricsSettings?
 
     public init(file: String) { self.file = file }
 
@@ -104,7 +106,7 @@ public struct ClusterConfig: Sendable, Equatable {
     public static func parse(_ text: String, file: String = "cluster.yaml") throws -> ClusterConfig {
         var config = ClusterConfig(file: file)
         let root = try YAMLNodeReader.root(file: file, text: text,
-            allowedKeys: ["cluster", "data", "registry", "models", "fairness", "promotion", "drift", "work_dir"])
+            allowedKeys: ["cluster", "data", "registry", "models", "fairness", "promotion", "drift", "work_dir", "metrics"])
         if let cluster = try root.mapping("cluster", allowedKeys: ["coordinator", "hosts", "security"]) {
             try config.readCluster(cluster)
         }
@@ -128,6 +130,7 @@ public struct ClusterConfig: Sendable, Equatable {
             config.models = defaultModels
         }
         try config.readDrift(root)
+        config.metrics = try MetricsSettings.read(root)
         // Sections owned by later features are still checked for shape so a typo cannot hide.
         for section in ["fairness", "promotion", "drift"] where root.has(section) {
             if let node = root.child(section), node.mapping == nil {
