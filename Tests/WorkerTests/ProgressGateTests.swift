@@ -29,8 +29,9 @@ final class ProgressGateTests: XCTestCase {
             clock.advance(by: .seconds(1))
             if let header = gate.take(now: clock.now) { sent.append(header.fraction) }
         }
-        XCTAssertEqual(sent.count, 20)
-        XCTAssertEqual(sent.first, 0.05)
+        XCTAssertEqual(sent.count, 21, "the first report (training started), then one per 5% step")
+        XCTAssertEqual(sent.first, 0.01)
+        XCTAssertEqual(sent.dropFirst().first, 0.05)
     }
 
     func testTheOutcomeDiscardsAWaitingReport() {
