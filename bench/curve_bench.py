@@ -61,7 +61,7 @@ class CurveBench:
     def one_run(self, curve, index):
         shutil.rmtree(os.path.join(self.directory, "work"), ignore_errors=True)
         argv = [self.engage.path, "run", "--config", self.config_path(curve), "--json", "--quiet",
-                "--registry", f"registry-curve-{'on' if curve else 'off'}.sqlite"]
+                "--registry", f"registry-curve-{'on' if curve else 'off'}.sqlite", "--bind", "tcp://127.0.0.1:*"]
         if self.rows:
             argv += ["--rows", str(self.rows)]
         self.log(f"CURVE {'on ' if curve else 'off'} run {index + 1}/{self.runs}: {' '.join(argv[1:])}")

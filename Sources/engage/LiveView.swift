@@ -6,25 +6,29 @@ import Logging
 /// whether standard output is a terminal.
 ///
 /// - terminal (and not `--quiet`, `--verbose` or `--json`): the live view, redrawn in place;
-///   info logging is left to it, warnings are printed above it, local workers log to files;
+///   info logging is left to it, warnings are printed above it;
 /// - otherwise: one plain line per event on standard output (`--verbose`: every progress report,
 ///   plus debug logging; `--json`: none, standard output stays the JSON summary);
 /// - `--quiet`: no view and no event lines, warnings only;
+/// - with the view or `--quiet`, local workers log to `WORK/logs/local-N.log`, not the terminal;
 /// - `--events FILE`: the events as JSON lines too, whatever else is chosen.
 struct RunDisplay {
     var sinks: [any RunEventSink] = []
     var view: TerminalRunView?
     var logLevel: Logger.Level = .info
+    var workerLogsToFiles = false
 
     static func choose(quiet: Bool, verbose: Bool, json: Bool, eventsPath: String?, terminal: Bool = TerminalRunView.usable()) throws -> RunDisplay {
         var display = RunDisplay()
         if quiet {
             display.logLevel = .warning
+            display.workerLogsToFiles = true
         } else if terminal, !verbose, !json {
             let view = TerminalRunView()
             display.view = view
             display.sinks.append(view)
             display.logLevel = .warning
+            display.workerLogsToFiles = true
         } else if !json {
             display.sinks.append(PlainEventLog(everyProgress: verbose) { line in
                 FileHandle.standardOutput.write(Data((line + "\n").utf8))
@@ -45,10 +49,9 @@ struct RunDisplay {
         return logger
     }
 
-    /// Points the runner at the sinks; with the live view, local workers log to `WORK/logs/local-N.log`.
     func configure(_ runner: inout PipelineRunner) {
         runner.eventSinks = sinks
-        if view != nil { runner.workerLogDirectory = (runner.config.workDirectory as NSString).appendingPathComponent("logs") }
+        if workerLogsToFiles { runner.workerLogDirectory = (runner.config.workDirectory as NSString).appendingPathComponent("logs") }
     }
 }
 
