@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
@@ -21,7 +23,8 @@ let package = Package(
         .target(name: "Training", dependencies: ["ModelZoo", "Dataset"]),
         .target(name: "Registry", dependencies: ["ModelZoo", "Dataset", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Report", dependencies: ["Registry", "ModelZoo", "Dataset"]),
-        .target(name: "Coordinator", dependencies: ["Wire", "Dataset", "ModelZoo", "Training", "Registry", "Yams", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Coordinator", dependencies: ["Wire", "Dataset", "ModelZoo", "Training", "Registry", "Yams", .product(name: "Logging", package: "swift-log"),
+                                              .product(name: "Prometheus", package: "swift-prometheus")]),
         .target(name: "Worker", dependencies: ["Wire", "Dataset", "ModelZoo", "Training", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "engage", dependencies: [
             "Coordinator", "Worker", "Registry", "Report", "Dataset", "ModelZoo", "Training", "Wire", "Yams",

@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import anomaly_bench  # noqa: E402
+import curve_bench  # noqa: E402
 import dataset  # noqa: E402
 import drift_bench  # noqa: E402
 import engage_cli  # noqa: E402
@@ -37,7 +38,7 @@ import recommender_bench  # noqa: E402
 from peer_params import Settings  # noqa: E402
 from report import Scoreboard  # noqa: E402
 
-SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "fairness", "registry", "drift", "real")
+SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "curve", "fairness", "registry", "drift", "real")
 PEER_PACKAGES = ("lightgbm", "xgboost-cpu", "xgboost", "scikit-learn", "shap", "pandas", "numpy", "scipy", "fairlearn")
 
 
@@ -49,6 +50,7 @@ def parse_arguments():
     parser.add_argument("--rows", type=int, default=100_000, help="customers for the main comparison")
     parser.add_argument("--large-rows", type=int, default=1_000_000, help="customers for the scaling repeat")
     parser.add_argument("--skip-1m", action="store_true", help="skip the scaling repeat at --large-rows")
+    parser.add_argument("--curve-rows", type=int, default=None, help="rows for the CURVE on/off runs (default: cluster.yaml's)")
     parser.add_argument("--seed", type=int, default=42, help="generator seed")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {', '.join(SECTIONS)}")
     parser.add_argument("--omp-wait-policy", choices=("auto", "default", "passive"), default="auto",
@@ -181,6 +183,13 @@ class Run:
         self.results["pipeline"] = result
         self.show(pipeline_bench.table(result))
         pipeline_bench.bars(self.board, result)
+
+    def curve(self):
+        result = curve_bench.CurveBench(self.engage, self.work, self.log, rows=self.args.curve_rows).run()
+        self.results["curve"] = result
+        self.show(curve_bench.table(result))
+        print(f"CURVE cost: off median {result['curve_off_median']:.2f} s, on median {result['curve_on_median']:.2f} s, "
+              f"ratio on/off {result['ratio_on_off']:.3f}", flush=True)
 
     def fairness(self):
         script = os.path.join(HERE, "fairness_agreement.py")

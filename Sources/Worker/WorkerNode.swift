@@ -30,6 +30,7 @@ public final class WorkerNode {
     private let logger: Logger
     private let store: ShardStore
     private let outbox = Outbox()
+    private let progress = ProgressGate()
     private let connector: any TransportConnector
     private let clock: any MonotonicClock
     private let execution: JobExecution
@@ -98,8 +99,9 @@ public final class WorkerNode {
         if let frames = try transport.receive(timeoutMs: timeoutMs) {
             if let exit = try handle(frames) { return exit }
         }
-        for envelope in outbox.drain() { try finish(envelope) }
         let now = clock.now
+        if let report = progress.take(now: now) { send(Envelope.make(.progress, report)) }
+        for envelope in outbox.drain() { try finish(envelope) }
         if liveness.isDead(now: now) {
             let wait = backoff.next()
             logger.warning("coordinator silent for \(liveness.liveness) heartbeats; reconnecting in \(wait) ms")
@@ -243,7 +245,8 @@ public final class WorkerNode {
     private func startTraining() {
         guard let active = job else { return }
         job?.training = true
-        let store = self.store, outbox = self.outbox, threads = options.effectiveThreads, logger = self.logger
+        progress.begin()
+        let store = self.store, outbox = self.outbox, progress = self.progress, threads = options.effectiveThreads, logger = self.logger
         let header = active.header, spec = active.spec, train = execution.train
         execution.launch {
             let started = ContinuousClock.now
@@ -254,12 +257,8 @@ public final class WorkerNode {
                 let inputs = JobInputs(train: try Table.concatenated(try spec.trainShards.map { try store.read($0.id) }),
                                        eval: try table(spec.evalShards), scored: try table(spec.scoreShards),
                                        items: try table(spec.itemShards), stacking: try table(spec.stackingShards))
-                let lastReported = Counter()
                 let outcome = try train(spec, threads, inputs) { fraction in
-                    let step = Int(fraction * 10)
-                    if lastReported.advance(to: step) {
-                        outbox.post(Envelope.make(.progress, ProgressHeader(jobID: header.jobID, attempt: header.attempt, fraction: fraction, message: "training")))
-                    }
+                    progress.report(jobID: header.jobID, attempt: header.attempt, fraction: fraction)
                 }
                 let report = try EngageJSONEncoder().encode(outcome.report)
                 let seconds = (ContinuousClock.now - started).seconds
@@ -277,6 +276,7 @@ public final class WorkerNode {
         if envelope.command == .result || envelope.command == .failed {
             job = nil
             let jobID = envelope.command == .result ? try envelope.decodeHeader(ResultHeader.self).jobID : try envelope.decodeHeader(FailedHeader.self).jobID
+            progress.end(jobID: jobID)
             unacknowledged = (jobID, envelope, clock.now)
         }
         send(envelope)
@@ -306,19 +306,5 @@ public final class WorkerNode {
         } catch {
             logger.warning("send failed: \(error)")
         }
-    }
-}
-
-/// A monotone step counter shared with the training thread, so progress is sent once per step.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = -1
-
-    func advance(to step: Int) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard step > value else { return false }
-        value = step
-        return true
     }
 }

@@ -81,6 +81,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var promotion = PromotionConfig()
     /// The `watch:` section (`engage watch`); nil when absent.
     public var watch: WatchConfig?
+    /// The `metrics:` section: where the coordinator serves Prometheus text; nil serves none.
+    public var metrics: MetricsSettings?
 
     public init(file: String) { self.file = file }
 
@@ -110,7 +112,7 @@ public struct ClusterConfig: Sendable, Equatable {
     public static func parse(_ text: String, file: String = "cluster.yaml") throws -> ClusterConfig {
         var config = ClusterConfig(file: file)
         let root = try YAMLNodeReader.root(file: file, text: text,
-            allowedKeys: ["cluster", "data", "registry", "models", "fairness", "promotion", "drift", "work_dir", "watch"])
+            allowedKeys: ["cluster", "data", "registry", "models", "fairness", "promotion", "drift", "work_dir", "watch", "metrics"])
         if let cluster = try root.mapping("cluster", allowedKeys: ["coordinator", "hosts", "security"]) {
             try config.readCluster(cluster)
         }
@@ -135,6 +137,7 @@ public struct ClusterConfig: Sendable, Equatable {
         }
         try config.readDrift(root)
         try config.readWatch(root)
+        config.metrics = try MetricsSettings.read(root)
         // Sections owned by later features are still checked for shape so a typo cannot hide.
         for section in ["fairness", "promotion", "drift"] where root.has(section) {
             if let node = root.child(section), node.mapping == nil {

@@ -67,6 +67,12 @@ public final class CoordinatorServer {
     public let counters = MessageCounters()
     /// When a running job gets a backup copy on an idle worker.
     public var stragglers = StragglerWatch()
+    /// Where worker and progress events go (job events come from ``EventingResultSink``).
+    public var events: RunEventHub?
+    /// Shard bytes sent in CHUNK messages.
+    public private(set) var chunkBytesSent = 0
+    /// CURVE handshakes refused so far; 0 without CURVE.
+    public var refusedHandshakes: Int { gate?.refused ?? 0 }
     /// The endpoint actually bound (resolves a `:*` port).
     public private(set) var boundEndpoint: String
 
@@ -123,6 +129,7 @@ public final class CoordinatorServer {
         }
         tick(sink: sink)
         dispatch(sink: sink)
+        events?.tick()
     }
 
     /// True once every job is done or one has failed for good.
@@ -178,6 +185,9 @@ public final class CoordinatorServer {
             case .progress:
                 let progress = try message.decodeHeader(ProgressHeader.self)
                 logger.debug("\(progress.jobID) \(Int(progress.fraction * 100))% \(progress.message)")
+                if let worker = workers[peer], let job = book.job(progress.jobID) {
+                    events?.emit(.jobProgress(job.id, model: job.spec.model, attempt: progress.attempt, worker: worker.name, fraction: progress.fraction))
+                }
             case .result: try result(peer, message, sink: sink)
             case .failed: failed(peer, try message.decodeHeader(FailedHeader.self), sink: sink)
             case .bye: lose(peer, reason: "said BYE", sink: sink)
@@ -211,6 +221,7 @@ public final class CoordinatorServer {
             // Busy with a job this run no longer expects from it: wait for that result before sending more.
             workers[peer]?.runningJob = stale
         }
+        events?.emit(.workerJoined("\(hello.workerID)@\(hello.host)", host: hello.host, threads: hello.cores))
         logger.info("worker \(hello.workerID) joined from \(hello.host) (pid \(hello.pid), \(hello.cores) cores, \(hello.cachedShards.count) cached shards)")
         send(peer, Envelope.make(.welcome, WelcomeHeader(coordinatorID: runID, heartbeatMs: settings.heartbeatMs, liveness: settings.liveness)))
     }
@@ -227,6 +238,7 @@ public final class CoordinatorServer {
         let bytes = try store.readBytes(request.shardID, offset: request.offset, count: count)
         let header = ChunkHeader(shardID: request.shardID, offset: request.offset, totalSize: total, last: request.offset + count >= total)
         send(peer, Envelope.make(.chunk, header, payload: bytes))
+        chunkBytesSent += bytes.count
         if header.last { workers[peer]?.cachedShards.insert(request.shardID) }
     }
 
@@ -331,6 +343,7 @@ public final class CoordinatorServer {
     private func lose(_ peer: Data, reason: String, sink: ResultSink) {
         guard let worker = workers.remove(peer) else { return }
         workersLost += 1
+        events?.emit(.workerLost(worker.name, reason: reason))
         for running in book.running(on: worker.name) {
             guard let job = book.job(running.id) else { continue }
             logger.warning("\(job.id) attempt \(running.attempt) lost with worker \(worker.name) (\(reason)); requeued")
