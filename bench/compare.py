@@ -32,11 +32,12 @@ import gbdt_bench  # noqa: E402
 import gbdt_report  # noqa: E402
 import measure  # noqa: E402
 import pipeline_bench  # noqa: E402
+import real_tables  # noqa: E402
 import recommender_bench  # noqa: E402
 from peer_params import Settings  # noqa: E402
 from report import Scoreboard  # noqa: E402
 
-SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "fairness", "registry", "drift")
+SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "fairness", "registry", "drift", "real-tables")
 PEER_PACKAGES = ("lightgbm", "xgboost-cpu", "xgboost", "scikit-learn", "shap", "pandas", "numpy", "scipy", "fairlearn")
 
 
@@ -212,6 +213,12 @@ class Run:
         self.show(drift_bench.table(result))
         drift_bench.bars(self.board, result)
 
+    def real_tables(self):
+        result = real_tables.RealTablesBench(self.engage.path, sys.executable, self.settings, self.threads, self.work, self.log).run()
+        self.results["real_tables"] = result
+        self.show(real_tables.RealTablesTable(result, self.threads))
+        real_tables.bars(self.board, result)
+
     def registry(self):
         self.board.skip("registry: list --where over 10,000 versions < 50 ms",
                         "measured by the Swift long test (make test-long), not by this driver")
@@ -224,7 +231,7 @@ class Run:
         print(f"settings: {self.settings.to_dict()}; peers' OpenMP wait policy: {m['omp_wait_policy']}")
         print(flush=True)
         for section in self.sections:
-            self.guarded(section, getattr(self, section))
+            self.guarded(section, getattr(self, section.replace("-", "_")))
         m["load_average_end"] = os.getloadavg()[0]
         m["seconds"] = time.perf_counter() - started
         samples = measure.load_samples + [m["load_average_start"], m["load_average_end"]]
