@@ -186,7 +186,8 @@ class RealTablesTable:
             if index == 0:
                 lines.append("  ".join("-" * w for w in widths))
         lines.append(f"  note: medians of {REPEATS} alternating runs, {self.threads} threads each side; ratio = engage / LightGBM's "
-                     "in-script work (the bar); 'w/ start-up' divides by LightGBM's whole Python process")
+                     "in-script work (the bar); 'w/ start-up' divides by LightGBM's whole Python process; LightGBM's OpenMP wait "
+                     f"policy: {os.environ.get('OMP_WAIT_POLICY', 'library default')}")
         return lines
 
     def render(self):
@@ -216,10 +217,15 @@ def main():
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=REPEATS)
     args = parser.parse_args()
+    log = lambda message: print(f"[real-tables] {message}", file=sys.stderr, flush=True)  # noqa: E731
     threads = args.threads or measure.core_count()
+    if os.getloadavg()[0] > measure.core_count() / 2:
+        # As compare.py's --omp-wait-policy auto: spinning OpenMP threads on a busy machine would flatter engage.
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    log(f"load average {os.getloadavg()[0]:.1f} on {measure.core_count()} cores; LightGBM's OpenMP wait policy: "
+        f"{os.environ.get('OMP_WAIT_POLICY', 'library default')}")
     work = os.path.join(os.path.abspath(args.out), "work")
     os.makedirs(work, exist_ok=True)
-    log = lambda message: print(f"[real-tables] {message}", file=sys.stderr, flush=True)  # noqa: E731
     results = RealTablesBench(os.path.abspath(args.engage), sys.executable, Settings(), threads, work, log, args.repeats).run()
     print(RealTablesTable(results, threads).render())
     board = Scoreboard()
