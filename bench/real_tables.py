@@ -63,7 +63,7 @@ def _default():
 
 
 def _cps1988():
-    frame = _rdataset("AER", "CPS1988")
+    frame = _rdataset("AER", "CPS1988").drop(columns=["ethnicity"])  # a prohibited attribute: engage refuses it as a feature
     frame["log_wage"] = np.log(frame.pop("wage"))
     return frame
 
