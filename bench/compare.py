@@ -54,12 +54,7 @@ def parse_arguments():
     parser.add_argument("--omp-wait-policy", choices=("auto", "default", "passive"), default="auto",
                         help="OpenMP wait policy of the peers: the library default (spinning), passive (sleeping), or auto: "
                              "passive when the machine is already busy at the start (see docs/benchmarks.md)")
-    defaults = Settings()
-    parser.add_argument("--trees", type=int, default=defaults.trees)
-    parser.add_argument("--leaves", type=int, default=defaults.leaves)
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument("--max-bin", type=int, default=defaults.max_bin)
-    parser.add_argument("--min-data-in-leaf", type=int, default=defaults.min_data_in_leaf)
+    Settings.add_arguments(parser)
     args = parser.parse_args()
     unknown = set(s.strip() for s in args.sections.split(",") if s.strip()) - set(SECTIONS)
     if unknown:
@@ -96,8 +91,7 @@ class Run:
         self.args = args
         self.engage = engage_cli.Engage(args.engage)
         self.threads = args.threads or measure.core_count()
-        self.settings = Settings(trees=args.trees, leaves=args.leaves, learning_rate=args.learning_rate,
-                                 max_bin=args.max_bin, min_data_in_leaf=args.min_data_in_leaf)
+        self.settings = Settings.from_arguments(args)
         self.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
         self.work = os.path.join(os.path.abspath(args.out), "work")
         os.makedirs(self.work, exist_ok=True)

@@ -29,15 +29,9 @@ def main():
     for name in ("train", "test", "target", "objective", "out"):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--threads", type=int, required=True)
-    defaults = peer_params.Settings()
-    parser.add_argument("--trees", type=int, default=defaults.trees)
-    parser.add_argument("--leaves", type=int, default=defaults.leaves)
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument("--max-bin", type=int, default=defaults.max_bin)
-    parser.add_argument("--min-data-in-leaf", type=int, default=defaults.min_data_in_leaf)
+    peer_params.Settings.add_arguments(parser)
     args = parser.parse_args()
-    settings = peer_params.Settings(trees=args.trees, leaves=args.leaves, learning_rate=args.learning_rate,
-                                    max_bin=args.max_bin, min_data_in_leaf=args.min_data_in_leaf)
+    settings = peer_params.Settings.from_arguments(args)
     os.makedirs(args.out, exist_ok=True)
     model_path = os.path.join(args.out, "model.lgb.txt")
 
