@@ -156,7 +156,7 @@ class RealTablesBench:
                             "engage_seconds": statistics.median(engage_walls), "engage_runs": engage_walls,
                             "lightgbm_work_seconds": statistics.median(peer_works), "lightgbm_work_runs": peer_works,
                             "lightgbm_process_seconds": statistics.median(peer_walls), "lightgbm_process_runs": peer_walls,
-                            "load_average": statistics.median(loads)})
+                            "load_average": statistics.median(loads), "repeats": self.repeats})
         return results
 
 
@@ -185,7 +185,8 @@ class RealTablesTable:
             lines.append("  ".join(cell.ljust(widths[i]) if i < 5 else cell.rjust(widths[i]) for i, cell in enumerate(line)))
             if index == 0:
                 lines.append("  ".join("-" * w for w in widths))
-        lines.append(f"  note: medians of {REPEATS} alternating runs, {self.threads} threads each side; ratio = engage / LightGBM's "
+        repeats = self.results[0]["repeats"] if self.results else REPEATS
+        lines.append(f"  note: medians of {repeats} alternating runs, {self.threads} threads each side; ratio = engage / LightGBM's "
                      "in-script work (the bar); 'w/ start-up' divides by LightGBM's whole Python process; LightGBM's OpenMP wait "
                      f"policy: {os.environ.get('OMP_WAIT_POLICY', 'library default')}")
         return lines
