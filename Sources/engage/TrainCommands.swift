@@ -34,6 +34,12 @@ struct TrainCommand: ParsableCommand {
     @Option var minDataInLeaf = 20
     @Option(help: "Stop when the validation metric has not improved for N trees.") var earlyStopping: Int?
     @OptionGroup(title: "Recommender (--kind ncf)") var recommender: RecommenderTrainOptions
+    @Option(help: "GBDT: test rows (the first N) explained by exact TreeSHAP for the mean |SHAP| importance; 0 = none.")
+    var shapRows = 250
+    @Option(help: "GBDT: test rows (the first N) for permutation importance; 0 = none.")
+    var permutationRows = 1_000
+    @Flag(help: "GBDT: skip permutation importance and SHAP (test metrics, gain and split importance only).")
+    var noExplanations = false
     @Option(help: "Threads (0 = all cores).") var threads = 0
     @Option var seed: UInt64 = 0
     @Option(help: "Output directory: model.engage, metrics.json, importance.json.") var out: String
@@ -106,6 +112,8 @@ struct TrainCommand: ParsableCommand {
                                        excludedColumns: excluded, quantiles: objective == .quantile ? levels : [], parameters: parameters,
                                        role: .full, trainShards: [], evalShards: [])
             spec.positiveLevel = positive
+            spec.shapRows = noExplanations ? 0 : shapRows
+            spec.permutationRows = noExplanations ? 0 : permutationRows
             spec.anomaly.contamination = contamination
             spec.anomaly.seed = seed
             spec.anomaly.combination = combination

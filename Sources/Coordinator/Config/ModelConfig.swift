@@ -13,8 +13,8 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     public var quantiles: [Double]
     public var shap: Bool
     public var gbdt: GBDTParameters
-    public var permutationRows = 5_000
-    public var shapRows = 2_000
+    public var permutationRows = TrainingJobSpec.defaultPermutationRows
+    public var shapRows = TrainingJobSpec.defaultSHAPRows
     public var anomaly = AnomalyDetectorParameters()
     /// Settings of a recommender (kind `ncf`).
     public var recommender = RecommenderJobSettings()
