@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import anomaly_bench  # noqa: E402
+import curve_bench  # noqa: E402
 import dataset  # noqa: E402
 import drift_bench  # noqa: E402
 import engage_cli  # noqa: E402
@@ -32,11 +33,13 @@ import gbdt_bench  # noqa: E402
 import gbdt_report  # noqa: E402
 import measure  # noqa: E402
 import pipeline_bench  # noqa: E402
+import real_anomaly  # noqa: E402
+import real_tables  # noqa: E402
 import recommender_bench  # noqa: E402
 from peer_params import Settings  # noqa: E402
 from report import Scoreboard  # noqa: E402
 
-SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "fairness", "registry", "drift")
+SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "curve", "fairness", "registry", "drift", "real", "real-tables")
 PEER_PACKAGES = ("lightgbm", "xgboost-cpu", "xgboost", "scikit-learn", "shap", "pandas", "numpy", "scipy", "fairlearn")
 
 
@@ -48,17 +51,13 @@ def parse_arguments():
     parser.add_argument("--rows", type=int, default=100_000, help="customers for the main comparison")
     parser.add_argument("--large-rows", type=int, default=1_000_000, help="customers for the scaling repeat")
     parser.add_argument("--skip-1m", action="store_true", help="skip the scaling repeat at --large-rows")
+    parser.add_argument("--curve-rows", type=int, default=None, help="rows for the CURVE on/off runs (default: cluster.yaml's)")
     parser.add_argument("--seed", type=int, default=42, help="generator seed")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {', '.join(SECTIONS)}")
     parser.add_argument("--omp-wait-policy", choices=("auto", "default", "passive"), default="auto",
                         help="OpenMP wait policy of the peers: the library default (spinning), passive (sleeping), or auto: "
                              "passive when the machine is already busy at the start (see docs/benchmarks.md)")
-    defaults = Settings()
-    parser.add_argument("--trees", type=int, default=defaults.trees)
-    parser.add_argument("--leaves", type=int, default=defaults.leaves)
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument("--max-bin", type=int, default=defaults.max_bin)
-    parser.add_argument("--min-data-in-leaf", type=int, default=defaults.min_data_in_leaf)
+    Settings.add_arguments(parser)
     args = parser.parse_args()
     unknown = set(s.strip() for s in args.sections.split(",") if s.strip()) - set(SECTIONS)
     if unknown:
@@ -95,8 +94,7 @@ class Run:
         self.args = args
         self.engage = engage_cli.Engage(args.engage)
         self.threads = args.threads or measure.core_count()
-        self.settings = Settings(trees=args.trees, leaves=args.leaves, learning_rate=args.learning_rate,
-                                 max_bin=args.max_bin, min_data_in_leaf=args.min_data_in_leaf)
+        self.settings = Settings.from_arguments(args)
         self.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
         self.work = os.path.join(os.path.abspath(args.out), "work")
         os.makedirs(self.work, exist_ok=True)
@@ -181,6 +179,13 @@ class Run:
         self.show(pipeline_bench.table(result))
         pipeline_bench.bars(self.board, result)
 
+    def curve(self):
+        result = curve_bench.CurveBench(self.engage, self.work, self.log, rows=self.args.curve_rows).run()
+        self.results["curve"] = result
+        self.show(curve_bench.table(result))
+        print(f"CURVE cost: off median {result['curve_off_median']:.2f} s, on median {result['curve_on_median']:.2f} s, "
+              f"ratio on/off {result['ratio_on_off']:.3f}", flush=True)
+
     def fairness(self):
         script = os.path.join(HERE, "fairness_agreement.py")
         name = "fairness: engage fairness equals Fairlearn within 1e-9"
@@ -212,9 +217,22 @@ class Run:
         self.show(drift_bench.table(result))
         drift_bench.bars(self.board, result)
 
+    def real_tables(self):
+        result = real_tables.RealTablesBench(self.engage.path, sys.executable, self.settings, self.threads, self.work, self.log).run()
+        self.results["real_tables"] = result
+        self.show(real_tables.RealTablesTable(result, self.threads))
+        real_tables.bars(self.board, result)
+
     def registry(self):
         self.board.skip("registry: list --where over 10,000 versions < 50 ms",
                         "measured by the Swift long test (make test-long), not by this driver")
+
+    def real(self):
+        result = real_anomaly.RealAnomalyBench(self.engage, self.threads, self.work, self.log).run()
+        self.results["real"] = real_anomaly.without_parts(result)
+        for table in real_anomaly.tables(result):
+            self.show(table)
+        real_anomaly.bars(self.board, result)
 
     def execute(self):
         started = time.perf_counter()
@@ -224,7 +242,7 @@ class Run:
         print(f"settings: {self.settings.to_dict()}; peers' OpenMP wait policy: {m['omp_wait_policy']}")
         print(flush=True)
         for section in self.sections:
-            self.guarded(section, getattr(self, section))
+            self.guarded(section, getattr(self, section.replace("-", "_")))
         m["load_average_end"] = os.getloadavg()[0]
         m["seconds"] = time.perf_counter() - started
         samples = measure.load_samples + [m["load_average_start"], m["load_average_end"]]

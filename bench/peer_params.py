@@ -25,6 +25,21 @@ class Settings:
     def to_dict(self):
         return asdict(self)
 
+    @staticmethod
+    def add_arguments(parser):
+        """The settings as command-line options (--trees … --min-data-in-leaf), defaulting to these."""
+        defaults = Settings()
+        parser.add_argument("--trees", type=int, default=defaults.trees)
+        parser.add_argument("--leaves", type=int, default=defaults.leaves)
+        parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+        parser.add_argument("--max-bin", type=int, default=defaults.max_bin)
+        parser.add_argument("--min-data-in-leaf", type=int, default=defaults.min_data_in_leaf)
+
+    @staticmethod
+    def from_arguments(args):
+        return Settings(trees=args.trees, leaves=args.leaves, learning_rate=args.learning_rate, max_bin=args.max_bin,
+                        min_data_in_leaf=args.min_data_in_leaf)
+
 
 def lightgbm(settings, objective, threads, alpha=None):
     params = {

@@ -65,6 +65,13 @@ public struct FeatureMatrix: Sendable {
         return FeatureMatrix(validated: names, columns: picked, isCategorical: isCategorical, rowCount: indices.count)
     }
 
+    /// The first `count` rows (all of them when there are fewer).
+    public func prefix(_ count: Int) -> FeatureMatrix {
+        guard count < rowCount else { return self }
+        return FeatureMatrix(validated: names, columns: columns.map { Array($0.prefix(count)) }, isCategorical: isCategorical,
+                             rowCount: max(0, count))
+    }
+
     /// For each name, the index of the column with that name; throws naming the first absent one.
     func columnIndices(for wanted: [String]) throws -> [Int] {
         var lookup = [String: Int](minimumCapacity: names.count)

@@ -1,3 +1,4 @@
+import Dataset
 import Foundation
 import ModelZoo
 
@@ -163,20 +164,17 @@ public struct ModelVersion: Codable, Sendable, Equatable {
         metrics.first { $0.split == split && $0.name == name }?.value
     }
 
-    /// The encoder for `engage registry list --json`: sorted keys, ISO 8601 dates.
+    /// The encoder for `engage registry list --json`: sorted keys, ISO 8601 dates, undefined metrics as `null`.
     public static func jsonEncoder(pretty: Bool = false) -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = EngageJSONEncoder(pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes])
         encoder.dateEncodingStrategy = .iso8601
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return encoder
     }
 
     /// The decoder matching ``jsonEncoder(pretty:)``.
     public static func jsonDecoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
+        let decoder = EngageJSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
     }
 }

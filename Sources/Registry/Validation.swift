@@ -1,3 +1,4 @@
+import Dataset
 import Foundation
 
 /// Checks a ``NewVersion`` before anything is written, so that a bad request is
@@ -93,14 +94,13 @@ enum JSON {
     }
 
     static func text<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = EngageJSONEncoder([.sortedKeys, .withoutEscapingSlashes])
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String, column: String) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(text.utf8))
+            return try EngageJSONDecoder().decode(type, from: Data(text.utf8))
         } catch {
             throw RegistryError.invalid("malformed JSON in \(column): \(text.prefix(60))")
         }

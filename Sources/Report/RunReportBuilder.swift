@@ -98,14 +98,14 @@ public struct RunReportBuilder {
 
     private func quality(_ run: RunRecord) throws -> QualitySection {
         guard let stored = try registry.quality(runID: run.id) else { return .none }
-        guard let report = try? JSONDecoder().decode(DataQualityReport.self, from: Data(stored.body.utf8)) else { return .undecoded(stored) }
+        guard let report = try? EngageJSONDecoder().decode(DataQualityReport.self, from: Data(stored.body.utf8)) else { return .undecoded(stored) }
         return .report(report, stored: stored)
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ text: String?, _ name: String, _ version: ModelVersion, _ notes: inout [String]) -> T? {
         guard let text else { return nil }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+            return try EngageJSONDecoder().decode(T.self, from: Data(text.utf8))
         } catch {
             notes.append(ReportError.unreadableReport(name: name, model: version.reference, reason: Self.reason(error)).description)
             return nil

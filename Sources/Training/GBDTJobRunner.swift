@@ -42,13 +42,16 @@ public struct GBDTJobRunner: Sendable {
         let validationPair = try validation.map { (x: try schema.matrix(from: $0), labels: try labels($0)) }
 
         let predictor: TrainedModel.Predictor
+        var trainingRaw: [Double]?
         switch spec.objective {
         case .anomaly, .ranking:
             throw JobError("model \(spec.model): objective '\(spec.objective.rawValue)' needs kind '\(spec.objective == .anomaly ? "anomaly" : "ncf")', not a GBDT")
         case .regression, .binary:
             let objective: ObjectiveKind = spec.objective == .binary ? .binary : .regression
-            predictor = .gbdt(try GBDTTrainer(objective: objective, parameters: parameters)
-                .train(trainX, labels: trainY, validation: validationPair, progress: GBDTJobRunner.scaled(progress, part: 0, of: 1)))
+            let fit = try GBDTTrainer(objective: objective, parameters: parameters)
+                .fit(trainX, labels: trainY, validation: validationPair, progress: GBDTJobRunner.scaled(progress, part: 0, of: 1))
+            predictor = .gbdt(fit.model)
+            trainingRaw = fit.trainingRaw
         case .quantile:
             var models: [GBDTModel] = []
             for (index, alpha) in spec.quantiles.enumerated() {
@@ -64,18 +67,29 @@ public struct GBDTJobRunner: Sendable {
             predictor = .quantiles(set)
         }
         let fitSeconds = (ContinuousClock.now - fitStarted).seconds
-        let model = TrainedModel(kind: spec.kind, objective: spec.objective, target: spec.target, schema: schema, predictor: predictor)
+        var model = TrainedModel(kind: spec.kind, objective: spec.objective, target: spec.target, schema: schema, predictor: predictor)
+        model.header.binaryLevels = spec.binaryLevels
 
-        var metrics = try evaluate(model, on: trainTable, split: "train")
+        // Each split is scored once: the training rows by the boosting loop itself when it kept
+        // every tree, the evaluation rows once for their metrics, permutation baseline and fairness.
+        let trainOutputs: [[Double]]
+        if case .gbdt(let gbdt) = predictor, let trainingRaw {
+            trainOutputs = [gbdt.outputs(raw: trainingRaw)]
+        } else {
+            trainOutputs = try outputs(of: model, on: trainX)
+        }
+        var metrics = self.metrics(of: model, outputs: trainOutputs, labels: trainY, split: "train")
         var importance = GBDTJobRunner.gainImportance(of: predictor)
         var evalPredictions: [Double] = []
         var shapSummary: SHAPSummary?
         if let eval {
-            let evaluated = try evaluateWithOutputs(model, on: eval, split: spec.evaluationSplit)
-            metrics += evaluated.metrics
-            evalPredictions = evaluated.outputs[model.centralOutput]
-            try addPermutationImportance(model, on: eval, into: &importance)
-            shapSummary = try addSHAPImportance(model, on: eval, into: &importance)
+            let evalX = try schema.matrix(from: eval)
+            let evalY = try labels(eval)
+            let evalOutputs = try outputs(of: model, on: evalX)
+            metrics += self.metrics(of: model, outputs: evalOutputs, labels: evalY, split: spec.evaluationSplit)
+            evalPredictions = evalOutputs[model.centralOutput]
+            try addPermutationImportance(model, x: evalX, labels: evalY, into: &importance)
+            shapSummary = try addSHAPImportance(model, x: evalX, into: &importance)
         }
         let encoder = JSONEncoder.sortedKeys
         var report = JobReport(model: spec.model, metrics: metrics, importance: importance, features: names,
@@ -112,11 +126,11 @@ public struct GBDTJobRunner: Sendable {
         }
     }
 
-    /// Mean |SHAP| per feature over a sample of evaluation rows (for a quantile set, of its median model).
-    private func addSHAPImportance(_ model: TrainedModel, on eval: Table, into importance: inout [FeatureImportance]) throws -> SHAPSummary? {
-        guard let gbdt = GBDTJobRunner.explainedModel(of: model), eval.rowCount > 0, spec.shapRows > 0 else { return nil }
-        let sample = eval.rowCount > spec.shapRows ? eval.rows(Array(0..<spec.shapRows)) : eval
-        let x = try model.header.schema.matrix(from: sample)
+    /// Mean |SHAP| per feature over the first `spec.shapRows` evaluation rows (for a quantile
+    /// set, of its median model), explained in parallel.
+    private func addSHAPImportance(_ model: TrainedModel, x evalX: FeatureMatrix, into importance: inout [FeatureImportance]) throws -> SHAPSummary? {
+        guard let gbdt = GBDTJobRunner.explainedModel(of: model), evalX.rowCount > 0, spec.shapRows > 0 else { return nil }
+        let x = evalX.prefix(spec.shapRows)
         let explainer = TreeSHAP(model: gbdt)
         let (values, _) = try explainer.explain(x, threads: threads)
         let summary = SHAPSummary(explainer: explainer, x: x, values: values)
@@ -150,6 +164,15 @@ public struct GBDTJobRunner: Sendable {
         return (metrics(of: model, outputs: outputs, labels: try labels(table), split: split), outputs)
     }
 
+    /// The model's outputs on an already built feature matrix, on the job's threads.
+    private func outputs(of model: TrainedModel, on x: FeatureMatrix) throws -> [[Double]] {
+        switch model.predictor {
+        case .gbdt(let gbdt): return [gbdt.outputs(raw: try gbdt.predictRaw(x, threads: threads))]
+        case .quantiles(let set): return try set.predict(x)
+        case .anomaly, .recommender, .stacking: throw JobError("model \(spec.model): not a GBDT")
+        }
+    }
+
     private func metrics(of model: TrainedModel, outputs: [[Double]], labels y: [Double], split: String) -> [MetricValue] {
         switch model.predictor {
         case .anomaly:
@@ -175,11 +198,13 @@ public struct GBDTJobRunner: Sendable {
         }
     }
 
-    private func addPermutationImportance(_ model: TrainedModel, on eval: Table, into importance: inout [FeatureImportance]) throws {
-        guard eval.rowCount > 1, spec.permutationRows > 0 else { return }
-        let sample = eval.rowCount > spec.permutationRows ? eval.rows(Array(0..<spec.permutationRows)) : eval
-        let x = try model.header.schema.matrix(from: sample)
-        let y = try labels(sample)
+    /// Permutation importance on the first `spec.permutationRows` evaluation rows; for a GBDT
+    /// only the trees that split on a feature are walked again, features in parallel.
+    private func addPermutationImportance(_ model: TrainedModel, x evalX: FeatureMatrix, labels evalY: [Double],
+                                          into importance: inout [FeatureImportance]) throws {
+        guard evalX.rowCount > 1, spec.permutationRows > 0 else { return }
+        let x = evalX.prefix(spec.permutationRows)
+        let y = Array(evalY.prefix(spec.permutationRows))
         let central = model.centralOutput
         let objective = spec.objective
         let alpha = spec.quantiles.isEmpty ? 0.5 : spec.quantiles.sorted()[spec.quantiles.count / 2]
@@ -215,18 +240,13 @@ public struct GBDTJobRunner: Sendable {
 
     private func labels(_ table: Table) throws -> [Double] { try Self.labels(table, spec: spec) }
 
-    /// The target column of `table` as the spec's objective needs it: finite everywhere, and 0 or
-    /// 1 for a binary objective; the error names the model, the column and the first bad row.
+    /// The target column of `table` as `TargetRule` reads it under the spec's levels; the error names the model.
     static func labels(_ table: Table, spec: TrainingJobSpec) throws -> [Double] {
-        guard table.index(of: spec.target) != nil else { throw JobError("model \(spec.model): target column '\(spec.target)' is missing") }
-        let values = try table.numeric(spec.target)
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw JobError("model \(spec.model): target '\(spec.target)' is missing or not a finite number in data row \(bad + 1)")
+        do {
+            return try TargetRule(spec: spec).labels(table, levels: spec.binaryLevels)
+        } catch let error as TargetError {
+            throw JobError("model \(spec.model): \(error.message)")
         }
-        if spec.objective == .binary, let bad = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
-            throw JobError("model \(spec.model): binary target '\(spec.target)' must be 0 or 1, data row \(bad + 1) has \(values[bad])")
-        }
-        return values
     }
 
     /// The metrics a job of `objective` reports on `predictions`.

@@ -3,6 +3,14 @@ import ModelZoo
 public enum JobRunner {
     public static func run(spec: TrainingJobSpec, threads: Int, inputs: JobInputs,
                            progress: (@Sendable (Double) -> Void)? = nil) throws -> JobOutcome {
+        var spec = spec
+        if spec.kind == .gbdt || spec.kind == .stacking {
+            do {
+                spec.binaryLevels = try TargetRule(spec: spec).levels(in: inputs.train)
+            } catch let error as TargetError {
+                throw JobError("model \(spec.model): \(error.message)")
+            }
+        }
         switch spec.kind {
         case .gbdt:
             return try GBDTJobRunner(spec: spec, threads: threads).run(train: inputs.train, eval: inputs.eval, validation: inputs.validation,

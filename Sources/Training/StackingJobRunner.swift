@@ -76,7 +76,8 @@ public struct StackingJobRunner: Sendable {
         report.fitSeconds = fitSeconds
         report.trainSeconds = (ContinuousClock.now - started).seconds
         let schema = FeatureSchema(features: settings.inputs.map { FeatureSchema.Feature(name: $0, categorical: false) })
-        let trained = TrainedModel(kind: spec.kind, objective: .binary, target: spec.target, schema: schema, predictor: .stacking(model))
+        var trained = TrainedModel(kind: spec.kind, objective: .binary, target: spec.target, schema: schema, predictor: .stacking(model))
+        trained.header.binaryLevels = spec.binaryLevels
         return JobOutcome(artifact: try trained.encode(), report: report, evalPredictions: predictions)
     }
 

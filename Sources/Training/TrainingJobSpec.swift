@@ -28,9 +28,12 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
     public var sensitive: [String] = []
     /// Whether to attach a SHAP summary (per-feature mean |φ| and a sample of points) to the report.
     public var shapSummary = false
-    /// Evaluation rows used for permutation importance, and for mean |SHAP| (samples keep both cheap).
-    public var permutationRows = 5_000
-    public var shapRows = 2_000
+    /// Evaluation rows (the first N) used for permutation importance, and for mean |SHAP|
+    /// (samples keep both cheap).
+    public var permutationRows = TrainingJobSpec.defaultPermutationRows
+    public var shapRows = TrainingJobSpec.defaultSHAPRows
+    public static let defaultPermutationRows = 5_000
+    public static let defaultSHAPRows = 2_000
     /// Settings of an anomaly job (kind `anomaly`).
     public var anomaly = AnomalyDetectorParameters()
     /// Rows the job predicts for without evaluating on them; their predictions follow the
@@ -44,6 +47,10 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
     public var recommender: RecommenderJobSettings?
     /// Settings of a stacking job (kind `stacking`).
     public var stacking: StackingJobSettings?
+    /// The level of a text binary target that is the positive class (`--positive`, `positive:`).
+    public var positiveLevel: String?
+    /// The training rows' binary target levels, which `JobRunner` resolves before the runner reads labels.
+    public var binaryLevels: BinaryLevels?
 
     public init(model: String, kind: ModelKind, objective: ModelObjective, target: String, excludedColumns: [String],
                 quantiles: [Double], parameters: GBDTParameters, role: Role, trainShards: [ShardRef], evalShards: [ShardRef]) {

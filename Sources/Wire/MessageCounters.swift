@@ -24,11 +24,56 @@ public final class MessageCounters: @unchecked Sendable {
         sentCount += 1
     }
 
-    public func countDropped(_ reason: String) {
+    /// Returns how many messages have now been dropped for `reason`, so callers can log only the first few.
+    @discardableResult
+    public func countDropped(_ reason: String) -> Int {
         lock.lock()
         defer { lock.unlock() }
         droppedCounts[reason, default: 0] += 1
+        return droppedCounts[reason] ?? 0
     }
+
+    /// Counts a drop under a stable reason: a ``ProtocolError``'s kind, a ``DroppedMessage``'s
+    /// reason, otherwise the error's type.
+    @discardableResult
+    public func countDropped(for error: any Error) -> Int {
+        switch error {
+        case let error as ProtocolError: countDropped(error.kind)
+        case let error as DroppedMessage: countDropped(error.reason)
+        default: countDropped(String(describing: type(of: error)))
+        }
+    }
+
+    /// Counts a dropped message and passes `log` a line for the first ``loggedDropsPerReason``
+    /// of its reason, so a flood of garbage is counted in full but cannot flood the log.
+    public func drop(_ error: any Error, what: String, log: (String) -> Void) {
+        let seen = countDropped(for: error)
+        guard seen <= Self.loggedDropsPerReason else { return }
+        log("dropped \(what): \(error)" + (seen == Self.loggedDropsPerReason ? " (further drops of this kind are counted, not logged)" : ""))
+    }
+
+    public static let loggedDropsPerReason = 10
+
+    /// One JSON line, `{"dropped":{reason:count},"received":n,"sent":n}`, for logs that tests
+    /// and operators read back.
+    public var json: String {
+        lock.lock()
+        let body = Snapshot(received: receivedCount, sent: sentCount, dropped: droppedCounts)
+        lock.unlock()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(body)) ?? Data(), as: UTF8.self)
+    }
+
+    /// The counters as ``json`` writes them.
+    public struct Snapshot: Codable, Sendable, Equatable {
+        public var received: Int
+        public var sent: Int
+        public var dropped: [String: Int]
+    }
+
+    /// The prefix of the log line that carries ``json``.
+    public static let logPrefix = "message counters: "
 
     /// Counts a drop under the error's ``ProtocolError/kind``.
     public func countDropped(_ error: ProtocolError) {
@@ -66,11 +111,17 @@ public final class MessageCounters: @unchecked Sendable {
             let value = try parse()
             countReceived()
             return value
-        } catch let error as ProtocolError {
-            countDropped(error)
         } catch {
-            countDropped(String(describing: type(of: error)))
+            countDropped(for: error)
         }
         return nil
     }
+}
+
+/// A well-formed message the receiver still drops (a FETCH of an unknown shard, a command the
+/// other side never sends): thrown by handlers so every drop is counted under `reason`.
+public struct DroppedMessage: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
 }

@@ -30,6 +30,7 @@ public final class WorkerNode {
     private let logger: Logger
     private let store: ShardStore
     private let outbox = Outbox()
+    private let progress = ProgressGate()
     private let connector: any TransportConnector
     private let clock: any MonotonicClock
     private let execution: JobExecution
@@ -68,6 +69,7 @@ public final class WorkerNode {
     }
 
     public func run() throws -> Exit {
+        defer { logger.info("\(MessageCounters.logPrefix)\(counters.json)") }
         try connect()
         while true {
             if options.exitWithParent, getppid() != parentPID {
@@ -97,8 +99,9 @@ public final class WorkerNode {
         if let frames = try transport.receive(timeoutMs: timeoutMs) {
             if let exit = try handle(frames) { return exit }
         }
-        for envelope in outbox.drain() { try finish(envelope) }
         let now = clock.now
+        if let report = progress.take(now: now) { send(Envelope.make(.progress, report)) }
+        for envelope in outbox.drain() { try finish(envelope) }
         if liveness.isDead(now: now) {
             let wait = backoff.next()
             logger.warning("coordinator silent for \(liveness.liveness) heartbeats; reconnecting in \(wait) ms")
@@ -118,6 +121,11 @@ public final class WorkerNode {
         reconnectAt = nil
         welcomed = false
         liveness = Liveness(heartbeatMs: liveness.heartbeatMs, liveness: liveness.liveness, now: clock.now)
+        if let active = job, !active.training {
+            // Its FETCHes and their CHUNKs belonged to the old connection: the transfer would wait forever.
+            logger.warning("giving up job \(active.header.jobID) attempt \(active.header.attempt): its shard transfer was cut by the reconnect")
+            job = nil
+        }
         let hello = HelloHeader(workerID: options.workerID, host: ProcessInfo.processInfo.hostName, pid: getpid(),
                                 cores: options.effectiveThreads, memoryBytes: ProcessInfo.processInfo.physicalMemory,
                                 cachedShards: (try? store.ids()) ?? [], version: EngageVersion.current,
@@ -132,11 +140,21 @@ public final class WorkerNode {
         do {
             message = try Envelope.parse(frames)
         } catch {
-            counters.countDropped(String(describing: error))
-            logger.warning("dropped malformed message: \(error)")
+            counters.drop(error, what: "malformed message") { logger.warning("\($0)") }
             return nil
         }
         liveness.heard(at: clock.now)
+        do {
+            let exit = try handle(message)
+            counters.countReceived()
+            return exit
+        } catch {
+            counters.drop(error, what: "\(message.command.rawValue) message") { logger.warning("\($0)") }
+            return nil
+        }
+    }
+
+    private func handle(_ message: Envelope) throws -> Exit? {
         do {
             switch message.command {
             case .welcome:
@@ -168,11 +186,8 @@ public final class WorkerNode {
                 logger.info("coordinator said BYE (\(bye.reason)); exiting")
                 return .shutdown(bye.reason)
             default:
-                counters.countDropped("unexpected \(message.command.rawValue) from coordinator")
+                throw DroppedMessage("unexpected \(message.command.rawValue) from coordinator")
             }
-        } catch {
-            counters.countDropped(String(describing: error))
-            logger.warning("dropped \(message.command.rawValue) message: \(error)")
         }
         return nil
     }
@@ -207,8 +222,7 @@ public final class WorkerNode {
 
     private func chunk(_ header: ChunkHeader, bytes: Data) throws {
         guard var fetch = job?.fetch, let active = job else {
-            counters.countDropped("chunk without a transfer")
-            return
+            throw DroppedMessage("chunk without a transfer")
         }
         do {
             if let done = try fetch.receive(header, bytes: bytes) {
@@ -231,7 +245,8 @@ public final class WorkerNode {
     private func startTraining() {
         guard let active = job else { return }
         job?.training = true
-        let store = self.store, outbox = self.outbox, threads = options.effectiveThreads, logger = self.logger
+        progress.begin()
+        let store = self.store, outbox = self.outbox, progress = self.progress, threads = options.effectiveThreads, logger = self.logger
         let header = active.header, spec = active.spec, train = execution.train
         execution.launch {
             let started = ContinuousClock.now
@@ -242,14 +257,10 @@ public final class WorkerNode {
                 let inputs = JobInputs(train: try Table.concatenated(try spec.trainShards.map { try store.read($0.id) }),
                                        eval: try table(spec.evalShards), scored: try table(spec.scoreShards),
                                        items: try table(spec.itemShards), stacking: try table(spec.stackingShards))
-                let lastReported = Counter()
                 let outcome = try train(spec, threads, inputs) { fraction in
-                    let step = Int(fraction * 10)
-                    if lastReported.advance(to: step) {
-                        outbox.post(Envelope.make(.progress, ProgressHeader(jobID: header.jobID, attempt: header.attempt, fraction: fraction, message: "training")))
-                    }
+                    progress.report(jobID: header.jobID, attempt: header.attempt, fraction: fraction)
                 }
-                let report = try JSONEncoder().encode(outcome.report)
+                let report = try EngageJSONEncoder().encode(outcome.report)
                 let seconds = (ContinuousClock.now - started).seconds
                 let payload = ResultPayload(artifact: outcome.artifact, predictions: outcome.evalPredictions + outcome.scoredPredictions).encode()
                 outbox.post(Envelope.make(.result, ResultHeader(jobID: header.jobID, attempt: header.attempt, seconds: seconds, report: report), payload: payload))
@@ -265,6 +276,7 @@ public final class WorkerNode {
         if envelope.command == .result || envelope.command == .failed {
             job = nil
             let jobID = envelope.command == .result ? try envelope.decodeHeader(ResultHeader.self).jobID : try envelope.decodeHeader(FailedHeader.self).jobID
+            progress.end(jobID: jobID)
             unacknowledged = (jobID, envelope, clock.now)
         }
         send(envelope)
@@ -286,23 +298,13 @@ public final class WorkerNode {
     private func send(_ envelope: Envelope) {
         guard let transport else { return }
         do {
-            if try !transport.send(envelope.frames()) { logger.warning("send queue full; dropped \(envelope.command.rawValue)") }
+            if try transport.send(envelope.frames()) {
+                counters.countSent()
+            } else {
+                logger.warning("send queue full; dropped \(envelope.command.rawValue)")
+            }
         } catch {
             logger.warning("send failed: \(error)")
         }
-    }
-}
-
-/// A monotone step counter shared with the training thread, so progress is sent once per step.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = -1
-
-    func advance(to step: Int) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard step > value else { return false }
-        value = step
-        return true
     }
 }

@@ -20,8 +20,14 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "Override the coordinator's bind endpoint (e.g. tcp://127.0.0.1:*).")
     var bind: String?
 
-    @Flag(name: .shortAndLong, help: "Log every job's progress.")
+    @Flag(name: .shortAndLong, help: "Log every job's progress (plain lines, no live view) and debug messages.")
     var verbose = false
+
+    @Flag(name: .shortAndLong, help: "No live view and no event lines: warnings and the summary only.")
+    var quiet = false
+
+    @Option(help: ArgumentHelp("Write the run's events to FILE as JSON lines (one object per line).", valueName: "FILE"))
+    var events: String?
 
     @Flag(help: ArgumentHelp(
         "Allow a bind other hosts can reach without CURVE (trusted networks only).",
@@ -33,6 +39,14 @@ struct ClusterOptions: ParsableArguments {
         discussion: "Refused when the run is unknown, already succeeded, or its config or dataset SHA-256 differs.",
         valueName: "RUN_ID"))
     var resumeRunID: String?
+
+    func validate() throws {
+        if quiet, verbose { throw ValidationError("--quiet and --verbose contradict each other; give one") }
+    }
+
+    func display(json: Bool = false) throws -> RunDisplay {
+        try RunDisplay.choose(quiet: quiet, verbose: verbose, json: json, eventsPath: events)
+    }
 
     func load() throws -> ClusterConfig {
         var config = try ClusterConfig.load(path: self.config)
@@ -62,13 +76,16 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         try failing {
             let config = try cluster.load()
-            let logger = CLILogging.logger("engage.run", verbose: cluster.verbose)
+            let display = try cluster.display(json: json)
+            let logger = display.logger("engage.run")
             let local = config.localWorkers
             var runner = PipelineRunner(config: config, configSHA256: ClusterConfig.fingerprint(path: cluster.config), logger: logger,
                                         workerExecutable: currentExecutable(), localWorkers: workers ?? local.count,
                                         workerThreads: ClusterConfig.threadsPerLocalWorker(requested: threads ?? local.threads, workers: workers ?? local.count), runID: cluster.resumeRunID, resume: cluster.resumeRunID != nil)
             runner.insecure = cluster.insecure
+            display.configure(&runner)
             let summary = try runner.run()
+            CLILogging.console = nil
             print(json ? SummaryPrinter.json(summary) : SummaryPrinter.text(summary))
             if let failure = summary.failure { throw CLIFailure(message: "run \(summary.runID) failed: \(failure)") }
         }
@@ -85,12 +102,15 @@ struct CoordinatorCommand: ParsableCommand {
     func run() throws {
         try failing {
             let config = try cluster.load()
-            let logger = CLILogging.logger("engage.coordinator", verbose: cluster.verbose)
+            let display = try cluster.display()
+            let logger = display.logger("engage.coordinator")
             var runner = PipelineRunner(config: config, configSHA256: ClusterConfig.fingerprint(path: cluster.config), logger: logger,
                                         workerExecutable: currentExecutable(), localWorkers: 0, workerThreads: 0,
                                         runID: cluster.resumeRunID, resume: cluster.resumeRunID != nil)
             runner.insecure = cluster.insecure
+            display.configure(&runner)
             let summary = try runner.run()
+            CLILogging.console = nil
             print(SummaryPrinter.text(summary))
             if let failure = summary.failure { throw CLIFailure(message: "run \(summary.runID) failed: \(failure)") }
         }

@@ -1,4 +1,5 @@
 import Coordinator
+import Dataset
 import Foundation
 import Registry
 
@@ -14,6 +15,7 @@ enum SummaryPrinter {
             + (summary.workersLost > 0 ? ", \(summary.workersLost) worker(s) lost" : "")
             + (summary.droppedMessages > 0 ? ", \(summary.droppedMessages) malformed message(s) dropped" : "")
             + (summary.refusedHandshakes > 0 ? ", \(summary.refusedHandshakes) CURVE handshake(s) refused" : "")
+            + (summary.backupTasks > 0 ? ", \(summary.backupTasks) backup task(s)" : "")
             + (summary.journalFailures > 0 ? ", \(summary.journalFailures) journal write(s) failed" : "")
             + (summary.qualityWarnings.isEmpty ? "" : ", \(summary.qualityWarnings.count) data-quality warning(s)"))
         if !summary.jobs.isEmpty { lines.append(timeBreakdown(summary)) }
@@ -51,6 +53,7 @@ enum SummaryPrinter {
         struct Body: Encodable {
             let runID: String; let wallSeconds: Double; let dataSeconds: Double; let failure: String?; let versions: [Row]
             let jobs: [RunSummary.JobTime]; let droppedMessages: Int; let workersLost: Int; let journalFailures: Int; let refusedHandshakes: Int
+            let backupTasks: Int
             let resumed: Bool; let resumedJobs: Int; let rerunJobs: Int; let totalJobs: Int
         }
         let body = Body(runID: summary.runID, wallSeconds: summary.wallSeconds, dataSeconds: summary.dataSeconds, failure: summary.failure,
@@ -58,10 +61,9 @@ enum SummaryPrinter {
                                                          metrics: Dictionary($0.metrics.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
                                                          seconds: $0.seconds, worker: $0.worker, resumed: $0.resumed) },
                         jobs: summary.jobs, droppedMessages: summary.droppedMessages, workersLost: summary.workersLost,
-                        journalFailures: summary.journalFailures, refusedHandshakes: summary.refusedHandshakes,
+                        journalFailures: summary.journalFailures, refusedHandshakes: summary.refusedHandshakes, backupTasks: summary.backupTasks,
                         resumed: summary.resumed, resumedJobs: summary.resumedJobs, rerunJobs: summary.rerunJobs, totalJobs: summary.totalJobs)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoder = EngageJSONEncoder([.prettyPrinted, .sortedKeys])
         return String(decoding: (try? encoder.encode(body)) ?? Data(), as: UTF8.self)
     }
 }

@@ -1,14 +1,17 @@
 import ArgumentParser
+import Coordinator
 import Foundation
 import Logging
 
 /// Logging to standard error, set up once per process.
 enum CLILogging {
     nonisolated(unsafe) private static var bootstrapped = false
+    /// The live view log lines are printed above, while one is on the terminal.
+    nonisolated(unsafe) static var console: TerminalRunView?
 
     static func logger(_ label: String, verbose: Bool) -> Logger {
         if !bootstrapped {
-            LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+            LoggingSystem.bootstrap { ConsoleLogHandler(label: $0) }
             bootstrapped = true
         }
         var logger = Logger(label: label)

@@ -18,13 +18,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The target column (for anomaly: an optional evaluation-only label such as is_anomaly).") var target: String?
     @Option(help: "Anomaly: expected share of anomalies, which sets the flag threshold.") var contamination = 0.01
     @Option(help: "Anomaly: how the two parts' scores combine (\(ScoreCombination.allCases.map(\.rawValue).joined(separator: ", "))).")
-    var combination = ScoreCombination.bySeparation
+    var combination = AnomalyDetectorParameters().combination
     @Option(help: "Training CSV (gbdt, anomaly).") var train: String?
     @Option(help: "Validation CSV (early stopping; quantile calibration).") var valid: String?
     @Option(help: "Test CSV (metrics, permutation importance).") var test: String?
     @Option(help: "Columns to read as categorical, comma-separated.") var categorical = ""
     @Option(help: "Columns that are not features, comma-separated.") var ignore = ""
     @Option(help: "Sensitive attributes: never features, comma-separated.") var sensitive = ""
+    @Option(help: "The level of a binary target that is the positive class (needed unless the target is 0/1 or true/false).") var positive: String?
+    @Flag(help: "Drop rows whose target is missing (printing how many) instead of refusing the file.") var dropMissingTarget = false
     @Option var trees = 300
     @Option var leaves = 31
     @Option var learningRate = 0.1
@@ -32,6 +34,12 @@ struct TrainCommand: ParsableCommand {
     @Option var minDataInLeaf = 20
     @Option(help: "Stop when the validation metric has not improved for N trees.") var earlyStopping: Int?
     @OptionGroup(title: "Recommender (--kind ncf)") var recommender: RecommenderTrainOptions
+    @Option(help: "GBDT: test rows (the first N) explained by exact TreeSHAP for the mean |SHAP| importance; 0 = none.")
+    var shapRows = 250
+    @Option(help: "GBDT: test rows (the first N) for permutation importance; 0 = none.")
+    var permutationRows = 1_000
+    @Flag(help: "GBDT: skip permutation importance and SHAP (test metrics, gain and split importance only).")
+    var noExplanations = false
     @Option(help: "Threads (0 = all cores).") var threads = 0
     @Option var seed: UInt64 = 0
     @Option(help: "Output directory: model.engage, metrics.json, importance.json.") var out: String
@@ -46,10 +54,13 @@ struct TrainCommand: ParsableCommand {
                 return
             }
             guard let train else { throw CLIFailure(message: "--train CSV is required for --kind \(kind.rawValue)") }
-            let forced = Set(list(categorical))
-            let trainTable = try CSV.read(path: train, categorical: forced)
-            let validTable = try valid.map { try CSV.read(path: $0, categorical: forced) }
-            let testTable = try test.map { try CSV.read(path: $0, categorical: forced) }
+            var pins = ColumnPins()
+            pins.pinIfFree(list(categorical), .categorical)
+            pins.pinIfFree(list(ignore), .ignore)
+            pins.pinIfFree(list(sensitive), .sensitive)
+            var trainTable = try pins.read(path: train)
+            var validTable = try valid.map { try pins.read(path: $0) }
+            var testTable = try test.map { try pins.read(path: $0) }
             let objective: ModelObjective
             switch kind {
             case .anomaly, .ncf, .stacking:
@@ -63,6 +74,18 @@ struct TrainCommand: ParsableCommand {
             let target = self.target ?? ""
             if kind == .gbdt || !target.isEmpty, trainTable.index(of: target) == nil {
                 throw CLIFailure(message: "\(train): no target column '\(target)'; columns are \(trainTable.names.joined(separator: ", "))")
+            }
+            if kind == .gbdt {
+                if positive != nil, objective != .binary {
+                    throw CLIFailure(message: "--positive names a binary target's positive class; --objective \(objective.rawValue) has none")
+                }
+                let rule = TargetRule(column: target, objective: objective, positive: positive)
+                trainTable = try droppingMissingTarget(rule, train, trainTable)
+                let levels = try onFile(train) { try rule.levels(in: trainTable) }
+                if let valid, let table = validTable { validTable = try checkedLabels(rule, levels, valid, table) }
+                if let test, let table = testTable { testTable = try checkedLabels(rule, levels, test, table) }
+            } else if positive != nil {
+                throw CLIFailure(message: "--positive names a binary target's positive class; --kind \(kind.rawValue) has none")
             }
             let excluded = list(ignore) + list(sensitive)
             for name in excluded where trainTable.index(of: name) == nil {
@@ -88,6 +111,9 @@ struct TrainCommand: ParsableCommand {
             var spec = TrainingJobSpec(model: (out as NSString).lastPathComponent, kind: kind, objective: objective, target: target,
                                        excludedColumns: excluded, quantiles: objective == .quantile ? levels : [], parameters: parameters,
                                        role: .full, trainShards: [], evalShards: [])
+            spec.positiveLevel = positive
+            spec.shapRows = noExplanations ? 0 : shapRows
+            spec.permutationRows = noExplanations ? 0 : permutationRows
             spec.anomaly.contamination = contamination
             spec.anomaly.seed = seed
             spec.anomaly.combination = combination
@@ -102,9 +128,35 @@ struct TrainCommand: ParsableCommand {
                       + "autoencoder: fit \(format(parts.autoencoderFitSeconds, digits: 3)) s + score \(format(parts.autoencoderScoreSeconds, digits: 3)) s "
                       + "(\(parts.rows) rows, in memory)")
                 print("combination: \(parts.combination.rawValue) (separation of the top \(contamination * 100) %, robust SDs: "
-                      + "isolation forest \(format(parts.forestSeparation, digits: 3)), autoencoder \(format(parts.autoencoderSeparation, digits: 3)))")
+                      + "isolation forest \(format(parts.forestSeparation, digits: 3)), autoencoder \(format(parts.autoencoderSeparation, digits: 3)); "
+                      + "tail confirmed by the other part: isolation forest \(format(parts.forestConfirmation ?? .nan, digits: 3)), "
+                      + "autoencoder \(format(parts.autoencoderConfirmation ?? .nan, digits: 3)))")
             }
             for metric in shown { print("  \(metric.split) \(metric.name) = \(format(metric.value, digits: 6))") }
+        }
+    }
+
+    /// `table` from `path` without the rows whose target is missing, when `--drop-missing-target` asks (saying how many).
+    private func droppingMissingTarget(_ rule: TargetRule, _ path: String, _ table: Table) throws -> Table {
+        guard dropMissingTarget else { return table }
+        let (kept, dropped) = try onFile(path) { try rule.droppingMissing(table) }
+        if dropped > 0 { print("\(path): dropped \(dropped) rows with a missing target '\(rule.column)'") }
+        return kept
+    }
+
+    /// A validation or test file, checked against the training levels before any training starts.
+    private func checkedLabels(_ rule: TargetRule, _ levels: BinaryLevels?, _ path: String, _ table: Table) throws -> Table {
+        let kept = try droppingMissingTarget(rule, path, table)
+        _ = try onFile(path) { try rule.labels(kept, levels: levels) }
+        return kept
+    }
+
+    /// A `TargetError` as a failure that names the file it is about.
+    private func onFile<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as TargetError {
+            throw CLIFailure(message: "\(path): \(error.message)")
         }
     }
 
@@ -125,8 +177,7 @@ struct ModelDirectory {
 
     func write(_ outcome: JobOutcome) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoder = EngageJSONEncoder([.prettyPrinted, .sortedKeys])
         try outcome.artifact.write(to: URL(fileURLWithPath: artifactPath), options: .atomic)
         try encoder.encode(outcome.report.metrics).write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent("metrics.json")), options: .atomic)
         try encoder.encode(outcome.report.importance).write(to: URL(fileURLWithPath: (path as NSString).appendingPathComponent("importance.json")), options: .atomic)

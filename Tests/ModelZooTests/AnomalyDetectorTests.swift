@@ -196,7 +196,7 @@ final class AnomalyDetectorTests: XCTestCase {
         XCTAssertEqual(decoded?.contamination, 0.02)
         XCTAssertEqual(decoded?.forest.trees, 50)
         XCTAssertEqual(decoded?.forest.sampleSize, 256)
-        XCTAssertEqual(decoded?.combination, .bySeparation)
+        XCTAssertEqual(decoded?.combination, .byAgreement)
     }
 
     func testSeparationGateMeasuresTheGapAtTheContaminationRate() {
@@ -217,17 +217,49 @@ final class AnomalyDetectorTests: XCTestCase {
     }
 
     func testFittedDetectorHoldsTheRuleTheGateChose() throws {
-        var p = Self.quickParameters(.bySeparation)
-        p.autoencoder.epochs = 2
-        let (detector, report) = try AnomalyDetectorTrainer(parameters: p).fitWithReport(Self.customers.0)
-        XCTAssertEqual(detector.combination, SeparationGate.choose(forest: report.forestSeparation, autoencoder: report.autoencoderSeparation))
-        XCTAssertEqual(report.combination, detector.combination)
-        XCTAssertNotEqual(detector.combination, .bySeparation)
-        XCTAssertEqual(try AnomalyDetector.decode(detector.encode()), detector)
-        XCTAssertThrowsError(try AnomalyDetector(
-            forest: detector.forest, autoencoder: detector.autoencoder, forestScale: detector.forestScale,
-            autoencoderScale: detector.autoencoderScale, forestCalibrator: detector.forestCalibrator,
-            autoencoderCalibrator: detector.autoencoderCalibrator, combination: .bySeparation, calibrator: detector.calibrator,
-            contamination: detector.contamination, threshold: detector.threshold))
+        for gate in [ScoreCombination.bySeparation, .byAgreement] {
+            var p = Self.quickParameters(gate)
+            p.autoencoder.epochs = 2
+            let (detector, report) = try AnomalyDetectorTrainer(parameters: p).fitWithReport(Self.customers.0)
+            let expected = gate == .bySeparation
+                ? SeparationGate.choose(forest: report.forestSeparation, autoencoder: report.autoencoderSeparation)
+                : TailAgreement.choose(forestConfirmation: report.forestConfirmation!, autoencoderConfirmation: report.autoencoderConfirmation!)
+            XCTAssertEqual(detector.combination, expected)
+            XCTAssertEqual(report.combination, detector.combination)
+            XCTAssertFalse(detector.combination.isFitTimeGate)
+            XCTAssertEqual(try AnomalyDetector.decode(detector.encode()), detector)
+            XCTAssertThrowsError(try AnomalyDetector(
+                forest: detector.forest, autoencoder: detector.autoencoder, forestScale: detector.forestScale,
+                autoencoderScale: detector.autoencoderScale, forestCalibrator: detector.forestCalibrator,
+                autoencoderCalibrator: detector.autoencoderCalibrator, combination: gate, calibrator: detector.calibrator,
+                contamination: detector.contamination, threshold: detector.threshold))
+        }
+    }
+
+    func testTailAgreementAveragesTheOtherPartsPercentilesOverTheTopRows() {
+        // 1,000 rows. Part A's top 10 rows are rows 0-9; part B ranks them at the 99th percentile, while
+        // A ranks B's top 10 (rows 990-999) at the 50th.
+        let a = (0..<1_000).map { $0 < 10 ? 100 + Double($0) : Double($0) / 1_000 }
+        let bPercentiles = (0..<1_000).map { $0 < 10 ? 0.99 : $0 >= 990 ? 0.999 : 0.4 }
+        XCTAssertEqual(TailAgreement.confirmation(of: a, by: bPercentiles, contamination: 0.01), 0.99, accuracy: 1e-12)
+        let b = (0..<1_000).map { Double($0) }
+        let aPercentiles = (0..<1_000).map { $0 >= 990 ? 0.5 : 0.6 }
+        XCTAssertEqual(TailAgreement.confirmation(of: b, by: aPercentiles, contamination: 0.01), 0.5, accuracy: 1e-12)
+        // Small tables average over at least `minimumRows` rows; ties go to the lower row; NaN scores rank last.
+        let tied = [Double.nan] + Array(repeating: 1.0, count: 19)
+        let rank = (0..<20).map { Double($0) / 19 }
+        XCTAssertEqual(TailAgreement.confirmation(of: tied, by: rank, contamination: 0.01),
+                       (1...10).map { Double($0) / 19 }.reduce(0, +) / 10, accuracy: 1e-12)
+        XCTAssertEqual(TailAgreement.choose(forestConfirmation: 0.9, autoencoderConfirmation: 0.95), .autoencoderOnly)
+        XCTAssertEqual(TailAgreement.choose(forestConfirmation: 0.95, autoencoderConfirmation: 0.97), .forestOnly,
+                       "the forest stays unless the autoencoder is confirmed by at least the margin more")
+        XCTAssertEqual(TailAgreement.choose(forestConfirmation: 0.99, autoencoderConfirmation: 0.9), .forestOnly)
+    }
+
+    func testGateTagsAreNeverDecodedAsFittedRules() {
+        XCTAssertNil(ScoreCombination(tag: ScoreCombination.byAgreement.tag))
+        XCTAssertNil(ScoreCombination(tag: ScoreCombination.bySeparation.tag))
+        XCTAssertEqual(Set(ScoreCombination.fitted.map(\.tag)).count, ScoreCombination.fitted.count)
+        XCTAssertTrue(ScoreCombination.allCases.filter { !ScoreCombination.fitted.contains($0) }.allSatisfy(\.isFitTimeGate))
     }
 }

@@ -35,6 +35,33 @@ final class GBDTTrainingTests: XCTestCase {
         return (try! SyntheticData.matrix(["a": a, "b": b, "c": c, "d": d], categorical: ["c"]), y)
     }
 
+    func testTrainingScoresEqualPredictionsOnTheTrainingRows() throws {
+        let (x, y) = mixedSample(3_000, seed: 43)
+        var p = SyntheticData.parameters(trees: 30, leaves: 15, threads: 2)
+        p.baggingFraction = 0.7
+        p.baggingFrequency = 1
+        for (objective, labels) in [(ObjectiveKind.regression, y), (.binary, y.map { $0 > 2 ? 1.0 : 0.0 })] {
+            let fit = try GBDTTrainer(objective: objective, parameters: p).fit(x, labels: labels)
+            let raw = try XCTUnwrap(fit.trainingRaw)
+            let predicted = try fit.model.predictRaw(x, threads: 1)
+            for row in raw.indices { XCTAssertEqual(raw[row], predicted[row], accuracy: 1e-9, "row \(row)") }
+        }
+        // Early stopping drops the trees after the best round; the kept scores would not match.
+        p.earlyStoppingRounds = 2
+        let (vx, vy) = mixedSample(500, seed: 44)
+        let stopped = try GBDTTrainer(objective: .regression, parameters: p).fit(x, labels: y, validation: (vx, vy.map { -$0 }))
+        if stopped.model.trees.count < 30 { XCTAssertNil(stopped.trainingRaw) }
+    }
+
+    func testPrefixKeepsTheFirstRows() throws {
+        let (x, _) = mixedSample(10, seed: 45)
+        let first = x.prefix(4)
+        XCTAssertEqual(first.rowCount, 4)
+        XCTAssertEqual(first.columns.map { $0.count }, [4, 4, 4, 4])
+        XCTAssertEqual(first.columns[0], Array(x.columns[0].prefix(4)))
+        XCTAssertEqual(x.prefix(50).rowCount, 10)
+    }
+
     func testMultithreadedTrainingEqualsSingleThreaded() throws {
         // Wide enough (24 features × 5 000 rows) that histograms are really built in parallel.
         let (mixed, y) = mixedSample(5_000, seed: 41)

@@ -61,6 +61,10 @@ public struct ClusterConfig: Sendable, Equatable {
         public var ignore: [String] = []
         /// Sensitive attributes beside the generator's (age_group, gender, region): never features.
         public var sensitive: [String] = []
+        /// `data.schema`: roles and types pinned per column.
+        public var schema = ColumnPins()
+        /// Drop rows whose target is missing instead of refusing them (`drop_missing_target`).
+        public var dropMissingTarget = false
     }
 
     public var file: String
@@ -77,6 +81,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var promotion = PromotionConfig()
     /// The `watch:` section (`engage watch`); nil when absent.
     public var watch: WatchConfig?
+    /// The `metrics:` section: where the coordinator serves Prometheus text; nil serves none.
+    public var metrics: MetricsSettings?
 
     public init(file: String) { self.file = file }
 
@@ -106,11 +112,11 @@ public struct ClusterConfig: Sendable, Equatable {
     public static func parse(_ text: String, file: String = "cluster.yaml") throws -> ClusterConfig {
         var config = ClusterConfig(file: file)
         let root = try YAMLNodeReader.root(file: file, text: text,
-            allowedKeys: ["cluster", "data", "registry", "models", "fairness", "promotion", "drift", "work_dir", "watch"])
+            allowedKeys: ["cluster", "data", "registry", "models", "fairness", "promotion", "drift", "work_dir", "watch", "metrics"])
         if let cluster = try root.mapping("cluster", allowedKeys: ["coordinator", "hosts", "security"]) {
             try config.readCluster(cluster)
         }
-        if let data = try root.mapping("data", allowedKeys: ["source", "rows", "seed", "shards", "test_fraction", "folds", "path", "interactions", "items", "categorical", "ignore", "sensitive"]) {
+        if let data = try root.mapping("data", allowedKeys: ["source", "rows", "seed", "shards", "test_fraction", "folds", "path", "interactions", "items", "categorical", "ignore", "sensitive", "schema", "drop_missing_target"]) {
             try config.readData(data)
         }
         if let registry = try root.mapping("registry", allowedKeys: ["path"]) {
@@ -131,6 +137,7 @@ public struct ClusterConfig: Sendable, Equatable {
         }
         try config.readDrift(root)
         try config.readWatch(root)
+        config.metrics = try MetricsSettings.read(root)
         // Sections owned by later features are still checked for shape so a typo cannot hide.
         for section in ["fairness", "promotion", "drift"] where root.has(section) {
             if let node = root.child(section), node.mapping == nil {
@@ -179,6 +186,8 @@ public struct ClusterConfig: Sendable, Equatable {
         data.categorical = try d.strings("categorical") ?? []
         data.ignore = try d.strings("ignore") ?? []
         data.sensitive = try d.strings("sensitive") ?? []
+        data.schema = try readSchema(d)
+        data.dropMissingTarget = try d.bool("drop_missing_target") ?? false
         if data.source == .csv, data.path == nil {
             throw ConfigError(file: file, line: d.node.mark?.line, column: d.node.mark?.column, keyPath: "data.path",
                               message: "missing; 'source: csv' needs the path of the customers CSV")

@@ -13,8 +13,8 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     public var quantiles: [Double]
     public var shap: Bool
     public var gbdt: GBDTParameters
-    public var permutationRows = 5_000
-    public var shapRows = 2_000
+    public var permutationRows = TrainingJobSpec.defaultPermutationRows
+    public var shapRows = TrainingJobSpec.defaultSHAPRows
     public var anomaly = AnomalyDetectorParameters()
     /// Settings of a recommender (kind `ncf`).
     public var recommender = RecommenderJobSettings()
@@ -23,6 +23,8 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     public var stacking = StackingJobSettings()
     /// The models a stacking ensemble reads, as written in the file.
     public var inputs: [String] = []
+    /// The positive level of a text binary target (`positive: Yes`); see `TargetRule`.
+    public var positive: String?
 
     public init(name: String, kind: ModelKind, objective: ModelObjective? = nil, target: String? = nil,
                 quantiles: [Double] = [0.1, 0.5, 0.9], shap: Bool = false, gbdt: GBDTParameters = GBDTParameters()) {
@@ -36,7 +38,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     }
 
     static let gbdtKeys = ["kind", "objective", "target", "trees", "leaves", "learning_rate", "max_bin", "min_data_in_leaf",
-                           "lambda_l2", "max_depth", "feature_fraction", "bagging_fraction", "early_stopping", "quantiles", "shap", "seed", "shap_rows", "permutation_rows"]
+                           "lambda_l2", "max_depth", "feature_fraction", "bagging_fraction", "early_stopping", "quantiles", "shap", "seed", "shap_rows", "permutation_rows", "positive"]
 
     static func read(name: String, from models: YAMLNodeReader) throws -> ModelConfig {
         guard let node = models.child(name) else {
@@ -65,6 +67,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
             throw YAMLNodeReader.error(models.file, node, m.keyPath("target"), "missing; expected the name of the target column")
         }
         config.target = target
+        config.positive = try m.positiveLevel(objective: config.objective)
         config.quantiles = try m.doubles("quantiles", range: 0.001...0.999) ?? config.quantiles
         config.shap = try m.bool("shap") ?? false
         config.shapRows = try m.int("shap_rows", min: 0) ?? config.shapRows
@@ -126,9 +129,10 @@ public struct ModelConfig: Sendable, Equatable, Codable {
 
     static func readStacking(name: String, node: Node, from models: YAMLNodeReader) throws -> ModelConfig {
         let m = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node,
-                                   allowedKeys: ["kind", "target", "inputs", "reference", "meta", "seed"])
+                                   allowedKeys: ["kind", "target", "inputs", "reference", "meta", "seed", "positive"])
         var config = ModelConfig(name: name, kind: .stacking, target: try m.string("target") ?? "churn_30_day")
         config.objective = .binary
+        config.positive = try m.positiveLevel(objective: .binary)
         guard let inputs = try m.strings("inputs"), !inputs.isEmpty else {
             throw YAMLNodeReader.error(models.file, node, m.keyPath("inputs"), "missing; expected the list of base models the ensemble reads")
         }
@@ -168,5 +172,20 @@ public struct ModelConfig: Sendable, Equatable, Codable {
             configs[index].stacking.supervised = supervised
             configs[index].stacking.unsupervised = unsupervised
         }
+    }
+}
+
+extension YAMLNodeReader {
+    /// `positive:` of a model section: a non-empty level name (numbers and booleans are read as
+    /// their text), allowed only for a binary objective.
+    func positiveLevel(objective: ModelObjective?) throws -> String? {
+        guard let node = child("positive") else { return nil }
+        guard let text = node.scalar?.string, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw fail("positive", node, "expected the target level that is the positive class, such as Yes")
+        }
+        guard objective == .binary else {
+            throw fail("positive", node, "only a binary objective has a positive class; objective is \(objective?.rawValue ?? "none")")
+        }
+        return text
     }
 }

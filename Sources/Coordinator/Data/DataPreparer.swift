@@ -1,6 +1,7 @@
 import Dataset
 import Foundation
 import ModelZoo
+import Training
 
 /// The dataset of one run, cut into content-addressed shards: train shards grouped by fold,
 /// and test shards that no training job ever reads.
@@ -54,7 +55,35 @@ public struct DataPreparer {
         public var items: Table?
     }
 
+    /// Reads (or generates) the tables, drops rows with a missing target when the config asks,
+    /// and checks every supervised model's target with `TargetRule`.
     public func loadTables() throws -> Tables {
+        var tables = try readTables()
+        let source = config.data.source == .csv ? config.data.path ?? "" : "generated data"
+        let absent = config.data.schema.absent(from: tables.customers)
+        guard absent.isEmpty else {
+            throw DataPreparationError(message: "\(config.file): data.schema names column\(absent.count > 1 ? "s" : "") \(absent.joined(separator: ", ")), "
+                                       + "which \(source) lacks; its columns are \(tables.customers.names.joined(separator: ", "))")
+        }
+        if config.data.dropMissingTarget {
+            for rule in targetRules {
+                let (kept, dropped) = try rule.droppingMissing(tables.customers)
+                guard dropped > 0 else { continue }
+                tables.customers = kept
+                FileHandle.standardError.write(Data("note: \(source): dropped \(dropped) rows with a missing target '\(rule.column)' (drop_missing_target)\n".utf8))
+            }
+        }
+        for (model, rule) in zip(supervisedModels, targetRules) {
+            do {
+                _ = try rule.levels(in: tables.customers)
+            } catch let error as TargetError {
+                throw DataPreparationError(message: "\(source): model \(model.name): \(error.message)")
+            }
+        }
+        return tables
+    }
+
+    private func readTables() throws -> Tables {
         let recommender = config.models.contains { $0.kind == .ncf }
         switch config.data.source {
         case .generate:
@@ -62,7 +91,7 @@ public struct DataPreparer {
             return Tables(customers: generated.customers, interactions: recommender ? generated.interactions : nil,
                           items: recommender ? generated.items : nil)
         case .csv:
-            let customers = try CSV.read(path: config.data.path ?? "", categorical: Set(config.data.categorical))
+            let customers = try config.columnPins.read(path: config.data.path ?? "")
             guard recommender else { return Tables(customers: customers) }
             let interactions = try config.data.interactions.map { try CSV.read(path: $0, categorical: []) }
             let items = try config.data.items.map { try CSV.read(path: $0, categorical: []) }
@@ -70,10 +99,22 @@ public struct DataPreparer {
         }
     }
 
+    /// The models that learn from a target: GBDTs and stacking ensembles.
+    private var supervisedModels: [ModelConfig] {
+        config.models.filter { ($0.kind == .gbdt || $0.kind == .stacking) && $0.target != nil }
+    }
+
+    private var targetRules: [TargetRule] {
+        supervisedModels.map { TargetRule(column: $0.target!, objective: $0.objective ?? .regression, positive: $0.positive) }
+    }
+
     /// Data-quality rules over the whole table; error-level findings stop the run before any shard is written.
     public func qualityReport(_ table: Table) throws -> DataQualityReport {
+        // A text binary target's classes are checked by `TargetRule` in `loadTables()`.
         let binaryTargets = config.models.filter { $0.objective == .binary }.compactMap(\.target)
-        let context = QualityContext(idColumn: table.index(of: CustomerSchema.idColumn) != nil ? CustomerSchema.idColumn : nil,
+            .filter { (try? table.column($0).isCategorical) != true }
+        let id = table.names.first { (try? config.roleRules.role(of: $0, in: table)) == .id }
+        let context = QualityContext(idColumn: id,
                                      binaryTargets: binaryTargets,
                                      ignored: Set(config.data.ignore + [CustomerSchema.anomalyLabel]))
         return try DataQualityChecker().report(table, context: context)
@@ -93,7 +134,7 @@ public struct DataPreparer {
     }
 
     public func prepare(_ table: Table) throws -> PreparedData {
-        let excluded = excludedColumns(in: table)
+        let excluded = try excludedColumns(in: table)
         try ProhibitedAttributes.check(features: table.names.filter { !excluded.contains($0) })
         let stratifyColumn = config.models.first { $0.objective == .binary }?.target ?? config.models.first?.target
         let labels: [Double]
@@ -117,18 +158,11 @@ public struct DataPreparer {
         let ids = (foldShards.flatMap { $0 } + testShards).map(\.id)
         return PreparedData(rows: table.rowCount, columns: table.names, foldShards: foldShards, testShards: testShards,
                             excludedColumns: excluded, datasetSHA256: SHA256.hex(ids.joined(separator: "\n")),
-                            sensitiveColumns: sensitiveColumns(in: table))
+                            sensitiveColumns: try sensitiveColumns(in: table))
     }
 
-    func sensitiveColumns(in table: Table) -> [String] {
-        (CustomerSchema.sensitive + config.data.sensitive).filter { table.index(of: $0) != nil }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-    }
+    func sensitiveColumns(in table: Table) throws -> [String] { try config.roleRules.sensitiveColumns(in: table) }
 
-    func excludedColumns(in table: Table) -> [String] {
-        var excluded = [CustomerSchema.idColumn, CustomerSchema.anomalyLabel] + CustomerSchema.targets + CustomerSchema.sensitive + config.data.sensitive
-        excluded += config.models.compactMap(\.target) + config.data.ignore
-        var seen = Set<String>()
-        return excluded.filter { table.index(of: $0) != nil && seen.insert($0).inserted }
-    }
+    func excludedColumns(in table: Table) throws -> [String] { try config.roleRules.excludedColumns(in: table) }
 
 }

@@ -11,7 +11,7 @@ public final class LocalWorkers: @unchecked Sendable {
     private init(processes: [Process]) { self.processes = processes }
 
     public static func start(count: Int, executable: String, endpoint: String, threads: Int, cacheRoot: String,
-                             heartbeatMs: Int, curveKeys: String? = nil, logger: Logger) throws -> LocalWorkers {
+                             heartbeatMs: Int, curveKeys: String? = nil, logDirectory: String? = nil, logger: Logger) throws -> LocalWorkers {
         if let curveKeys {
             let directory = CurveKeyDirectory(path: curveKeys)
             for index in 0..<count where !FileManager.default.fileExists(atPath: directory.workerBase("worker-\(index + 1)") + ".key_secret") {
@@ -27,11 +27,22 @@ public final class LocalWorkers: @unchecked Sendable {
                                  "--cache", (cacheRoot as NSString).appendingPathComponent("local-\(index + 1)"),
                                  "--heartbeat-ms", String(heartbeatMs), "--exit-with-parent"]
                 + (curveKeys.map { ["--keys", $0, "--name", "worker-\(index + 1)"] } ?? [])
+            if let logDirectory { process.standardError = try LocalWorkers.logFile(directory: logDirectory, worker: index + 1) }
             try process.run()
             logger.info("started worker local-\(index + 1) (pid \(process.processIdentifier))")
             processes.append(process)
         }
         return LocalWorkers(processes: processes)
+    }
+
+    /// `DIR/local-N.log`, appended to so a resumed run keeps the earlier lines.
+    static func logFile(directory: String, worker: Int) throws -> FileHandle {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = (directory as NSString).appendingPathComponent("local-\(worker).log")
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        return handle
     }
 
     public var pids: [Int32] { processes.map(\.processIdentifier) }

@@ -35,6 +35,8 @@ public struct RunSummary: Sendable {
     public var workersLost: Int
     /// CURVE handshakes refused because the worker's key was not in `allowed/`.
     public var refusedHandshakes = 0
+    /// Backup copies started for straggling jobs: work done twice so a slow worker does not hold up the run.
+    public var backupTasks = 0
     public var qualityWarnings: [String]
     /// True when this coordinator resumed an interrupted run (`engage run --resume`).
     public var resumed = false
@@ -66,6 +68,11 @@ public struct PipelineRunner {
     public var insecure = false
     /// Registry documents stored with every version this run registers, by name (`engage watch`'s `trigger` lineage).
     public var runDocuments: [String: String] = [:]
+    /// Where the run's events go (live view, plain log, `--events FILE`); the metrics join them.
+    public var eventSinks: [any RunEventSink] = []
+    /// When set, local workers write their logs to `DIR/local-N.log` instead of this process's
+    /// standard error (which the live view owns).
+    public var workerLogDirectory: String?
 
     public init(config: ClusterConfig, configSHA256: String, logger: Logger, workerExecutable: String, localWorkers: Int, workerThreads: Int,
                 runID: String? = nil, resume: Bool = false) {
@@ -139,14 +146,20 @@ public struct PipelineRunner {
         sink.runDocuments = runDocuments
         let book = JobBook(jobs: jobs, maxAttempts: config.coordinator.maxAttempts, alreadyDone: recovered.done, priorAttempts: recovered.attempts)
 
+        let events = RunEventHub(sinks: eventSinks)
+        defer { events.close() }
+        events.emit(.runStarted(runID, jobs: jobs.count, alreadyDone: recovered.done.count))
         let settings = CoordinatorServer.Settings(endpoint: config.coordinator.bind, heartbeatMs: config.coordinator.heartbeatMs, liveness: config.coordinator.liveness)
         let server = try CoordinatorServer(settings: settings, jobs: book, store: store, runID: runID, logger: logger, curveKeys: curveKeys)
+        server.events = events
+        let metricsEndpoint = try config.metrics.map { try MetricsEndpoint.start($0, server: server, sink: sink, registry: registry, events: events, logger: logger) }
+        defer { metricsEndpoint?.stop() }
         let children = try LocalWorkers.start(count: book.isFinished ? 0 : localWorkers, executable: workerExecutable, endpoint: server.boundEndpoint,
                                               threads: workerThreads, cacheRoot: (config.workDirectory as NSString).appendingPathComponent("worker-cache"),
-                                              heartbeatMs: config.coordinator.heartbeatMs, curveKeys: curveKeys?.path, logger: logger)
+                                              heartbeatMs: config.coordinator.heartbeatMs, curveKeys: curveKeys?.path, logDirectory: workerLogDirectory, logger: logger)
         defer { children.stop() }
 
-        var outcome = try server.serve(sink: sink) {
+        var outcome = try server.serve(sink: EventingResultSink(sink, events: events)) {
             if localWorkers > 0, children.allExited { return "all \(localWorkers) local workers exited" }
             return nil
         }
@@ -154,6 +167,7 @@ public struct PipelineRunner {
         server.shutdownWorkers()
         children.waitForExit(seconds: 5)
         try registry.finishRun(id: runID, status: outcome.failure == nil ? .succeeded : .failed, finishedAt: Date())
+        events.emit(.runFinished(runID, seconds: (ContinuousClock.now - started).seconds, failure: outcome.failure))
 
         let rows = jobs.compactMap { job -> RunSummary.Row? in
             guard let version = sink.registered[job.id] else { return nil }
@@ -171,6 +185,7 @@ public struct PipelineRunner {
         summary.totalJobs = jobs.count
         summary.journalFailures = sink.journalFailures
         summary.refusedHandshakes = outcome.refusedHandshakes
+        summary.backupTasks = outcome.backupTasks
         return summary
     }
 }

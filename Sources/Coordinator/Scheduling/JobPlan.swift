@@ -96,6 +96,7 @@ public struct JobPlanner {
         }
         spec.stacking = model.stacking
         spec.sensitive = data.sensitiveColumns
+        spec.positiveLevel = model.positive
         spec.permutationRows = model.permutationRows
         return PlannedJob(id: "\(model.name)/full", spec: spec, dependsOn: needed.sorted(), estimatedCost: 0)
     }
@@ -106,6 +107,7 @@ public struct JobPlanner {
                                    excludedColumns: data.excludedColumns, quantiles: model.quantiles, parameters: model.gbdt,
                                    role: role, trainShards: train, evalShards: eval)
         spec.sensitive = data.sensitiveColumns
+        spec.positiveLevel = model.positive
         spec.shapSummary = model.shap && role == .full
         spec.shapRows = role == .full ? model.shapRows : 0
         spec.permutationRows = role == .full ? model.permutationRows : 0

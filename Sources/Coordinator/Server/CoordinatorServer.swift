@@ -29,6 +29,8 @@ public struct ServeOutcome: Sendable {
     public var workersLost: Int
     /// CURVE handshakes the ZAP handler refused (keys not in `allowed/`); 0 without CURVE.
     public var refusedHandshakes = 0
+    /// Backup copies started for straggling jobs (extra work; the first result of a copy wins).
+    public var backupTasks = 0
 }
 
 /// The coordinator's event loop: one thread owns the ROUTER transport, admits workers, hands out
@@ -63,6 +65,14 @@ public final class CoordinatorServer {
     private var completed: [String: String] = [:]
     private var workersLost = 0
     public let counters = MessageCounters()
+    /// When a running job gets a backup copy on an idle worker.
+    public var stragglers = StragglerWatch()
+    /// Where worker and progress events go (job events come from ``EventingResultSink``).
+    public var events: RunEventHub?
+    /// Shard bytes sent in CHUNK messages.
+    public private(set) var chunkBytesSent = 0
+    /// CURVE handshakes refused so far; 0 without CURVE.
+    public var refusedHandshakes: Int { gate?.refused ?? 0 }
     /// The endpoint actually bound (resolves a `:*` port).
     public private(set) var boundEndpoint: String
 
@@ -107,6 +117,7 @@ public final class CoordinatorServer {
             }
             try step(sink: sink, timeoutMs: Int32(min(100, settings.heartbeatMs)))
         }
+        logger.info("\(MessageCounters.logPrefix)\(counters.json)")
         return outcome(failure: book.firstFailure.map { $0.error })
     }
 
@@ -118,6 +129,7 @@ public final class CoordinatorServer {
         }
         tick(sink: sink)
         dispatch(sink: sink)
+        events?.tick()
     }
 
     /// True once every job is done or one has failed for good.
@@ -133,7 +145,7 @@ public final class CoordinatorServer {
 
     private func outcome(failure: String?) -> ServeOutcome {
         ServeOutcome(completed: completed, failure: failure, droppedMessages: counters.dropped, workersLost: workersLost,
-                     refusedHandshakes: gate?.refused ?? 0)
+                     refusedHandshakes: gate?.refused ?? 0, backupTasks: book.backupsStarted)
     }
 
     // MARK: messages
@@ -143,10 +155,18 @@ public final class CoordinatorServer {
         do {
             routed = try RoutedEnvelope.parse(frames)
         } catch {
-            counters.countDropped(String(describing: error))
-            logger.warning("dropped malformed message: \(error)")
+            counters.drop(error, what: "malformed message") { logger.warning("\($0)") }
             return
         }
+        do {
+            try handle(routed, sink: sink)
+            counters.countReceived()
+        } catch {
+            counters.drop(error, what: "\(routed.envelope.command.rawValue) message") { logger.warning("\($0)") }
+        }
+    }
+
+    private func handle(_ routed: RoutedEnvelope, sink: ResultSink) throws {
         let peer = routed.peer, message = routed.envelope
         do {
             if message.command == .hello {
@@ -165,15 +185,15 @@ public final class CoordinatorServer {
             case .progress:
                 let progress = try message.decodeHeader(ProgressHeader.self)
                 logger.debug("\(progress.jobID) \(Int(progress.fraction * 100))% \(progress.message)")
+                if let worker = workers[peer], let job = book.job(progress.jobID) {
+                    events?.emit(.jobProgress(job.id, model: job.spec.model, attempt: progress.attempt, worker: worker.name, fraction: progress.fraction))
+                }
             case .result: try result(peer, message, sink: sink)
             case .failed: failed(peer, try message.decodeHeader(FailedHeader.self), sink: sink)
             case .bye: lose(peer, reason: "said BYE", sink: sink)
             default:
-                counters.countDropped("unexpected \(message.command.rawValue) from worker")
+                throw DroppedMessage("unexpected \(message.command.rawValue) from worker")
             }
-        } catch {
-            counters.countDropped(String(describing: error))
-            logger.warning("dropped \(message.command.rawValue) message: \(error)")
         }
     }
 
@@ -186,10 +206,7 @@ public final class CoordinatorServer {
         }
         if workers[peer] != nil { lose(peer, reason: "said HELLO again", sink: sink) }
         // A worker that reconnects under a new identity keeps the job it is still training.
-        let busy = (hello.busyJobs ?? []).first { id in
-            if case .running(let holder, _) = book.states[id] { return holder == "\(hello.workerID)@\(hello.host)" }
-            return false
-        }
+        let busy = (hello.busyJobs ?? []).first { book.isRunning($0, on: "\(hello.workerID)@\(hello.host)") }
         for old in workers.all where old.hello.workerID == hello.workerID && old.hello.host == hello.host && old.peer != peer {
             logger.info("worker \(hello.workerID) reconnected; its old connection is dropped")
             if busy == nil { lose(old.peer, reason: "reconnected", sink: sink) } else { _ = workers.remove(old.peer) }
@@ -204,41 +221,40 @@ public final class CoordinatorServer {
             // Busy with a job this run no longer expects from it: wait for that result before sending more.
             workers[peer]?.runningJob = stale
         }
+        events?.emit(.workerJoined("\(hello.workerID)@\(hello.host)", host: hello.host, threads: hello.cores))
         logger.info("worker \(hello.workerID) joined from \(hello.host) (pid \(hello.pid), \(hello.cores) cores, \(hello.cachedShards.count) cached shards)")
         send(peer, Envelope.make(.welcome, WelcomeHeader(coordinatorID: runID, heartbeatMs: settings.heartbeatMs, liveness: settings.liveness)))
     }
 
     private func fetch(_ peer: Data, _ request: FetchHeader) throws {
         guard store.contains(request.shardID) else {
-            counters.countDropped("fetch of unknown shard")
-            return
+            throw DroppedMessage("fetch of unknown shard")
         }
         let total = try store.size(of: request.shardID)
         guard request.offset >= 0, request.offset <= total, request.size > 0 else {
-            counters.countDropped("fetch out of range")
-            return
+            throw DroppedMessage("fetch out of range")
         }
         let count = min(request.size, ProtocolLimits.chunkBytes, total - request.offset)
         let bytes = try store.readBytes(request.shardID, offset: request.offset, count: count)
         let header = ChunkHeader(shardID: request.shardID, offset: request.offset, totalSize: total, last: request.offset + count >= total)
         send(peer, Envelope.make(.chunk, header, payload: bytes))
+        chunkBytesSent += bytes.count
         if header.last { workers[peer]?.cachedShards.insert(request.shardID) }
     }
 
     private func result(_ peer: Data, _ message: Envelope, sink: ResultSink) throws {
         let header = try message.decodeHeader(ResultHeader.self)
         guard let worker = workers[peer], let job = book.job(header.jobID) else {
-            counters.countDropped("result for unknown job")
-            return
+            throw DroppedMessage("result for unknown job")
         }
         if worker.runningJob == header.jobID { workers[peer]?.runningJob = nil }
-        guard let reportData = header.report, let report = try? JSONDecoder().decode(JobReport.self, from: reportData) else {
+        guard let reportData = header.report, let report = try? EngageJSONDecoder().decode(JobReport.self, from: reportData) else {
             failed(peer, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: "result without a readable report"), sink: sink)
             return
         }
         switch book.states[job.id] {
         case .done?, .failed?, nil:
-            logger.info("ignored duplicate result for \(job.id) attempt \(header.attempt)")
+            logger.info("ignored duplicate result for \(job.id) attempt \(header.attempt) from \(worker.name)")
             return
         case .pending?, .running?:
             break
@@ -246,7 +262,10 @@ public final class CoordinatorServer {
         do {
             let payload = try ResultPayload.decode(message.payload ?? Data())
             let label = try sink.accept(job: job, attempt: header.attempt, worker: worker.name, report: report, result: payload)
+            let otherCopy = book.backups[job.id].map { $0.attempt == header.attempt ? primaryWorker(of: job.id) : $0.worker } ?? nil
             _ = book.complete(job.id, attempt: header.attempt, worker: worker.name)
+            stragglers.finished(job, at: clock.now)
+            if let otherCopy { logger.info("\(job.id): attempt \(header.attempt) on \(worker.name) won; the copy on \(otherCopy) runs on and its result will be ignored") }
             completed[job.id] = label
             sink.jobChanged(job: job, status: .done, attempt: header.attempt, worker: worker.name, error: nil)
             logger.info("\(job.id) done by \(worker.name) in \(String(format: "%.1f", header.seconds)) s → \(label)")
@@ -268,6 +287,11 @@ public final class CoordinatorServer {
             sink.jobChanged(job: job, status: .retrying, attempt: next, worker: worker, error: error)
         case .gaveUp(let message):
             sink.jobChanged(job: job, status: .failed, attempt: attempt, worker: worker, error: message)
+        case .continuesOnBackup(let backupWorker, let backupAttempt):
+            logger.info("\(job.id) continues as attempt \(backupAttempt), its backup copy on \(backupWorker)")
+            sink.jobChanged(job: job, status: .running, attempt: backupAttempt, worker: backupWorker, error: nil)
+        case .backupDropped:
+            logger.info("\(job.id): backup attempt \(attempt) dropped; the primary copy runs on")
         case nil:
             break
         }
@@ -319,6 +343,7 @@ public final class CoordinatorServer {
     private func lose(_ peer: Data, reason: String, sink: ResultSink) {
         guard let worker = workers.remove(peer) else { return }
         workersLost += 1
+        events?.emit(.workerLost(worker.name, reason: reason))
         for running in book.running(on: worker.name) {
             guard let job = book.job(running.id) else { continue }
             logger.warning("\(job.id) attempt \(running.attempt) lost with worker \(worker.name) (\(reason)); requeued")
@@ -328,7 +353,10 @@ public final class CoordinatorServer {
 
     private func dispatch(sink: ResultSink) {
         for worker in workers.idle {
-            guard var job = book.next(cachedShards: worker.cachedShards) else { return }
+            guard var job = book.next(cachedShards: worker.cachedShards) else {
+                backUp(on: worker, sink: sink)
+                continue
+            }
             do {
                 job = try sink.materialize(job)
                 book.replace(job)
@@ -338,15 +366,38 @@ public final class CoordinatorServer {
                 continue
             }
             let attempt = book.start(job.id, worker: worker.name)
-            do {
-                let payload = try JSONEncoder().encode(job.spec)
-                send(worker.peer, try Envelope(command: .job, header: JobHeader(jobID: job.id, attempt: attempt, runID: runID), payload: payload))
-                workers[worker.peer]?.runningJob = job.id
-                sink.jobChanged(job: job, status: .running, attempt: attempt, worker: worker.name, error: nil)
-                logger.info("\(job.id) attempt \(attempt) → \(worker.name)")
-            } catch {
-                requeue(job, attempt: attempt, error: "could not send the job: \(error)", worker: worker.name, sink: sink)
-            }
+            stragglers.started(job.id, at: clock.now)
+            hand(job, attempt: attempt, to: worker, sink: sink, note: "")
+        }
+    }
+
+    /// With no ready job for an idle worker, starts a backup copy of the worst straggler on it.
+    private func backUp(on worker: WorkerTable.Entry, sink: ResultSink) {
+        let candidates = book.jobs.filter { job in
+            guard case .running(let holder, _) = book.states[job.id] else { return false }
+            return holder != worker.name && book.backups[job.id] == nil
+        }
+        guard let job = stragglers.straggler(among: candidates, now: clock.now),
+              let attempt = book.startBackup(job.id, worker: worker.name) else { return }
+        let expected = stragglers.expectedSeconds(job).map { String(format: "%.1f", $0) } ?? "?"
+        hand(job, attempt: attempt, to: worker, sink: sink,
+             note: " (backup copy: \(primaryWorker(of: job.id) ?? "?") runs it longer than \(stragglers.factor)× the expected \(expected) s)")
+    }
+
+    private func primaryWorker(of id: String) -> String? {
+        if case .running(let holder, _) = book.states[id] { return holder }
+        return nil
+    }
+
+    private func hand(_ job: PlannedJob, attempt: Int, to worker: WorkerTable.Entry, sink: ResultSink, note: String) {
+        do {
+            let payload = try JSONEncoder().encode(job.spec)
+            send(worker.peer, try Envelope(command: .job, header: JobHeader(jobID: job.id, attempt: attempt, runID: runID), payload: payload))
+            workers[worker.peer]?.runningJob = job.id
+            sink.jobChanged(job: job, status: .running, attempt: attempt, worker: worker.name, error: nil)
+            logger.info("\(job.id) attempt \(attempt) → \(worker.name)\(note)")
+        } catch {
+            requeue(job, attempt: attempt, error: "could not send the job: \(error)", worker: worker.name, sink: sink)
         }
     }
 

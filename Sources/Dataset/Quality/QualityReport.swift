@@ -65,8 +65,7 @@ public struct DataQualityReport: Codable, Sendable, Equatable {
     }
 
     public func json(pretty: Bool = false) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        let encoder = EngageJSONEncoder(pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys])
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 }

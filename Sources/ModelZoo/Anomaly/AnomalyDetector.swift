@@ -29,8 +29,8 @@ public struct AnomalyDetector: Sendable, Equatable {
         guard contamination > 0 && contamination < 0.5 else {
             throw AnomalyError.invalidModel("contamination \(contamination) is outside (0, 0.5)")
         }
-        guard combination != .bySeparation else {
-            throw AnomalyError.invalidModel("a fitted detector holds the combination rule chosen at training, not bySeparation")
+        guard !combination.isFitTimeGate else {
+            throw AnomalyError.invalidModel("a fitted detector holds the combination rule chosen at training, not \(combination.rawValue)")
         }
         guard threshold >= 0 && threshold <= 1 else { throw AnomalyError.invalidModel("threshold \(threshold) is outside [0, 1]") }
         guard Set(forest.featureNames) == Set(autoencoder.featureNames) else {
@@ -83,7 +83,7 @@ public struct AnomalyDetector: Sendable, Equatable {
         case .robustZSum: return forestScale.z(s) + autoencoderScale.z(e)
         case .robustZMax, .bySeparation: return max(forestScale.z(s), autoencoderScale.z(e))
         case .autoencoderOnly: return autoencoderScale.z(e)
-        case .forestOnly: return forestScale.z(s)
+        case .forestOnly, .byAgreement: return forestScale.z(s)
         }
     }
 }

@@ -13,8 +13,13 @@ public enum ScoreCombination: String, Codable, Sendable, CaseIterable {
     /// Chosen when the detector is fitted, from the training rows alone: a part whose robust
     /// z-scores separate the expected anomalies from the bulk at least `SeparationGate.ratio`
     /// times as sharply as the other part's scores alone; otherwise `robustZMax`. The default
-    /// (docs/models.md: why, and what each rule scored). A fitted detector never holds this rule.
+    /// before `byAgreement`; kept for configurations that name it. A fitted detector never holds it.
     case bySeparation
+    /// Chosen when the detector is fitted, from the training rows alone: `autoencoderOnly` when the
+    /// forest confirms the autoencoder's top tail by at least `TailAgreement.margin` more than the
+    /// autoencoder confirms the forest's; otherwise `forestOnly`. The default (docs/models.md: the
+    /// real and generated benchmarks behind it). A fitted detector never holds this rule.
+    case byAgreement
 
     /// The rules a fitted detector can hold.
     static let fitted: [ScoreCombination] = [.rankAverage, .robustZSum, .robustZMax, .autoencoderOnly, .forestOnly]
@@ -27,8 +32,12 @@ public enum ScoreCombination: String, Codable, Sendable, CaseIterable {
         case .autoencoderOnly: return 3
         case .forestOnly: return 4
         case .bySeparation: return 255
+        case .byAgreement: return 254
         }
     }
+
+    /// Whether the rule is resolved into a fitted one when the detector is fitted.
+    var isFitTimeGate: Bool { self == .bySeparation || self == .byAgreement }
 
     init?(tag: UInt8) {
         guard let found = Self.fitted.first(where: { $0.tag == tag }) else { return nil }
@@ -63,6 +72,40 @@ public enum SeparationGate {
     }
 }
 
+/// Which part to trust, judged by how each part's top tail looks to the other part.
+///
+/// A part whose highest-scored rows are real anomalies has them confirmed by the other part: the
+/// other ranks them high too. A part that ranks its own artefacts first (an autoencoder's largest
+/// reconstruction errors on skewed or discrete columns, which are not anomalies) has them
+/// confirmed less. The confirmation of a part is the mean training percentile that the other
+/// part gives to the part's top `contamination` share of training rows (at least `minimumRows`).
+/// Only training scores and the stated contamination enter: no label. The isolation forest is
+/// the default part; the autoencoder replaces it only on clearly stronger confirmation.
+public enum TailAgreement {
+    /// How much better confirmed the autoencoder's tail must be before it replaces the forest.
+    public static let margin = 0.03
+    /// The fewest top rows a confirmation averages over, for small tables.
+    public static let minimumRows = 10
+
+    /// The mean of `otherPercentiles` over the rows with the largest `scores` (ties: lower row first).
+    public static func confirmation(of scores: [Double], by otherPercentiles: [Double], contamination c: Double) -> Double {
+        precondition(scores.count == otherPercentiles.count, "one percentile per row")
+        guard !scores.isEmpty else { return 0 }
+        let count = min(scores.count, max(minimumRows, Int((c * Double(scores.count)).rounded())))
+        let key = scores.map { $0.isNaN ? -Double.infinity : $0 }
+        let order = key.indices.sorted { key[$0] > key[$1] || (key[$0] == key[$1] && $0 < $1) }
+        var sum = 0.0
+        for row in order.prefix(count) { sum += otherPercentiles[row] }
+        return sum / Double(count)
+    }
+
+    /// `autoencoderOnly` when the autoencoder's confirmation exceeds the forest's by `margin`;
+    /// `forestOnly` otherwise.
+    public static func choose(forestConfirmation: Double, autoencoderConfirmation: Double) -> ScoreCombination {
+        autoencoderConfirmation - forestConfirmation >= margin ? .autoencoderOnly : .forestOnly
+    }
+}
+
 /// Settings of the combined anomaly detector: its two parts, how their scores combine, and the
 /// expected share of anomalies, which sets the flag threshold.
 ///
@@ -70,7 +113,7 @@ public enum SeparationGate {
 public struct AnomalyDetectorParameters: Codable, Sendable, Equatable {
     public var forest = IsolationForestParameters()
     public var autoencoder = AutoencoderParameters()
-    public var combination = ScoreCombination.bySeparation
+    public var combination = ScoreCombination.byAgreement
     /// Expected share of anomalies: the top this share of training rows by score are flagged.
     public var contamination = 0.01
     /// Threads for both parts; 0 = all cores. Overrides the parts' own setting.

@@ -37,8 +37,19 @@ public struct AnomalyDetectorTrainer: Sendable {
                                                          contamination: parameters.contamination)
         let autoencoderSeparation = SeparationGate.separation(sortedZ: errors.map(autoencoderScale.z).sorted(),
                                                               contamination: parameters.contamination)
-        let combination = parameters.combination == .bySeparation
-            ? SeparationGate.choose(forest: forestSeparation, autoencoder: autoencoderSeparation) : parameters.combination
+        let forestPercentiles = forestScores.map { forestCalibrator($0) }
+        let autoencoderPercentiles = errors.map { autoencoderCalibrator($0) }
+        let forestConfirmation = TailAgreement.confirmation(of: forestScores, by: autoencoderPercentiles,
+                                                            contamination: parameters.contamination)
+        let autoencoderConfirmation = TailAgreement.confirmation(of: errors, by: forestPercentiles,
+                                                                 contamination: parameters.contamination)
+        let combination: ScoreCombination
+        switch parameters.combination {
+        case .bySeparation: combination = SeparationGate.choose(forest: forestSeparation, autoencoder: autoencoderSeparation)
+        case .byAgreement:
+            combination = TailAgreement.choose(forestConfirmation: forestConfirmation, autoencoderConfirmation: autoencoderConfirmation)
+        default: combination = parameters.combination
+        }
         let statistics = (0..<x.rowCount).map {
             AnomalyDetector.combine(combination, forest: forestScores[$0], autoencoder: errors[$0],
                                     forestScale: forestScale, autoencoderScale: autoencoderScale,
@@ -58,14 +69,15 @@ public struct AnomalyDetectorTrainer: Sendable {
             autoencoderScoreSeconds: (autoencoderScored - autoencoderFitted).seconds,
             totalSeconds: (clock.now - start).seconds, autoencoderLoss: autoencoder.trainingLoss,
             flaggedRows: scores.filter { $0 > threshold }.count, combination: combination,
-            forestSeparation: forestSeparation, autoencoderSeparation: autoencoderSeparation)
+            forestSeparation: forestSeparation, autoencoderSeparation: autoencoderSeparation,
+            forestConfirmation: forestConfirmation, autoencoderConfirmation: autoencoderConfirmation)
         return (detector, report)
     }
 }
 
 /// Facts about one detector fit: row count, the time each part took, the autoencoder's loss
 /// curve, how many training rows the threshold flags, and the combination rule with the
-/// separations it was chosen from.
+/// separations and tail confirmations it was chosen from.
 public struct AnomalyTrainingReport: Sendable, Equatable, Codable {
     public let rows: Int
     public let forestFitSeconds: Double
@@ -76,9 +88,12 @@ public struct AnomalyTrainingReport: Sendable, Equatable, Codable {
     /// Mean reconstruction error after each epoch.
     public let autoencoderLoss: [Double]
     public let flaggedRows: Int
-    /// The rule the fitted detector holds (`bySeparation` resolved).
+    /// The rule the fitted detector holds (`byAgreement` or `bySeparation` resolved).
     public let combination: ScoreCombination
     /// Each part's `SeparationGate.separation` on the training rows.
     public let forestSeparation: Double
     public let autoencoderSeparation: Double
+    /// Each part's `TailAgreement.confirmation` on the training rows (nil in reports written before it).
+    public let forestConfirmation: Double?
+    public let autoencoderConfirmation: Double?
 }

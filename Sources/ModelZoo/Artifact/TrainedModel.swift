@@ -25,6 +25,8 @@ public struct TrainedModel: Sendable {
         public var engageVersion: String
         /// A recommender's column names (kind `ncf`); nil for every other kind.
         public var recommender: RecommenderColumns?
+        /// A binary model's text target levels; nil for a 0/1 target and in artifacts written before it existed.
+        public var binaryLevels: BinaryLevels?
     }
 
     public var header: Header

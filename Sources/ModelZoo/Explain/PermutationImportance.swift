@@ -125,14 +125,12 @@ struct PermutationScorer: Sendable {
             }
         }
         let trees = Array(model.activeTrees)
-        ensemble = PackedEnsemble(trees)
-        var baseRaw = [Double](repeating: model.baseScore, count: rows)
-        let ensemble = self.ensemble
-        matrix.withUnsafeBufferPointer { m in
-            baseRaw.withUnsafeMutableBufferPointer { raw in
-                if rows > 0 { ensemble.accumulate(rows: m.baseAddress!, stride: stride, count: rows, into: raw.baseAddress!) }
-            }
-        }
+        let ensemble = PackedEnsemble(trees)
+        self.ensemble = ensemble
+        let treeOutputs = rows * trees.count <= cacheLimit && rows > 0
+            ? Self.outputsOfEveryTree(ensemble, matrix: matrix, stride: stride, rows: rows, threads: threads) : nil
+        let baseRaw = Self.originalRaw(model.baseScore, ensemble: ensemble, matrix: matrix, stride: stride, rows: rows,
+                                       treeOutputs: treeOutputs, threads: threads)
         var using = [[Int]](repeating: [], count: model.featureNames.count)
         for (index, tree) in trees.enumerated() {
             for feature in Set(tree.splitFeature) { using[Int(feature)].append(index) }
@@ -145,8 +143,34 @@ struct PermutationScorer: Sendable {
         self.baseRaw = baseRaw
         modelPosition = x.names.map { lookup[$0] }
         treesUsing = using
-        treeOutputs = rows * trees.count <= cacheLimit && rows > 0
-            ? Self.outputsOfEveryTree(ensemble, matrix: matrix, stride: stride, rows: rows, threads: threads) : nil
+        self.treeOutputs = treeOutputs
+    }
+
+    /// The raw scores of the original rows: the cached tree outputs summed in tree order (the
+    /// order `accumulate` adds them), or the rows scored again in parallel chunks.
+    private static func originalRaw(_ baseScore: Double, ensemble: PackedEnsemble, matrix: [Double], stride: Int, rows: Int,
+                                    treeOutputs: [Double]?, threads: Int) -> [Double] {
+        var raw = [Double](repeating: baseScore, count: rows)
+        guard rows > 0 else { return raw }
+        matrix.withUnsafeBufferPointer { m in
+            raw.withUnsafeMutableBufferPointer { out in
+                let base = out.baseAddress!
+                ParallelRunner(threads: threads).forEachChunk(count: rows, minimumPerChunk: 1024) { _, range in
+                    let target = base + range.lowerBound
+                    guard let treeOutputs else {
+                        ensemble.accumulate(rows: m.baseAddress! + range.lowerBound * stride, stride: stride, count: range.count, into: target)
+                        return
+                    }
+                    treeOutputs.withUnsafeBufferPointer { cached in
+                        for tree in 0..<ensemble.treeCount {
+                            let source = cached.baseAddress! + (tree &* rows &+ range.lowerBound)
+                            for r in 0..<range.count { target[r] += source[r] }
+                        }
+                    }
+                }
+            }
+        }
+        return raw
     }
 
     private static func outputsOfEveryTree(_ ensemble: PackedEnsemble, matrix: [Double], stride: Int, rows: Int,
@@ -218,10 +242,5 @@ struct PermutationScorer: Sendable {
     }
 
     /// Raw scores as the model outputs them (probabilities for a binary model).
-    func outputs(raw: [Double]) -> [Double] {
-        switch model.objective {
-        case .binary: return raw.map(BinaryLogisticObjective.sigmoid)
-        case .regression, .quantile: return raw
-        }
-    }
+    func outputs(raw: [Double]) -> [Double] { model.outputs(raw: raw) }
 }

@@ -25,49 +25,42 @@ extension FairnessReport {
     /// Every per-group and per-attribute number of every section, in report order.
     public func numbers() -> [FairnessMeasure] {
         var out: [FairnessMeasure] = []
-        func add(_ attribute: String, _ group: String?, _ metric: String, _ value: Double?) {
-            if let value { out.append(FairnessMeasure(attribute: attribute, group: group, metric: metric, value: value)) }
-        }
-        for attribute in classifier?.attributes ?? [] {
-            let name = attribute.attribute
-            for g in attribute.groups {
-                add(name, g.group, "count", Double(g.count))
-                add(name, g.group, "selection_rate", g.selectionRate)
-                add(name, g.group, "true_positive_rate", g.truePositiveRate)
-                add(name, g.group, "false_positive_rate", g.falsePositiveRate)
-                add(name, g.group, "auc", g.auc)
-                add(name, g.group, "mean_score", g.meanScore)
-                add(name, g.group, "observed_rate", g.observedRate)
+        /// One attribute of a section: each group's numbers by name, then the attribute's own.
+        func add<Group>(_ attribute: String, _ groups: [Group], name: (Group) -> String,
+                        _ perGroup: [(String, (Group) -> Double?)], _ perAttribute: [(String, Double?)]) {
+            for group in groups {
+                for (metric, value) in perGroup {
+                    if let value = value(group) { out.append(FairnessMeasure(attribute: attribute, group: name(group), metric: metric, value: value)) }
+                }
             }
-            add(name, nil, "demographic_parity_difference", attribute.demographicParityDifference)
-            add(name, nil, "demographic_parity_ratio", attribute.demographicParityRatio)
-            add(name, nil, "equalized_odds_difference", attribute.equalizedOddsDifference)
-            add(name, nil, "equalized_odds_ratio", attribute.equalizedOddsRatio)
-            add(name, nil, "disparate_impact", attribute.disparateImpact)
-        }
-        for attribute in regressor?.attributes ?? [] {
-            let name = attribute.attribute
-            for g in attribute.groups {
-                add(name, g.group, "count", Double(g.count))
-                add(name, g.group, "mean_prediction", g.meanPrediction)
-                add(name, g.group, "mae", g.mae)
-                add(name, g.group, "selection_rate", g.selectionRate)
+            for case let (metric, value?) in perAttribute {
+                out.append(FairnessMeasure(attribute: attribute, group: nil, metric: metric, value: value))
             }
-            add(name, nil, "mean_prediction_difference", attribute.meanPredictionDifference)
-            add(name, nil, "mae_difference", attribute.maeDifference)
-            add(name, nil, "disparate_impact", attribute.disparateImpact)
         }
-        for attribute in recommender?.attributes ?? [] {
-            let name = attribute.attribute
-            for g in attribute.groups {
-                add(name, g.group, "count", Double(g.users))
-                add(name, g.group, "hit_rate", g.hitRate)
-            }
-            add(name, nil, "hit_rate_difference", attribute.hitRateDifference)
-            add(name, nil, "hit_rate_ratio", attribute.hitRateRatio)
+        for a in classifier?.attributes ?? [] {
+            add(a.attribute, a.groups, name: \.group, [
+                ("count", { Double($0.count) }), ("selection_rate", \.selectionRate), ("true_positive_rate", \.truePositiveRate),
+                ("false_positive_rate", \.falsePositiveRate), ("auc", \.auc), ("mean_score", \.meanScore), ("observed_rate", \.observedRate),
+            ], [
+                ("demographic_parity_difference", a.demographicParityDifference), ("demographic_parity_ratio", a.demographicParityRatio),
+                ("equalized_odds_difference", a.equalizedOddsDifference), ("equalized_odds_ratio", a.equalizedOddsRatio),
+                (FairnessMeasure.disparateImpact, a.disparateImpact),
+            ])
+        }
+        for a in regressor?.attributes ?? [] {
+            add(a.attribute, a.groups, name: \.group, [
+                ("count", { Double($0.count) }), ("mean_prediction", \.meanPrediction), ("mae", \.mae), ("selection_rate", \.selectionRate),
+            ], [
+                ("mean_prediction_difference", a.meanPredictionDifference), ("mae_difference", a.maeDifference),
+                (FairnessMeasure.disparateImpact, a.disparateImpact),
+            ])
+        }
+        for a in recommender?.attributes ?? [] {
+            add(a.attribute, a.groups, name: \.group, [("count", { Double($0.users) }), ("hit_rate", \.hitRate)],
+                [("hit_rate_difference", a.hitRateDifference), ("hit_rate_ratio", a.hitRateRatio)])
         }
         for proxy in proxies {
-            add(proxy.attribute, nil, "proxy_\(proxy.measure.rawValue):\(proxy.feature)", proxy.value)
+            out.append(FairnessMeasure(attribute: proxy.attribute, group: nil, metric: "proxy_\(proxy.measure.rawValue):\(proxy.feature)", value: proxy.value))
         }
         return out
     }

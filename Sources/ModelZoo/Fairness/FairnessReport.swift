@@ -1,3 +1,4 @@
+import Dataset
 import Foundation
 
 /// The fairness report of one model version: the section for the model's kind, the proxy
@@ -32,12 +33,11 @@ public struct FairnessReport: Codable, Sendable, Equatable {
 
     /// The report as JSON with sorted keys (pretty-printed when asked).
     public func json(pretty: Bool = false) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        let encoder = EngageJSONEncoder(pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys])
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
     public static func decode(json: String) throws -> FairnessReport {
-        try JSONDecoder().decode(FairnessReport.self, from: Data(json.utf8))
+        try EngageJSONDecoder().decode(FairnessReport.self, from: Data(json.utf8))
     }
 }

@@ -57,7 +57,11 @@ public struct GBDTModel: Sendable, Equatable {
 
     /// Model outputs: probabilities for binary models, raw scores otherwise.
     public func predict(_ x: FeatureMatrix) throws -> [Double] {
-        let raw = try predictRaw(x)
+        outputs(raw: try predictRaw(x))
+    }
+
+    /// Raw scores as the model outputs them: probabilities for a binary model, unchanged otherwise.
+    public func outputs(raw: [Double]) -> [Double] {
         switch objective {
         case .binary: return raw.map(BinaryLogisticObjective.sigmoid)
         case .regression, .quantile: return raw

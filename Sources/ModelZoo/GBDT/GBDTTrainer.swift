@@ -19,6 +19,14 @@ public struct GBDTTrainer: Sendable {
     /// after every tree, on the training thread.
     public func train(_ x: FeatureMatrix, labels: [Double], validation: (x: FeatureMatrix, labels: [Double])? = nil,
                       progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> GBDTModel {
+        try fit(x, labels: labels, validation: validation, progress: progress).model
+    }
+
+    /// As `train`, and also the raw scores the boosting loop kept for every training row, which
+    /// equal `model.predictRaw(x)` (up to the order of summing) unless early stopping dropped
+    /// trees; then `trainingRaw` is nil. Saves the caller a scoring pass over the training rows.
+    public func fit(_ x: FeatureMatrix, labels: [Double], validation: (x: FeatureMatrix, labels: [Double])? = nil,
+                    progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> (model: GBDTModel, trainingRaw: [Double]?) {
         try GradientBoosting(objectiveKind: objective, parameters: parameters)
             .train(x, labels: labels, validation: validation, progress: progress)
     }

@@ -6,7 +6,7 @@ struct GradientBoosting {
     let parameters: GBDTParameters
 
     func train(_ x: FeatureMatrix, labels: [Double], validation: (x: FeatureMatrix, labels: [Double])?,
-               progress: (@Sendable (Int, Int) -> Void)?) throws -> GBDTModel {
+               progress: (@Sendable (Int, Int) -> Void)?) throws -> (model: GBDTModel, trainingRaw: [Double]?) {
         let p = parameters
         try p.validate()
         let n = x.rowCount
@@ -72,12 +72,14 @@ struct GradientBoosting {
         }
 
         var bestIteration: Int?
+        let grownTrees = trees.count
         if p.earlyStoppingRounds != nil, let best = watcher?.bestIteration {
             bestIteration = best
             trees.removeSubrange(best...)
         }
-        return try GBDTModel(featureNames: x.names, objective: objectiveKind, baseScore: baseScore,
-                             trees: trees, bestIteration: bestIteration)
+        let complete = trees.count == grownTrees
+        return (try GBDTModel(featureNames: x.names, objective: objectiveKind, baseScore: baseScore,
+                              trees: trees, bestIteration: bestIteration), complete ? scores : nil)
     }
 
     private func sampleFeatures(_ all: [Int32], using random: inout SplitMix64) -> [Int32] {

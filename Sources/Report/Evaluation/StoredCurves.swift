@@ -1,3 +1,4 @@
+import Dataset
 import Foundation
 import ModelZoo
 
@@ -15,7 +16,7 @@ struct StoredCurves: Decodable {
     static func decode(json: String, model: String) throws -> ClassifierCurves {
         let stored: StoredCurves
         do {
-            stored = try JSONDecoder().decode(StoredCurves.self, from: Data(json.utf8))
+            stored = try EngageJSONDecoder().decode(StoredCurves.self, from: Data(json.utf8))
         } catch {
             throw ReportError.unreadableReport(name: registryName, model: model, reason: String(describing: error))
         }
