@@ -41,68 +41,56 @@ public struct RunEvent: Sendable, Equatable, Codable {
     public var jobs: Int?
     public var done: Int?
 
-    public init(type: Kind, time: Date = Date()) {
+    public init(type: Kind, time: Date = Date(), run: String? = nil, worker: String? = nil, host: String? = nil, threads: Int? = nil,
+                job: String? = nil, model: String? = nil, attempt: Int? = nil, fraction: Double? = nil, seconds: Double? = nil,
+                result: String? = nil, reason: String? = nil, jobs: Int? = nil, done: Int? = nil) {
         self.type = type
         self.time = time
+        self.run = run
+        self.worker = worker
+        self.host = host
+        self.threads = threads
+        self.job = job
+        self.model = model
+        self.attempt = attempt
+        self.fraction = Self.finite(fraction).map { min(1, max(0, $0)) }
+        self.seconds = Self.finite(seconds)
+        self.result = result
+        self.reason = reason
+        self.jobs = jobs
+        self.done = done
     }
 
     public static func runStarted(_ run: String, jobs: Int, alreadyDone: Int) -> RunEvent {
-        var event = RunEvent(type: .runStarted)
-        event.run = run
-        event.jobs = jobs
-        event.done = alreadyDone
-        return event
+        RunEvent(type: .runStarted, run: run, jobs: jobs, done: alreadyDone)
     }
 
     public static func workerJoined(_ worker: String, host: String, threads: Int) -> RunEvent {
-        var event = RunEvent(type: .workerJoined)
-        event.worker = worker
-        event.host = host
-        event.threads = threads
-        return event
+        RunEvent(type: .workerJoined, worker: worker, host: host, threads: threads)
     }
 
     public static func workerLost(_ worker: String, reason: String) -> RunEvent {
-        var event = RunEvent(type: .workerLost)
-        event.worker = worker
-        event.reason = reason
-        return event
+        RunEvent(type: .workerLost, worker: worker, reason: reason)
     }
 
     public static func job(_ type: Kind, _ job: String, model: String, attempt: Int, worker: String?) -> RunEvent {
-        var event = RunEvent(type: type)
-        event.job = job
-        event.model = model
-        event.attempt = attempt
-        event.worker = worker
-        return event
+        RunEvent(type: type, worker: worker, job: job, model: model, attempt: attempt)
     }
 
     public static func jobProgress(_ job: String, model: String, attempt: Int, worker: String, fraction: Double) -> RunEvent {
-        var event = RunEvent.job(.jobProgress, job, model: model, attempt: attempt, worker: worker)
-        event.fraction = finite(fraction).map { min(1, max(0, $0)) }
-        return event
+        RunEvent(type: .jobProgress, worker: worker, job: job, model: model, attempt: attempt, fraction: fraction)
     }
 
     public static func jobDone(_ job: String, model: String, attempt: Int, worker: String, seconds: Double, result: String) -> RunEvent {
-        var event = RunEvent.job(.jobDone, job, model: model, attempt: attempt, worker: worker)
-        event.seconds = finite(seconds)
-        event.result = result
-        return event
+        RunEvent(type: .jobDone, worker: worker, job: job, model: model, attempt: attempt, seconds: seconds, result: result)
     }
 
     public static func jobEnded(_ type: Kind, _ job: String, model: String, attempt: Int, worker: String?, reason: String) -> RunEvent {
-        var event = RunEvent.job(type, job, model: model, attempt: attempt, worker: worker)
-        event.reason = reason
-        return event
+        RunEvent(type: type, worker: worker, job: job, model: model, attempt: attempt, reason: reason)
     }
 
     public static func runFinished(_ run: String, seconds: Double, failure: String?) -> RunEvent {
-        var event = RunEvent(type: .runFinished)
-        event.run = run
-        event.seconds = finite(seconds)
-        event.reason = failure
-        return event
+        RunEvent(type: .runFinished, run: run, seconds: seconds, reason: failure)
     }
 
     static func finite(_ value: Double?) -> Double? {
