@@ -157,6 +157,10 @@ public struct CancelHeader: Codable, Sendable, Equatable {
 public struct ByeHeader: Codable, Sendable, Equatable {
     public var reason: String
 
+    /// The run is over but this worker is wanted for the next one (`engage watch`): it reconnects
+    /// to the same endpoint, retrying every few seconds, instead of exiting.
+    public static let nextRunReason = "next-run"
+
     public init(reason: String) {
         self.reason = reason
     }

@@ -40,6 +40,13 @@ public final class WorkerNode {
     private var reconnectAt: ContinuousClock.Instant?
     private var liveness: Liveness
     private var backoff = ReconnectBackoff()
+    /// Set by BYE "next-run" until the next coordinator welcomes us: retries are capped at
+    /// ``nextRunRetryMs`` so the gap between two runs is not stretched by the doubling backoff.
+    private var awaitingNextRun = false
+    /// The longest wait between connection attempts while awaiting the next run.
+    public static let nextRunRetryMs = 2000
+    /// How long after BYE "next-run" the first attempt waits, so it does not reach the closing coordinator.
+    static let nextRunFirstAttemptMs = 500
     private var job: ActiveJob?
     private var welcomed = false
     /// The last RESULT or FAILED sent, kept until a coordinator heartbeat no longer lists its job.
@@ -103,8 +110,9 @@ public final class WorkerNode {
         if let report = progress.take(now: now) { send(Envelope.make(.progress, report)) }
         for envelope in outbox.drain() { try finish(envelope) }
         if liveness.isDead(now: now) {
-            let wait = backoff.next()
-            logger.warning("coordinator silent for \(liveness.liveness) heartbeats; reconnecting in \(wait) ms")
+            let wait = awaitingNextRun ? min(backoff.next(), Self.nextRunRetryMs) : backoff.next()
+            // Between two watch runs silence is expected, possibly for hours: not worth a warning every few seconds.
+            logger.log(level: awaitingNextRun ? .debug : .warning, "coordinator silent for \(liveness.liveness) heartbeats; reconnecting in \(wait) ms")
             reconnectAt = now + .milliseconds(wait)
         } else if liveness.heartbeatDue(now: now) {
             send(Envelope.make(.heartbeat, HeartbeatHeader(workerID: options.workerID, busyJobs: job.map { [$0.header.jobID] } ?? [])))
@@ -161,6 +169,7 @@ public final class WorkerNode {
                 let welcome = try message.decodeHeader(WelcomeHeader.self)
                 liveness = Liveness(heartbeatMs: welcome.heartbeatMs, liveness: welcome.liveness, now: clock.now)
                 backoff.reset()
+                awaitingNextRun = false
                 welcomed = true
                 logger.info("welcomed by coordinator \(welcome.coordinatorID)")
                 if let pending = unacknowledged {
@@ -181,6 +190,12 @@ public final class WorkerNode {
                 let bye = try message.decodeHeader(ByeHeader.self)
                 if bye.reason == "reconnect" {
                     try connect()
+                    return nil
+                }
+                if bye.reason == ByeHeader.nextRunReason {
+                    logger.info("coordinator's run is over; waiting for the next run at \(options.endpoint)")
+                    awaitingNextRun = true
+                    reconnectAt = clock.now + .milliseconds(Self.nextRunFirstAttemptMs)
                     return nil
                 }
                 logger.info("coordinator said BYE (\(bye.reason)); exiting")

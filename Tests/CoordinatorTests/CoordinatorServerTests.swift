@@ -41,10 +41,10 @@ final class CoordinatorServerTests: XCTestCase {
     }
 
     /// A worker end that has said HELLO; the server has not handled it yet.
-    private func worker(_ peer: String, workerID: String? = nil, host: String = "host", cached: [String] = [],
+    private func worker(_ peer: String, workerID: String? = nil, host: String = "host", pid: Int32 = 1, cached: [String] = [],
                         busy: [String]? = nil) throws -> any MessageTransport {
         let end = try hub.connect(identity: Data(peer.utf8))
-        let hello = HelloHeader(workerID: workerID ?? peer, host: host, pid: 1, cores: 1, memoryBytes: 1 << 30,
+        let hello = HelloHeader(workerID: workerID ?? peer, host: host, pid: pid, cores: 1, memoryBytes: 1 << 30,
                                 cachedShards: cached, version: "test", busyJobs: busy)
         try send(end, .make(.hello, hello))
         return end
@@ -84,6 +84,17 @@ final class CoordinatorServerTests: XCTestCase {
         let messages = try received(w1)
         XCTAssertEqual(messages.map(\.command), [.welcome])
         XCTAssertEqual(try messages[0].decodeHeader(WelcomeHeader.self), WelcomeHeader(coordinatorID: "run-1", heartbeatMs: 1000, liveness: 3))
+    }
+
+    func testAtTheEndOfAWatchRunOnlyItsOwnLocalWorkersAreToldToShutDown() throws {
+        let server = server([job("a")])
+        let here = ProcessInfo.processInfo.hostName
+        let ends = [try worker("local", host: here, pid: 41), try worker("by-hand", host: here, pid: 42), try worker("remote", host: "gpu-1", pid: 41)]
+        for _ in ends { try server.step(sink: sink) }
+        for end in ends { _ = try received(end) }
+        server.shutdownWorkers(keepingAllBut: [41])
+        let reasons = try ends.map { try XCTUnwrap(try received($0).first { $0.command == .bye }).decodeHeader(ByeHeader.self).reason }
+        XCTAssertEqual(reasons, ["shutdown", ByeHeader.nextRunReason, ByeHeader.nextRunReason])
     }
 
     func testAJobGoesToAnIdleWorkerAndNotToABusyOne() throws {

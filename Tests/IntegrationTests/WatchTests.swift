@@ -246,4 +246,80 @@ final class WatchTests: XCTestCase {
         XCTAssertEqual(try store.batches().first?.status, .done)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/inbox/done/001-shifted.csv"))
     }
+
+    /// A free loopback TCP port: bound to port 0, read back, released.
+    private func freeLoopbackPort() throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw HarnessError("no free loopback port") }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    func testHandStartedWorkerServesTwoRetrainingRunsWithoutRestarting() throws {
+        let (engage, directory) = try trainedCluster("watch-outlive", watch: "{ inbox: inbox }")
+        let port = try freeLoopbackPort()
+        let path = directory + "/cluster.yaml"
+        let remoteOnly = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "{ host: localhost, workers: 2, threads: 1 }", with: "{ host: localhost, workers: 0, threads: 1 }")
+        try remoteOnly.write(toFile: path, atomically: true, encoding: .utf8)
+        let refused = try engage.run(["watch", "--config", "cluster.yaml", "--once"], in: directory)
+        XCTAssertEqual(refused.status, 1, refused.output)
+        XCTAssertTrue(refused.output.contains("ephemeral port"), refused.output)
+        try remoteOnly.replacingOccurrences(of: "tcp://127.0.0.1:*", with: "tcp://127.0.0.1:\(port)").write(toFile: path, atomically: true, encoding: .utf8)
+
+        let worker = try engage.start(["worker", "--connect", "tcp://127.0.0.1:\(port)", "--id", "hand-1", "--threads", "1",
+                                       "--cache", "hand-cache", "--heartbeat-ms", "500"], in: directory, log: "hand-1.log")
+        let pid = worker.process.processIdentifier
+        let watch = try engage.start(["watch", "--config", "cluster.yaml", "--poll", "0.2", "--json"], in: directory, log: "watch.log")
+        defer {
+            watch.kill(SIGKILL)
+            worker.kill(SIGKILL)
+        }
+        func waitForDone(_ count: Int) -> Bool {
+            let deadline = Date().addingTimeInterval(240)
+            while Date() < deadline, watch.process.isRunning {
+                if let done = try? registry(directory).batches().filter({ $0.status == .done }).count, done >= count { return true }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            return false
+        }
+        try feed(engage, directory, name: "001-shifted", seed: 10, drift: ["covariate:*=+1sd"])
+        XCTAssertTrue(waitForDone(1), watch.output + worker.output)
+        XCTAssertTrue(worker.process.isRunning, worker.output)
+        try feed(engage, directory, name: "002-shifted", seed: 13, drift: ["covariate:*=-1sd"])
+        XCTAssertTrue(waitForDone(2), watch.output + worker.output)
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertTrue(worker.process.isRunning, worker.output)
+        XCTAssertEqual(worker.process.processIdentifier, pid)
+
+        let store = try registry(directory)
+        let batches = try store.batches()
+        XCTAssertEqual(batches.count, 2)
+        let runs = Set(batches.compactMap(\.runID))
+        XCTAssertEqual(runs.count, 2, "\(batches)")
+        for batch in batches {
+            XCTAssertEqual(batch.action, "retrained", watch.output)
+            XCTAssertEqual(try store.run(id: batch.runID ?? "")?.status, .succeeded)
+        }
+        for model in ["churn", "engagement"] {
+            let retrained = try store.versions(model: model).filter { runs.contains($0.runID) }
+            XCTAssertEqual(Set(retrained.map(\.runID)), runs, model)
+            XCTAssertTrue(retrained.allSatisfy { $0.worker.hasPrefix("hand-1@") }, "\(retrained.map(\.worker))")
+        }
+        XCTAssertTrue(worker.output.contains("waiting for the next run"), worker.output)
+
+        watch.kill(SIGTERM)
+        XCTAssertTrue(watch.waitForExit(timeout: 10), watch.output)
+        XCTAssertTrue(worker.process.isRunning, "the worker left with the watch:\n\(worker.output)")
+        worker.kill(SIGTERM)
+        if !worker.waitForExit(timeout: 5) { worker.kill(SIGKILL) }
+        XCTAssertTrue(worker.waitForExit(timeout: 5))
+    }
 }

@@ -202,6 +202,30 @@ final class WorkerNodeTests: XCTestCase {
         XCTAssertEqual(try node.step(), .shutdown("shutdown"))
     }
 
+    func testByeNextRunKeepsTheWorkerRetryingAtMostTwoSecondsApartUntilWelcomed() throws {
+        let node = try node()
+        let peer = try welcome(node)
+        try send(peer, .make(.bye, ByeHeader(reason: ByeHeader.nextRunReason)))
+        XCTAssertNil(try node.step())
+        XCTAssertEqual(commands(try received()), [])
+        clock.advance(by: .milliseconds(WorkerNode.nextRunFirstAttemptMs))
+        XCTAssertNil(try node.step())
+        XCTAssertEqual(commands(try received()), [.hello])
+
+        // Nobody answers for 40 s: 3 s of silence and at most 2 s of wait per attempt (the doubling backoff would make 4).
+        var hellos: [RoutedEnvelope] = []
+        for _ in 0..<400 {
+            clock.advance(by: .milliseconds(100))
+            XCTAssertNil(try node.step())
+            hellos += try received().filter { $0.envelope.command == .hello }
+        }
+        XCTAssertGreaterThanOrEqual(hellos.count, 7)
+        let last = try XCTUnwrap(hellos.last)
+        try send(last.peer, .make(.welcome, WelcomeHeader(coordinatorID: "run-2", heartbeatMs: 1000, liveness: 3)))
+        XCTAssertNil(try node.step())
+        XCTAssertEqual(try received().map(\.envelope.command), [.heartbeat], "welcomed by the next run")
+    }
+
     func testAJobWhileBusyIsRefused() throws {
         let node = try node()
         let peer = try welcome(node)

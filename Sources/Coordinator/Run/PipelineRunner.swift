@@ -73,6 +73,9 @@ public struct PipelineRunner {
     /// When set, local workers write their logs to `DIR/local-N.log` instead of this process's
     /// standard error (which the live view owns).
     public var workerLogDirectory: String?
+    /// At the end, tell the workers this run did not start to wait for the next run instead of
+    /// exiting (`engage watch`, whose retraining runs share hand-started workers).
+    public var keepRemoteWorkers = false
 
     public init(config: ClusterConfig, configSHA256: String, logger: Logger, workerExecutable: String, localWorkers: Int, workerThreads: Int,
                 runID: String? = nil, resume: Bool = false) {
@@ -164,7 +167,7 @@ public struct PipelineRunner {
             return nil
         }
         outcome.failure = outcome.failure ?? sink.journalFailure
-        server.shutdownWorkers()
+        server.shutdownWorkers(keepingAllBut: keepRemoteWorkers ? Set(children.pids) : nil)
         children.waitForExit(seconds: 5)
         try registry.finishRun(id: runID, status: outcome.failure == nil ? .succeeded : .failed, finishedAt: Date())
         events.emit(.runFinished(runID, seconds: (ContinuousClock.now - started).seconds, failure: outcome.failure))

@@ -136,9 +136,13 @@ public final class CoordinatorServer {
     public var isFinished: Bool { book.isFinished }
 
     /// Tells every worker to stop (after a run) and waits briefly so the messages leave.
-    public func shutdownWorkers(reason: String = "shutdown") {
+    /// With `keepingAllBut`, only the workers of this host with those pids (the run's own local
+    /// workers) stop; the others are told to wait for the next run (``ByeHeader/nextRunReason``).
+    public func shutdownWorkers(reason: String = "shutdown", keepingAllBut localPIDs: Set<Int32>? = nil) {
+        let host = ProcessInfo.processInfo.hostName
         for worker in workers.all {
-            send(worker.peer, Envelope.make(.bye, ByeHeader(reason: reason)))
+            let stays = localPIDs.map { !(worker.hello.host == host && $0.contains(worker.hello.pid)) } ?? false
+            send(worker.peer, Envelope.make(.bye, ByeHeader(reason: stays ? ByeHeader.nextRunReason : reason)))
         }
         Thread.sleep(forTimeInterval: 0.2)
     }

@@ -31,6 +31,13 @@ public struct Watcher {
         self.workerThreads = workerThreads
     }
 
+    /// True for a TCP endpoint whose port is `*` or 0: each run binds a different one.
+    static func hasEphemeralPort(_ endpoint: String) -> Bool {
+        guard endpoint.hasPrefix("tcp://"), let colon = endpoint.lastIndex(of: ":") else { return false }
+        let port = endpoint[endpoint.index(after: colon)...]
+        return port == "*" || port == "0"
+    }
+
     /// The run id of the retraining a batch triggers: the same after any restart.
     public static func runID(sha256: String) -> String { "watch-\(sha256.prefix(16))" }
 
@@ -38,6 +45,10 @@ public struct Watcher {
     /// handing each decision to `report` once it is recorded; `shouldStop` is asked between batches.
     @discardableResult
     public func step(shouldStop: () -> Bool = { false }, report: (WatchDecision) -> Void) throws -> [WatchDecision] {
+        if localWorkers == 0, Self.hasEphemeralPort(config.coordinator.bind) {
+            throw WatchError("\(config.file): with 0 local workers every retraining run waits for workers started by hand, which cannot find "
+                + "the ephemeral port of cluster.coordinator.bind \(config.coordinator.bind); give it a fixed port (see docs/watch.md)")
+        }
         let inbox = try Inbox(directory: watch.inbox)
         let registry = try ModelRegistry(path: config.registryPath)
         var decisions: [WatchDecision] = []
@@ -190,6 +201,10 @@ public struct Watcher {
                                     localWorkers: localWorkers, workerThreads: workerThreads, runID: runID, resume: resume)
         let lineage = WatchLineage(trigger: record.trigger ?? "", batch: record.sha256, batches: kept.map(\.0), batchFiles: kept.map(\.1),
                                    window: "\(watch.window)")
+        runner.keepRemoteWorkers = true
+        if Self.hasEphemeralPort(config.coordinator.bind), config.hosts.contains(where: { !["localhost", "127.0.0.1", "::1"].contains($0.host) && $0.workers > 0 }) {
+            logger.warning("cluster.coordinator.bind \(config.coordinator.bind) has an ephemeral port: the workers of other hosts cannot find this run; give it a fixed port")
+        }
         runner.runDocuments = [WatchLineage.registryName: String(decoding: try JSONEncoder.sortedKeys.encode(lineage), as: UTF8.self)]
         logger.info("\(file): \(record.trigger ?? "") → \(resume ? "resuming" : "starting") retraining run \(runID) on \(csv)")
         let summary = try runner.run()
