@@ -1,3 +1,4 @@
+import Dataset
 import Foundation
 @testable import Registry
 import TestSupport
@@ -94,6 +95,23 @@ final class WatchTests: XCTestCase {
             XCTAssertEqual(document["batch_files"] as? [String], ["001-shifted.csv"])
         }
         XCTAssertTrue(try store.history(model: "churn").contains { $0.action == "watch" && $0.version == 2 })
+
+        // The retraining run's report shows the batch's drift: drifted features first, with
+        // reference-against-new histograms of the worst ones.
+        let drift = try XCTUnwrap(try store.reports(model: "churn", version: 2)[DriftReport.registryName])
+        let report = try EngageJSONDecoder().decode(DriftReport.self, from: Data(drift.utf8))
+        XCTAssertTrue(report.drifted)
+        let flags = report.features.map(\.drifted)
+        XCTAssertEqual(flags, flags.sorted { $0 && !$1 }, "drifted features come first")
+        let worst = try XCTUnwrap(report.features.filter(\.drifted).max { ($0.psi ?? 0) < ($1.psi ?? 0) })
+        let histogram = try XCTUnwrap(worst.histogram)
+        XCTAssertEqual(histogram.reference.reduce(0, +), 1, accuracy: 1e-9)
+        XCTAssertEqual(histogram.current.reduce(0, +), 1, accuracy: 1e-9)
+        let page = try engage.run(["report", try XCTUnwrap(batch.runID), "--config", "cluster.yaml", "--out", "r.html"], in: directory)
+        XCTAssertEqual(page.status, 0, page.output)
+        let html = try String(contentsOfFile: directory + "/r.html", encoding: .utf8)
+        let section = try ReportPageReader.slice(html, from: "<section id=\"drift\">", to: "</section>")
+        XCTAssertTrue(section.contains("\(worst.feature): reference against new"), "the worst feature's histogram is drawn")
     }
 
     func testConceptDriftedLabelledBatchTriggersOnThePerformanceDrop() throws {

@@ -68,6 +68,9 @@ public struct PipelineRunner {
     public var insecure = false
     /// Registry documents stored with every version this run registers, by name (`engage watch`'s `trigger` lineage).
     public var runDocuments: [String: String] = [:]
+    /// Registry documents stored with the version of one model, by model then name (the drift of
+    /// the batch that triggered an `engage watch` retraining, against that model's reference).
+    public var modelDocuments: [String: [String: String]] = [:]
     /// Where the run's events go (live view, plain log, `--events FILE`); the metrics join them.
     public var eventSinks: [any RunEventSink] = []
     /// When set, local workers write their logs to `DIR/local-N.log` instead of this process's
@@ -147,6 +150,7 @@ public struct PipelineRunner {
         }
         let sink = RegistrySink(registry: registry, runID: runID, data: data, configSHA256: configSHA256, store: store, recovered: recovered)
         sink.runDocuments = runDocuments
+        sink.modelDocuments = modelDocuments
         let book = JobBook(jobs: jobs, maxAttempts: config.coordinator.maxAttempts, alreadyDone: recovered.done, priorAttempts: recovered.attempts)
 
         let events = RunEventHub(sinks: eventSinks)

@@ -30,6 +30,8 @@ final class RegistrySink: ResultSink {
     private(set) var objectives: [String: ModelObjective] = [:]
     /// Documents stored with every version of the run besides the job's own (`engage watch`'s `trigger`).
     var runDocuments: [String: String] = [:]
+    /// Documents stored with one model's version only, by model.
+    var modelDocuments: [String: [String: String]] = [:]
 
     init(registry: ModelRegistry, runID: String, data: PreparedData, configSHA256: String, store: ShardStore,
          recovered: RecoveredRun = RecoveredRun()) {
@@ -84,7 +86,8 @@ final class RegistrySink: ResultSink {
             parameters: report.parameters,
             reports: report.reports.merging([TrainingFacts.registryName: RegistrySink.json(TrainingFacts(report: report, attempt: attempt, job: job))]
                 .merging(try profile(of: artifact, job: job).map { [ModelProfile.registryName: $0] } ?? [:]) { a, _ in a }
-                .merging(runDocuments) { a, _ in a }) { _, ours in ours },
+                .merging(runDocuments) { a, _ in a }
+                .merging(modelDocuments[job.spec.model] ?? [:]) { a, _ in a }) { _, ours in ours },
             datasetSHA256: data.datasetSHA256, configSHA256: configSHA256, shardIDs: job.shardIDs,
             codeVersion: EngageVersion.current, worker: worker, trainSeconds: report.trainSeconds)
         version.objective = job.spec.objective

@@ -186,6 +186,18 @@ public struct Watcher {
         return result
     }
 
+    /// The batch's drift against each watched model's reference version, as the `drift` document
+    /// of that model's new version, so `engage report RUN` shows what triggered the run.
+    private func batchDrift(_ path: String, source: String, registry: ModelRegistry) throws -> [String: [String: String]] {
+        let batch = try CSV.read(path: path, categorical: Set(config.data.categorical))
+        var documents: [String: [String: String]] = [:]
+        for version in try BatchAssessor(registry: registry, config: config, watch: watch).references() {
+            let drift = try VersionDrift(registry: registry, version: version, current: batch, thresholds: config.drift, source: source)
+            documents[version.model] = [DriftReport.registryName: String(decoding: try EngageJSONEncoder().encode(drift.report), as: UTF8.self)]
+        }
+        return documents
+    }
+
     private func runPipeline(_ record: BatchRecord, runID: String, file: String, inbox: Inbox, registry: ModelRegistry) throws {
         let earlier = try registry.batches().filter { $0.status == .done && $0.sha256 != record.sha256 }
             .filter { FileManager.default.fileExists(atPath: inbox.donePath($0.file)) }
@@ -206,6 +218,7 @@ public struct Watcher {
             logger.warning("cluster.coordinator.bind \(config.coordinator.bind) has an ephemeral port: the workers of other hosts cannot find this run; give it a fixed port")
         }
         runner.runDocuments = [WatchLineage.registryName: String(decoding: try JSONEncoder.sortedKeys.encode(lineage), as: UTF8.self)]
+        runner.modelDocuments = try batchDrift(inbox.path("processing", file), source: file, registry: registry)
         logger.info("\(file): \(record.trigger ?? "") → \(resume ? "resuming" : "starting") retraining run \(runID) on \(csv)")
         let summary = try runner.run()
         if let failure = summary.failure {

@@ -46,6 +46,7 @@ extension DriftDetector {
         result.pValue = ks?.pValue.finiteValue
         result.psi = PopulationStabilityIndex.numeric(edges: stored.edges, referenceCounts: stored.counts, referenceMissing: stored.missing,
                                                       current: values)?.value.finiteValue
+        result.histogram = DriftHistogram.numeric(edges: stored.edges, referenceCounts: stored.counts, current: values)
         return result
     }
 
@@ -61,6 +62,7 @@ extension DriftDetector {
         let unseen = current.filter { stored.counts[$0.key] == nil }
         result.unseenLevels = unseen.count
         result.unseenShare = Self.rate(unseen.values.reduce(0, +), column.count)
+        result.histogram = DriftHistogram.categorical(reference: stored.counts, current: current)
         return result
     }
 

@@ -28,11 +28,15 @@ public struct FeatureDrift: Codable, Sendable, Equatable {
     /// …and the share of the current rows that hold them.
     public var unseenShare: Double?
     public var drifted: Bool
+    /// The reference's and the current data's shares per bin (numeric) or level (categorical), when
+    /// compared with a stored profile: what the report draws for the worst features.
+    public var histogram: DriftHistogram?
 
     private enum CodingKeys: String, CodingKey {
         case feature, test, statistic, pValue = "p_value", adjustedPValue = "adjusted_p_value", psi
         case referenceMissingRate = "reference_missing_rate", currentMissingRate = "current_missing_rate"
         case missingRateChange = "missing_rate_change", unseenLevels = "unseen_levels", unseenShare = "unseen_share", drifted
+        case histogram
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -49,6 +53,57 @@ public struct FeatureDrift: Codable, Sendable, Equatable {
         try c.encode(unseenLevels, forKey: .unseenLevels)
         try c.encode(unseenShare.finite, forKey: .unseenShare)
         try c.encode(drifted, forKey: .drifted)
+        try c.encodeIfPresent(histogram, forKey: .histogram)
+    }
+}
+
+/// Shares of the present values per bin or level, reference beside current, each summing to 1.
+public struct DriftHistogram: Codable, Sendable, Equatable {
+    public var labels: [String]
+    public var reference: [Double]
+    public var current: [Double]
+
+    /// At most this many levels of a categorical feature, the most frequent in either data first.
+    public static let maxLevels = 12
+
+    /// Numeric bins cut at the stored edges: (−∞, e₀], (e₀, e₁], …, (eₙ, ∞).
+    public static func numeric(edges: [Double], referenceCounts: [Int], current values: [Double]) -> DriftHistogram {
+        var currentCounts = [Int](repeating: 0, count: edges.count + 1)
+        for value in values where !value.isNaN {
+            var low = 0, high = edges.count
+            while low < high {
+                let mid = (low + high) / 2
+                if edges[mid] < value { low = mid + 1 } else { high = mid }
+            }
+            currentCounts[low] += 1
+        }
+        let labels = (0...edges.count).map { i -> String in
+            i == edges.count ? "> \(format(edges.last ?? 0))" : "≤ \(format(edges[i]))"
+        }
+        return DriftHistogram(labels: labels, reference: shares(referenceCounts), current: shares(currentCounts))
+    }
+
+    /// Level shares, the `maxLevels` most frequent in either data.
+    public static func categorical(reference: [String: Int], current: [String: Int]) -> DriftHistogram {
+        let r = shares(reference), c = shares(current)
+        let levels = Set(reference.keys).union(current.keys)
+            .sorted { (max(r[$0] ?? 0, c[$0] ?? 0), $1) > (max(r[$1] ?? 0, c[$1] ?? 0), $0) }
+            .prefix(maxLevels)
+        return DriftHistogram(labels: Array(levels), reference: levels.map { r[$0] ?? 0 }, current: levels.map { c[$0] ?? 0 })
+    }
+
+    private static func shares(_ counts: [Int]) -> [Double] {
+        let total = counts.reduce(0, +)
+        return counts.map { total == 0 ? 0 : Double($0) / Double(total) }
+    }
+
+    private static func shares(_ counts: [String: Int]) -> [String: Double] {
+        let total = counts.values.reduce(0, +)
+        return counts.mapValues { total == 0 ? 0 : Double($0) / Double(total) }
+    }
+
+    private static func format(_ value: Double) -> String {
+        abs(value) >= 1000 || value == value.rounded() ? String(format: "%.0f", value) : String(format: "%.3g", value)
     }
 }
 

@@ -84,6 +84,16 @@ struct DriftBlock {
                                      reference: .init(value: report.thresholds.psiThreshold, label: "PSI \(HTML.number(report.thresholds.psiThreshold, digits: 2))"))
                 cards.append(Block.chartCard(chart, heading: "Population stability", caption: "Largest PSI first (at most 15); red: the feature drifted."))
             }
+            for feature in Self.worst(report) {
+                guard let histogram = feature.histogram else { continue }
+                let bars = zip(histogram.labels, zip(histogram.reference, histogram.current)).flatMap { label, shares -> [BarChart.Bar] in
+                    [.init(label: "\(label) · ref", value: shares.0, text: HTML.percent(shares.0)),
+                     .init(label: "\(label) · new", value: shares.1, text: HTML.percent(shares.1), flagged: true)]
+                }
+                let chart = BarChart(title: "\(feature.feature): reference against new", xTitle: "share of rows", bars: bars)
+                cards.append(Block.chartCard(chart, heading: "\(feature.feature) (PSI \(HTML.number(feature.psi, digits: 3)))",
+                                             caption: "Share of rows per \(feature.test == .chiSquared ? "level" : "bin of the reference's deciles"); red: the new data."))
+            }
             let table = HTMLTable(
                 header: ["feature", "test", "statistic", "p-value", "PSI", "missing ref", "missing now", "drifted"], numericColumns: [2, 3, 4, 5, 6],
                 rows: report.features.map { f in
@@ -95,5 +105,10 @@ struct DriftBlock {
             html += Block.grid(cards)
         }
         return html + "</section>"
+    }
+
+    /// The drifted features with the largest PSI that carry a histogram, at most three.
+    static func worst(_ report: DriftReport) -> [FeatureDrift] {
+        Array(report.features.filter { $0.drifted && $0.histogram != nil }.sorted { ($0.psi ?? 0) > ($1.psi ?? 0) }.prefix(3))
     }
 }
