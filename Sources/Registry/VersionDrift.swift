@@ -12,8 +12,9 @@ public struct VersionDrift: Sendable {
     /// The version's central output on the new rows against its output on the training rows.
     public var prediction: FeatureDrift?
 
+    /// `predictions: false` skips scoring the new rows (the feature report alone).
     public init(registry: ModelRegistry, version: ModelVersion, current: Table, thresholds: DriftThresholds,
-                source: String = "the new data") throws {
+                source: String = "the new data", predictions: Bool = true) throws {
         guard let json = try registry.reports(model: version.model, version: version.version)[ModelProfile.registryName] else {
             throw RegistryError.invalid("\(version.reference) has no stored profile (registered before profiles were kept); retrain it or use --reference")
         }
@@ -21,7 +22,7 @@ public struct VersionDrift: Sendable {
         let detector = try DriftDetector(thresholds: thresholds)
         self.version = version
         report = try detector.compare(profiles: profile.features.map { ($0.name, $0.profile) }, current: current, source: source)
-        if let stored = profile.prediction {
+        if predictions, let stored = profile.prediction {
             let model = try TrainedModel.decode(try registry.artifact(model: version.model, version: version.version))
             let outputs = try model.predict(current)
             prediction = detector.compare(profile.predictionName ?? "prediction", profile: stored, current: outputs[model.centralOutput])

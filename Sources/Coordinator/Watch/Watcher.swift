@@ -192,7 +192,8 @@ public struct Watcher {
         let batch = try CSV.read(path: path, categorical: Set(config.data.categorical))
         var documents: [String: [String: String]] = [:]
         for version in try BatchAssessor(registry: registry, config: config, watch: watch).references() {
-            let drift = try VersionDrift(registry: registry, version: version, current: batch, thresholds: config.drift, source: source)
+            let drift = try VersionDrift(registry: registry, version: version, current: batch, thresholds: config.drift, source: source,
+                                         predictions: false)
             documents[version.model] = [DriftReport.registryName: String(decoding: try EngageJSONEncoder().encode(drift.report), as: UTF8.self)]
         }
         return documents
