@@ -12,6 +12,7 @@ enum Schema {
         migrator.registerMigration("v3", migrate: v3)
         migrator.registerMigration("v4", migrate: v4)
         migrator.registerMigration("v5", migrate: v5)
+        migrator.registerMigration("v6", migrate: v6)
         return migrator
     }
 
@@ -208,6 +209,23 @@ enum Schema {
                 error       TEXT
             );
             CREATE INDEX batches_by_claimed_at ON batches(claimed_at);
+            """)
+    }
+
+    /// `engage watch`'s schedule slots, one row per due time: recorded with the run id before
+    /// the slot's retraining starts, so a restarted watch resumes that run instead of starting a
+    /// second one, and a finished slot is not fired again.
+    private static func v6(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE schedule_slots (
+                due_at      TEXT PRIMARY KEY NOT NULL,
+                run_id      TEXT NOT NULL UNIQUE,
+                claimed_at  TEXT NOT NULL,
+                finished_at TEXT,
+                status      TEXT NOT NULL CHECK (status IN ('claimed', 'done', 'failed')),
+                action      TEXT,
+                error       TEXT
+            );
             """)
     }
 }

@@ -192,6 +192,83 @@ final class WatchTests: XCTestCase {
         XCTAssertEqual(try store.versions().count, 4)
     }
 
+    /// With an empty inbox the schedule retrains on its own timer; a watch killed with SIGKILL
+    /// during a slot's retraining and started again resumes that slot's run, so every slot makes
+    /// one version per model; `--once` runs a slot that is due.
+    func testScheduleRetrainsOnItsOwnTimerAndASlotKilledMidRunMakesOneVersionPerModel() throws {
+        let every = 4.0
+        let (engage, directory) = try trainedCluster("watch-schedule", watch: "{ inbox: inbox, schedule: every \(Int(every))s }", trees: 60)
+        // --poll 600: while the inbox stays empty only the schedule's timer starts a run.
+        let arguments = ["watch", "--config", "cluster.yaml", "--poll", "600", "--json"]
+        let first = try engage.start(arguments, in: directory, log: "watch-1.log")
+        var killed: ScheduleSlot?
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, first.process.isRunning {
+            if let store = try? registry(directory), let slot = try? store.scheduleSlots().first,
+               let run = try? store.run(id: slot.runID), run.status == .running {
+                first.kill(SIGKILL)
+                killed = slot
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertTrue(first.waitForExit(timeout: 10))
+        let cut = try XCTUnwrap(killed, "no schedule run was caught running:\n\(first.output)")
+        XCTAssertEqual(cut.status, .claimed)
+        XCTAssertTrue(cut.runID.hasPrefix("watch-schedule-"), cut.runID)
+
+        let second = try engage.start(arguments, in: directory, log: "watch-2.log")
+        defer { second.kill(SIGKILL) }
+        let until = Date().addingTimeInterval(300)
+        while Date() < until, second.process.isRunning, (try? registry(directory).scheduleSlots().filter { $0.status == .done }.count) ?? 0 < 2 {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        second.kill(SIGTERM)
+        XCTAssertTrue(second.waitForExit(timeout: 180), second.output)
+        XCTAssertEqual(second.process.terminationStatus, 0, second.output)
+        XCTAssertTrue(second.output.contains("resuming retraining run \(cut.runID)"), second.output)
+
+        let store = try registry(directory)
+        let slots = try store.scheduleSlots()
+        XCTAssertGreaterThanOrEqual(slots.count, 2, second.output)
+        XCTAssertEqual(slots.first?.runID, cut.runID, "the killed slot kept its identity")
+        XCTAssertEqual(Set(slots.map(\.runID)).count, slots.count)
+        XCTAssertTrue(try store.batches().isEmpty)
+        for (earlier, later) in zip(slots, slots.dropFirst()) {
+            // The timer fired the next slot `every` seconds after the previous one finished, not earlier.
+            let finished = try XCTUnwrap(earlier.finishedAt).timeIntervalSince1970
+            XCTAssertEqual(later.dueAt.timeIntervalSince1970, (finished + every).rounded(.up))
+        }
+        for slot in slots {
+            XCTAssertEqual(slot.status, .done, "\(slot)")
+            XCTAssertEqual(slot.action, "retrained")
+            XCTAssertEqual(try store.run(id: slot.runID)?.status, .succeeded)
+            for model in ["churn", "engagement"] {
+                let made = try store.versions(model: model).filter { $0.runID == slot.runID }
+                XCTAssertEqual(made.count, 1, "\(model) versions of \(slot.runID): \(made.map(\.reference))")
+                let lineage = try XCTUnwrap(try store.reports(model: model, version: try XCTUnwrap(made.first).version)["trigger"])
+                let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lineage.utf8)) as? [String: Any])
+                XCTAssertEqual(document["trigger"] as? String, "schedule")
+                XCTAssertNotNil(document["slot"] as? String)
+                XCTAssertNil(document["batch"])
+            }
+        }
+        XCTAssertEqual(try store.versions(model: "churn").count, 1 + slots.count, "no slot made a second version")
+        let printed = try decisions(first.output + second.output)
+        XCTAssertEqual(printed.filter { $0["trigger"] as? String == "schedule" && $0["slot"] != nil }.count, slots.count, second.output)
+        XCTAssertTrue(try store.history(model: "churn").contains { $0.action == "watch" && $0.detail.contains(cut.runID) })
+
+        // --once runs the slot that is due (and waits for none that is not).
+        let last = try XCTUnwrap(try store.scheduleSlots().last?.finishedAt)
+        Thread.sleep(until: last.addingTimeInterval(every + 1))
+        let once = try engage.run(["watch", "--config", "cluster.yaml", "--once", "--json"], in: directory)
+        XCTAssertEqual(once.status, 0, once.output)
+        let slotDecision = try XCTUnwrap(try decisions(once.output).first, once.output)
+        XCTAssertEqual(slotDecision["trigger"] as? String, "schedule")
+        XCTAssertEqual(try store.scheduleSlots().count, slots.count + 1)
+        XCTAssertEqual(try store.versions(model: "churn").count, 2 + slots.count)
+    }
+
     func testWatchKilledBetweenBatchesLosesNoneAndRepeatsNone() throws {
         let (engage, directory) = try trainedCluster("watch-kill-between", watch: "{ inbox: inbox }")
         for (index, seed) in [21, 22, 23].enumerated() { try feed(engage, directory, name: "00\(index + 1)-clean", seed: seed) }

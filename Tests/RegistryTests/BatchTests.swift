@@ -39,3 +39,31 @@ final class BatchTests: XCTestCase {
         XCTAssertTrue(history.last?.detail.contains("b1.csv") ?? false)
     }
 }
+
+/// The schedule_slots table: a slot is recorded once per due time with the run id it was first given.
+final class ScheduleSlotTests: XCTestCase {
+    func testASlotIsRecordedOncePerDueTimeAndKeepsItsFirstRunID() throws {
+        let dir = try TemporaryDirectory()
+        let registry = try ModelRegistry(path: dir.databasePath)
+        let due = Date(timeIntervalSince1970: 1_796_191_200)
+        let first = try registry.claimScheduleSlot(dueAt: due, runID: "watch-schedule-a")
+        XCTAssertEqual(first.status, .claimed)
+        XCTAssertEqual(first.dueAt, due)
+        let again = try registry.claimScheduleSlot(dueAt: due, runID: "watch-schedule-b")
+        XCTAssertEqual(again.runID, "watch-schedule-a", "a slot claimed again keeps its run")
+        try registry.finishScheduleSlot(dueAt: due, status: .done, action: "retrained", error: nil)
+        try registry.claimScheduleSlot(dueAt: due.addingTimeInterval(-60), runID: "watch-schedule-c")
+
+        let slots = try registry.scheduleSlots()
+        XCTAssertEqual(slots.map(\.runID), ["watch-schedule-c", "watch-schedule-a"], "earliest due first")
+        XCTAssertEqual(slots.map(\.status), [.claimed, .done])
+        XCTAssertNotNil(slots[1].finishedAt)
+        XCTAssertEqual(slots[1].action, "retrained")
+
+        try registry.logWatchDecision(model: "churn", version: nil, slot: slots[1], reason: "candidates churn@2")
+        let event = try XCTUnwrap(try registry.history(model: "churn").last)
+        XCTAssertEqual(event.action, "watch")
+        XCTAssertEqual(event.to, "retrained")
+        XCTAssertTrue(event.detail.contains("watch-schedule-a"), event.detail)
+    }
+}

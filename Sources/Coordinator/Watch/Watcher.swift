@@ -41,8 +41,9 @@ public struct Watcher {
     /// The run id of the retraining a batch triggers: the same after any restart.
     public static func runID(sha256: String) -> String { "watch-\(sha256.prefix(16))" }
 
-    /// Finishes the batches an earlier watch left in `processing/`, then every waiting batch,
-    /// handing each decision to `report` once it is recorded; `shouldStop` is asked between batches.
+    /// Finishes what an earlier watch left (a schedule slot, then the batches in `processing/`),
+    /// takes every waiting batch, and then runs the schedule's slot when it is due, handing each
+    /// decision to `report` once it is recorded; `shouldStop` is asked between batches.
     @discardableResult
     public func step(shouldStop: () -> Bool = { false }, report: (WatchDecision) -> Void) throws -> [WatchDecision] {
         if localWorkers == 0, Self.hasEphemeralPort(config.coordinator.bind) {
@@ -52,30 +53,49 @@ public struct Watcher {
         let inbox = try Inbox(directory: watch.inbox)
         let registry = try ModelRegistry(path: config.registryPath)
         var decisions: [WatchDecision] = []
-        var names = try inbox.unfinished()
-        guard try !names.isEmpty || !inbox.waiting().isEmpty else { return [] }
-        guard try !BatchAssessor(registry: registry, config: config, watch: watch).references().isEmpty else {
-            throw WatchError("no model of \(config.file) has a registered version with a profile to judge batches by; train once with engage run first")
-        }
-        for name in try inbox.waiting() where !shouldStop() {
-            if try inbox.claim(name) != nil { names.append(name) }
-        }
-        for name in names {
-            if shouldStop() && !decisions.isEmpty { break }
-            let decision = try process(name, inbox: inbox, registry: registry)
+        func emit(_ decision: WatchDecision) {
             decisions.append(decision)
             report(decision)
+        }
+        for slot in try registry.scheduleSlots() where slot.status == .claimed {
+            emit(try runSlot(slot, inbox: inbox, registry: registry))
+        }
+        var names = try inbox.unfinished()
+        if try !names.isEmpty || !inbox.waiting().isEmpty {
+            guard try !BatchAssessor(registry: registry, config: config, watch: watch).references().isEmpty else {
+                throw WatchError("no model of \(config.file) has a registered version with a profile to judge batches by; train once with engage run first")
+            }
+            for name in try inbox.waiting() where !shouldStop() {
+                if try inbox.claim(name) != nil { names.append(name) }
+            }
+            for name in names {
+                if shouldStop() && !decisions.isEmpty { break }
+                emit(try process(name, inbox: inbox, registry: registry))
+            }
+        }
+        if !shouldStop(), let schedule, let due = try schedule.due(registry), due <= Date() {
+            let slot = try registry.claimScheduleSlot(dueAt: due, runID: WatchSchedule.runID(due: due))
+            if slot.status == .claimed { emit(try runSlot(slot, inbox: inbox, registry: registry)) }
         }
         return decisions
     }
 
-    /// Runs ``step(shouldStop:report:)`` every `pollSeconds` until `shouldStop` says so.
+    /// Runs ``step(shouldStop:report:)``, then waits for the next inbox poll (`pollSeconds`) or the
+    /// schedule's next due time, whichever comes first, until `shouldStop` says so.
     public func loop(pollSeconds: Double, shouldStop: () -> Bool, report: (WatchDecision) -> Void) throws {
         while !shouldStop() {
             try step(shouldStop: shouldStop, report: report)
-            let until = Date().addingTimeInterval(pollSeconds)
-            while !shouldStop(), Date() < until { Thread.sleep(forTimeInterval: min(0.2, pollSeconds)) }
+            var until = Date().addingTimeInterval(pollSeconds)
+            if let schedule, let due = try schedule.due(try ModelRegistry(path: config.registryPath)) { until = min(until, due) }
+            repeat {
+                Thread.sleep(forTimeInterval: max(0.01, min(0.2, pollSeconds, until.timeIntervalSinceNow)))
+            } while !shouldStop() && Date() < until
         }
+    }
+
+    /// The schedule of `watch.schedule`, if any.
+    var schedule: WatchSchedule? {
+        watch.scheduleSeconds.map { WatchSchedule(every: $0, models: config.models.map(\.name)) }
     }
 
     private func process(_ name: String, inbox: Inbox, registry: ModelRegistry) throws -> WatchDecision {
@@ -107,9 +127,15 @@ public struct Watcher {
                 try registry.decideBatch(sha256: sha, verdict: verdict, trigger: trigger, runID: Self.runID(sha256: sha))
                 record = try registry.batch(sha256: sha)!
             }
-            var result = try retrain(record, file: name, inbox: inbox, registry: registry)
-            result.models = assessments
+            let outcome = try retrain(runID: record.runID!, trigger: record.trigger ?? "",
+                                      batch: TriggeringBatch(sha256: sha, file: name, path: path), slot: nil, inbox: inbox, registry: registry)
+            try registry.finishBatch(sha256: sha, status: .done, action: outcome.action.rawValue, error: nil)
+            record = try registry.batch(sha256: sha)!
+            try log(record, models: outcome.logged, why: outcome.why, registry: registry)
             try inbox.finish(name, failed: false)
+            var result = decision(record, file: name, action: outcome.action, why: outcome.why)
+            result.versions = outcome.versions
+            result.models = assessments
             return result
         } catch let failed as RetrainingFailed {
             throw failed
@@ -139,17 +165,51 @@ public struct Watcher {
         let verdict = parts.isEmpty ? "no drift" : parts.joined(separator: "; ")
         if watch.drift, !drifted.isEmpty { return (verdict, "drift") }
         if !dropped.isEmpty { return (verdict, "performance_drop") }
-        if let every = watch.scheduleSeconds {
-            let latest = try config.models.flatMap { try registry.versions(model: $0.name) }.map(\.createdAt).max()
-            if let latest, Date().timeIntervalSince(latest) >= every { return (verdict, "schedule") }
-        }
+        if let schedule, let due = try schedule.due(registry), due <= Date() { return (verdict, "schedule") }
         return (verdict, nil)
     }
 
-    private func retrain(_ record: BatchRecord, file: String, inbox: Inbox, registry: ModelRegistry) throws -> WatchDecision {
-        let runID = record.runID!
+    /// Runs the schedule's slot (resuming its run when an earlier watch started it) and records its outcome.
+    private func runSlot(_ slot: ScheduleSlot, inbox: Inbox, registry: ModelRegistry) throws -> WatchDecision {
+        let due = WatchSchedule.text(slot.dueAt)
+        do {
+            let outcome = try retrain(runID: slot.runID, trigger: "schedule", batch: nil, slot: due, inbox: inbox, registry: registry)
+            try registry.finishScheduleSlot(dueAt: slot.dueAt, status: .done, action: outcome.action.rawValue, error: nil)
+            let finished = try registry.scheduleSlot(dueAt: slot.dueAt)!
+            for (model, version) in outcome.logged { try registry.logWatchDecision(model: model, version: version, slot: finished, reason: outcome.why) }
+            var result = WatchDecision(slot: due, trigger: "schedule", action: outcome.action, runID: slot.runID, why: outcome.why)
+            result.versions = outcome.versions
+            return result
+        } catch let failed as RetrainingFailed {
+            throw failed
+        } catch {
+            let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            try registry.finishScheduleSlot(dueAt: slot.dueAt, status: .failed, action: WatchDecision.Action.failed.rawValue, error: message)
+            let finished = try registry.scheduleSlot(dueAt: slot.dueAt)!
+            for model in config.models { try registry.logWatchDecision(model: model.name, version: nil, slot: finished, reason: message) }
+            return WatchDecision(slot: due, trigger: "schedule", action: .failed, runID: slot.runID, why: message)
+        }
+    }
+
+    /// What a retraining run came to: the action, why, the versions it registered, and what to log for each model.
+    private struct RetrainingOutcome {
+        var action: WatchDecision.Action
+        var why: String
+        var versions: [String]
+        var logged: [(String, Int?)]
+    }
+
+    /// The batch whose trigger started a retraining run, in `processing/`.
+    private struct TriggeringBatch {
+        var sha256: String
+        var file: String
+        var path: String
+    }
+
+    /// Runs (or resumes) `runID` unless it already succeeded, then judges its versions for promotion.
+    private func retrain(runID: String, trigger: String, batch: TriggeringBatch?, slot: String?, inbox: Inbox, registry: ModelRegistry) throws -> RetrainingOutcome {
         if try registry.run(id: runID)?.status != .succeeded {
-            try runPipeline(record, runID: runID, file: file, inbox: inbox, registry: registry)
+            try runPipeline(runID: runID, trigger: trigger, batch: batch, slot: slot, inbox: inbox, registry: registry)
         }
         let versions = try registry.versions().filter { $0.runID == runID }.sorted { $0.model < $1.model }
         let names = versions.map(\.reference)
@@ -178,12 +238,7 @@ public struct Watcher {
             why = "candidates \(names.joined(separator: ", ")) (promote.auto is off)"
         }
         if versions.isEmpty { why = "run \(runID) registered no version"; logged = config.models.map { ($0.name, nil) } }
-        try registry.finishBatch(sha256: record.sha256, status: .done, action: action.rawValue, error: nil)
-        let finished = try registry.batch(sha256: record.sha256)!
-        try log(finished, models: logged, why: why, registry: registry)
-        var result = decision(finished, file: file, action: action, why: why)
-        result.versions = names
-        return result
+        return RetrainingOutcome(action: action, why: why, versions: names, logged: logged)
     }
 
     /// The batch's drift against each watched model's reference version, as the `drift` document
@@ -199,11 +254,11 @@ public struct Watcher {
         return documents
     }
 
-    private func runPipeline(_ record: BatchRecord, runID: String, file: String, inbox: Inbox, registry: ModelRegistry) throws {
-        let earlier = try registry.batches().filter { $0.status == .done && $0.sha256 != record.sha256 }
+    private func runPipeline(runID: String, trigger: String, batch: TriggeringBatch?, slot: String?, inbox: Inbox, registry: ModelRegistry) throws {
+        let earlier = try registry.batches().filter { $0.status == .done && $0.sha256 != batch?.sha256 }
             .filter { FileManager.default.fileExists(atPath: inbox.donePath($0.file)) }
         let window = TrainingWindow(config: config, window: watch.window)
-        let kept = window.selected(earlier.map { ($0.sha256, $0.file, inbox.donePath($0.file)) } + [(record.sha256, file, inbox.path("processing", file))])
+        let kept = window.selected(earlier.map { ($0.sha256, $0.file, inbox.donePath($0.file)) } + (batch.map { [($0.sha256, $0.file, $0.path)] } ?? []))
         let csv = ((config.workDirectory as NSString).appendingPathComponent("watch") as NSString).appendingPathComponent("\(runID).csv")
         try window.write(batches: kept.map(\.2), to: csv)
         var runConfig = config
@@ -212,18 +267,20 @@ public struct Watcher {
         let resume = try registry.run(id: runID) != nil
         var runner = PipelineRunner(config: runConfig, configSHA256: configSHA256, logger: logger, workerExecutable: workerExecutable,
                                     localWorkers: localWorkers, workerThreads: workerThreads, runID: runID, resume: resume)
-        let lineage = WatchLineage(trigger: record.trigger ?? "", batch: record.sha256, batches: kept.map(\.0), batchFiles: kept.map(\.1),
+        let lineage = WatchLineage(trigger: trigger, batch: batch?.sha256, slot: slot, batches: kept.map(\.0), batchFiles: kept.map(\.1),
                                    window: "\(watch.window)")
         runner.keepRemoteWorkers = true
         if Self.hasEphemeralPort(config.coordinator.bind), config.hosts.contains(where: { !["localhost", "127.0.0.1", "::1"].contains($0.host) && $0.workers > 0 }) {
             logger.warning("cluster.coordinator.bind \(config.coordinator.bind) has an ephemeral port: the workers of other hosts cannot find this run; give it a fixed port")
         }
         runner.runDocuments = [WatchLineage.registryName: String(decoding: try JSONEncoder.sortedKeys.encode(lineage), as: UTF8.self)]
-        runner.modelDocuments = try batchDrift(inbox.path("processing", file), source: file, registry: registry)
-        logger.info("\(file): \(record.trigger ?? "") → \(resume ? "resuming" : "starting") retraining run \(runID) on \(csv)")
+        if let batch { runner.modelDocuments = try batchDrift(batch.path, source: batch.file, registry: registry) }
+        let subject = batch?.file ?? "schedule slot \(slot ?? "")"
+        logger.info("\(subject): \(trigger) → \(resume ? "resuming" : "starting") retraining run \(runID) on \(csv)")
         let summary = try runner.run()
         if let failure = summary.failure {
-            throw RetrainingFailed(message: "retraining run \(runID) of \(file) failed: \(failure); the batch stays in processing/ and the next watch resumes the run")
+            let left = batch == nil ? "the slot stays claimed" : "the batch stays in processing/"
+            throw RetrainingFailed(message: "retraining run \(runID) of \(subject) failed: \(failure); \(left) and the next watch resumes the run")
         }
     }
 
