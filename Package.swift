@@ -26,8 +26,10 @@ let package = Package(
         .target(name: "Coordinator", dependencies: ["Wire", "Dataset", "ModelZoo", "Training", "Registry", "Yams", .product(name: "Logging", package: "swift-log"),
                                               .product(name: "Prometheus", package: "swift-prometheus")]),
         .target(name: "Worker", dependencies: ["Wire", "Dataset", "ModelZoo", "Training", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Stream", dependencies: ["Coordinator", "Registry", "ModelZoo", "Dataset", "Wire", .product(name: "GRDB", package: "GRDB.swift"),
+                                         .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "engage", dependencies: [
-            "Coordinator", "Worker", "Registry", "Report", "Dataset", "ModelZoo", "Training", "Wire", "Yams",
+            "Coordinator", "Stream", "Worker", "Registry", "Report", "Dataset", "ModelZoo", "Training", "Wire", "Yams",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -40,6 +42,8 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "ModelZoo", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Dataset", "ModelZoo", "Training", "Registry", "Wire", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Dataset", "Training", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Registry", "Dataset", "Wire", "ModelZoo", "Training", "Coordinator", "TestSupport"]),
+        .testTarget(name: "StreamTests", dependencies: ["Stream", "Registry", "Dataset", "Wire", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Registry", "Dataset", "Wire", "ModelZoo", "Training", "Coordinator", "Stream", "TestSupport",
+                                                            .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )
