@@ -74,7 +74,7 @@ public struct InboxEventSource: EventSource {
                 if try inbox.claim(name) != nil { try read(name) }
             }
             if !deliveries.isEmpty || Date() >= deadline { break }
-            Thread.sleep(forTimeInterval: min(0.05, max(0, deadline.timeIntervalSinceNow)))
+            Thread.sleep(forTimeInterval: min(0.2, max(0, deadline.timeIntervalSinceNow)))
         } while true
         return deliveries
     }

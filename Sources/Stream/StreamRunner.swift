@@ -14,6 +14,9 @@ public struct StreamRunner<Source: EventSource> {
     public var batcher: MicroBatcher<Source.Token>
     public var logger: Logger
     public private(set) var totals = StreamTotals()
+    /// Deliveries buffered and not yet committed, by SHA-256, with the tokens of copies that
+    /// arrived meanwhile (a producer's resend): those are acknowledged with the first.
+    private var buffered: [String: [Source.Token]] = [:]
 
     public init(source: Source, scorer: StreamScorer, store: StreamStore, threshold: Double, batchSize: Int, maxWait: Double, logger: Logger) {
         self.source = source
@@ -30,19 +33,24 @@ public struct StreamRunner<Source: EventSource> {
         while !shouldStop() {
             let now = Date()
             let wait = untilIdle ? 0 : min(0.5, max(0, batcher.deadline?.timeIntervalSince(now) ?? 0.5))
-            let arrivals = try source.receive(timeout: wait, wanted: max(0, 4 * batcher.size - batcher.pending))
+            let room = max(0, 4 * batcher.size - batcher.pending)
+            let arrivals = try source.receive(timeout: wait, wanted: room)
             for (batch, token) in arrivals {
                 totals.deliveries += 1
-                if try store.delivery(sha256: batch.sha256) != nil {
+                if buffered[batch.sha256] != nil {
+                    buffered[batch.sha256]?.append(token)
+                    totals.repeatedDeliveries += 1
+                } else if try store.delivery(sha256: batch.sha256) != nil {
                     logger.info("\(batch.source): its \(batch.count) events were committed before; acknowledged again")
                     try source.acknowledge(token, batch: batch)
                     totals.repeatedDeliveries += 1
                 } else {
+                    buffered[batch.sha256] = []
                     batcher.add(batch, token: token, at: Date())
                 }
             }
             while batcher.isDue(at: Date()) { try flush() }
-            if untilIdle, arrivals.isEmpty {
+            if untilIdle, arrivals.isEmpty, room > 0 {
                 while !batcher.isEmpty { try flush() }
                 return
             }
@@ -65,7 +73,9 @@ public struct StreamRunner<Source: EventSource> {
         totals.duplicates += result.duplicates
         totals.alerts += result.alerts
         logger.debug("committed \(events.count) events (\(result.inserted) new, \(result.alerts) alerts) with \(scorer.model)@\(scorer.version)")
-        for (delivery, token) in batch.completed { try source.acknowledge(token, batch: delivery) }
+        for (delivery, token) in batch.completed {
+            for copy in [token] + (buffered.removeValue(forKey: delivery.sha256) ?? []) { try source.acknowledge(copy, batch: delivery) }
+        }
     }
 }
 

@@ -46,7 +46,9 @@ public final class StreamScorer: @unchecked Sendable {
         return true
     }
 
-    /// Refuses a delivery that lacks a feature the model reads, before any of it is buffered.
+    /// Refuses a delivery that lacks a feature the model reads before any of it is buffered, so a
+    /// bad delivery is refused whole and never stops the stream. (As in `engage predict`, a cell
+    /// that is not a number, or a category the model never saw, is a missing value.)
     public func check(_ events: EventBatch) throws {
         let missing = trained.header.schema.features.map(\.name).filter { events.table.index(of: $0) == nil }
         guard missing.isEmpty else {
