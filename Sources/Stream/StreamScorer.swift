@@ -13,7 +13,7 @@ import Registry
 /// models' outputs) are refused.
 public final class StreamScorer: @unchecked Sendable {
     public let reference: String
-    private let registryPath: String
+    private let registry: ModelRegistry
     public private(set) var model: String
     public private(set) var version: Int
     private var trained: TrainedModel
@@ -23,8 +23,8 @@ public final class StreamScorer: @unchecked Sendable {
             throw StreamError("--model \(reference): expected a registry reference like churn@production or churn@3")
         }
         self.reference = reference
-        self.registryPath = registryPath
-        let (version, trained) = try Self.load(reference, registryPath: registryPath)
+        registry = try ModelRegistry.openReadOnly(path: registryPath)
+        let (version, trained) = try Self.load(reference, registry: registry)
         self.model = version.model
         self.version = version.version
         self.trained = trained
@@ -36,10 +36,9 @@ public final class StreamScorer: @unchecked Sendable {
     /// Loads the version the reference names now when it differs from the one in use; true when it changed.
     @discardableResult
     public func refresh() throws -> Bool {
-        let registry = try ModelRegistry.openReadOnly(path: registryPath)
         let current = try registry.version(reference: reference)
         guard current.model != model || current.version != version else { return false }
-        let (version, trained) = try Self.load(reference, registryPath: registryPath)
+        let (version, trained) = try Self.load(reference, registry: registry)
         self.model = version.model
         self.version = version.version
         self.trained = trained
@@ -74,8 +73,7 @@ public final class StreamScorer: @unchecked Sendable {
         }
     }
 
-    private static func load(_ reference: String, registryPath: String) throws -> (ModelVersion, TrainedModel) {
-        let registry = try ModelRegistry.openReadOnly(path: registryPath)
+    private static func load(_ reference: String, registry: ModelRegistry) throws -> (ModelVersion, TrainedModel) {
         let version = try registry.version(reference: reference)
         let trained = try TrainedModel.decode(try registry.artifact(model: version.model, version: version.version))
         switch trained.predictor {

@@ -16,12 +16,14 @@ final class WatchConfigTests: XCTestCase {
             """)
         let watch = try XCTUnwrap(config.watch)
         XCTAssertEqual(watch.inbox, "inbox")
-        XCTAssertEqual(watch.scheduleSeconds, 6 * 3600)
+        XCTAssertEqual(watch.schedule, .every(6 * 3600))
         XCTAssertEqual(watch.performanceDrop, 0.02)
         XCTAssertEqual(watch.window, .lastBatches(3))
         XCTAssertTrue(watch.autoPromote)
         XCTAssertEqual(watch.margin, 0.005)
         XCTAssertEqual(try ClusterConfig.parse("watch:\n  inbox: i\n  window: all\n").watch?.window, .all)
+        XCTAssertEqual(try ClusterConfig.parse("watch:\n  inbox: i\n  schedule: \"0 */6 * * *\"\n").watch?.schedule,
+                       .cron(try CronExpression(parsing: "0 */6 * * *")))
     }
 
     func testTheWatchSectionIsStrict() {
@@ -29,6 +31,9 @@ final class WatchConfigTests: XCTestCase {
             ("watch:\n  inbx: i\n", "watch.inbx"),
             ("watch:\n  drift: true\n", "watch.inbox"),
             ("watch:\n  inbox: i\n  schedule: hourly\n", "watch.schedule"),
+            ("watch:\n  inbox: i\n  schedule: every 6w\n", "watch.schedule"),
+            ("watch:\n  inbox: i\n  schedule: \"0 25 * * *\"\n", "hour '25': outside 0–23"),
+            ("watch:\n  inbox: i\n  schedule: \"0 0 31 2 *\"\n", "names no time"),
             ("watch:\n  inbox: i\n  window: { last_weeks: 2 }\n", "watch.window.last_weeks"),
             ("watch:\n  inbox: i\n  promote: { auto: yes please }\n", "watch.promote.auto"),
         ]

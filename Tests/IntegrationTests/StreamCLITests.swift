@@ -30,14 +30,16 @@ final class StreamCLITests: XCTestCase {
 
     /// `count` events as CSV bodies of `perDelivery` events: generated customers (5,000, reused
     /// cyclically, so a customer has several events) with an `event_id` column in front.
-    private func eventBodies(_ engage: EngageBinary, _ directory: String, count: Int, perDelivery: Int) throws -> [(id: String, body: Data)] {
-        let generated = try engage.run(["generate", "--rows", "5000", "--seed", "5", "--out", "gen"], in: directory)
-        XCTAssertEqual(generated.status, 0, generated.output)
+    private func eventBodies(_ engage: EngageBinary, _ directory: String, count: Int, perDelivery: Int, first: Int = 0) throws -> [(id: String, body: Data)] {
+        if !FileManager.default.fileExists(atPath: directory + "/gen/customers.csv") {
+            let generated = try engage.run(["generate", "--rows", "5000", "--seed", "5", "--out", "gen"], in: directory)
+            XCTAssertEqual(generated.status, 0, generated.output)
+        }
         let lines = try String(contentsOfFile: directory + "/gen/customers.csv", encoding: .utf8).split(separator: "\n")
         let header = "event_id," + lines[0]
         let rows = lines.dropFirst()
-        return stride(from: 0, to: count, by: perDelivery).map { start in
-            let body = (start..<min(count, start + perDelivery)).map { "ev-\($0)," + rows[rows.startIndex + $0 % rows.count] }
+        return stride(from: first, to: first + count, by: perDelivery).map { start in
+            let body = (start..<min(first + count, start + perDelivery)).map { "ev-\($0)," + rows[rows.startIndex + $0 % rows.count] }
             return (String(format: "events-%05d", start / perDelivery), Data(([header] + body).joined(separator: "\n").appending("\n").utf8))
         }
     }
@@ -50,7 +52,7 @@ final class StreamCLITests: XCTestCase {
     }
 
     /// Every expected event once, an alert exactly for each score ≥ threshold, aggregates that count each event once.
-    private func checkExactlyOnce(_ path: String, events count: Int, threshold: Double = 0.7) throws {
+    private func checkExactlyOnce(_ path: String, events count: Int, threshold: Double = 0.7, versions: Set<String> = ["churn@1"]) throws {
         try DatabaseQueue(path: path).read { db in
             XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM predictions"), count)
             XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(DISTINCT event_id) FROM predictions"), count)
@@ -70,7 +72,7 @@ final class StreamCLITests: XCTestCase {
                 let direct = try Double.fetchOne(db, sql: "SELECT sum(score) FROM predictions") ?? 0
                 XCTAssertEqual(sum, direct, accuracy: 1e-6 * Double(count))
             }
-            XCTAssertEqual(try Set(String.fetchAll(db, sql: "SELECT DISTINCT model || '@' || version FROM predictions")), ["churn@1"])
+            XCTAssertEqual(try Set(String.fetchAll(db, sql: "SELECT DISTINCT model || '@' || version FROM predictions")), versions)
         }
     }
 
@@ -191,6 +193,17 @@ final class StreamCLITests: XCTestCase {
         guard case .reject(_, let reason) = rejected["bad-1"] else { return XCTFail("\(rejected)") }
         XCTAssertTrue(reason.contains("no column"), reason)
 
+        // The stream follows its reference: after a promotion the next batch is scored by the new version.
+        XCTAssertEqual(try engage.run(["run", "--config", "cluster.yaml"], in: directory).status, 0)
+        let promoted = try engage.run(["registry", "promote", "churn", "2", "--to", "production", "--force", "--reason", "swap"], in: directory)
+        XCTAssertEqual(promoted.status, 0, promoted.output)
+        let later = try eventBodies(engage, directory, count: 500, perDelivery: 500, first: count)
+        XCTAssertEqual(try producer.deliver(later.map { (id: "after-swap", body: $0.body) }, timeout: 60)["after-swap"], .ack(batchID: "after-swap", rows: 500))
+        let versions = try DatabaseQueue(path: directory + "/stream.sqlite").read { db in
+            try Int.fetchAll(db, sql: "SELECT DISTINCT version FROM predictions WHERE CAST(substr(event_id, 4) AS INTEGER) >= ?", arguments: [count])
+        }
+        XCTAssertEqual(versions, [2], second.output)
+
         second.kill(SIGTERM)
         XCTAssertTrue(second.waitForExit(timeout: 60), second.output)
         XCTAssertEqual(second.process.terminationStatus, 0, second.output)
@@ -200,7 +213,8 @@ final class StreamCLITests: XCTestCase {
         XCTAssertEqual(snapshot.dropped["command"], 1, "\(snapshot)")
         XCTAssertEqual(snapshot.dropped["batch id"], 1, "\(snapshot)")
         XCTAssertEqual(snapshot.dropped["refused batch"], 1, "\(snapshot)")
-        try checkExactlyOnce(directory + "/stream.sqlite", events: count)
+        XCTAssertTrue(second.output.contains("churn@production now names churn@2"), second.output)
+        try checkExactlyOnce(directory + "/stream.sqlite", events: count + 500, versions: ["churn@1", "churn@2"])
     }
 
     private func listening(_ child: EngageBinary.Child) throws -> String {

@@ -13,9 +13,17 @@ public struct WatchConfig: Sendable, Equatable {
         case lastRows(Int)
     }
 
+    /// When the watched models are due for a retraining without any other trigger (docs/watch.md, "The schedule").
+    public enum Schedule: Sendable, Equatable {
+        /// This many seconds after the last training.
+        case every(Double)
+        /// At the first time of the expression (UTC) after the last training.
+        case cron(CronExpression)
+    }
+
     public var inbox: String
-    /// A batch that arrives when the newest version of the watched models is older than this retrains without drift; nil: only on triggers.
-    public var scheduleSeconds: Double?
+    /// nil: retrain only on drift or a performance drop.
+    public var schedule: Schedule?
     /// Retrain when a batch drifts against the production version's profile (`drift:` thresholds).
     public var drift = true
     /// Retrain when a labelled batch's primary metric is below production's registered test metric by more than this.
@@ -35,10 +43,20 @@ extension ClusterConfig {
         }
         var config = WatchConfig(inbox: inbox)
         if let schedule = try w.string("schedule") {
-            guard let seconds = Self.interval(schedule) else {
-                throw w.fail("schedule", w.child("schedule")!, "expected 'every N' with N and a unit s, m, h or d (e.g. every 6h), found '\(schedule)'")
+            if schedule.hasPrefix("every") {
+                guard let seconds = Self.interval(schedule) else {
+                    throw w.fail("schedule", w.child("schedule")!, "expected 'every N' with N and a unit s, m, h or d (e.g. every 6h), found '\(schedule)'")
+                }
+                config.schedule = .every(seconds)
+            } else {
+                do {
+                    let cron = try CronExpression(parsing: schedule)
+                    guard cron.next(after: Date()) != nil else { throw CronError("'\(schedule)' names no time in the next five years") }
+                    config.schedule = .cron(cron)
+                } catch let error as CronError {
+                    throw w.fail("schedule", w.child("schedule")!, "expected 'every N' (e.g. every 6h) or a five-field cron expression (e.g. 0 */6 * * *): \(error)")
+                }
             }
-            config.scheduleSeconds = seconds
         }
         config.drift = try w.bool("drift") ?? config.drift
         config.performanceDrop = try w.double("performance_drop", range: 0...1)

@@ -7,10 +7,11 @@ import Registry
 /// The schedule counts from the last training: the newest registered version of the watched
 /// models (whatever made it: `engage run`, a batch trigger, an earlier slot) or the end of the
 /// last schedule slot, whichever is later (a slot that registered nothing still moves the clock).
-/// A slot is due `every` seconds after that, rounded up to a whole second; missed slots do not
-/// pile up: a watch that was down for three periods retrains once.
+/// A slot is due `every` seconds after that, rounded up to a whole second, or at the cron
+/// expression's first time after it; missed slots do not pile up: a watch that was down for
+/// three periods retrains once.
 struct WatchSchedule {
-    let every: Double
+    let schedule: WatchConfig.Schedule
     let models: [String]
 
     func lastTraining(_ registry: ModelRegistry) throws -> Date? {
@@ -21,7 +22,11 @@ struct WatchSchedule {
 
     /// The next due time; nil while no watched model has a version (the watch waits for a first `engage run`).
     func due(_ registry: ModelRegistry) throws -> Date? {
-        try lastTraining(registry).map { Date(timeIntervalSince1970: ($0.timeIntervalSince1970 + every).rounded(.up)) }
+        guard let last = try lastTraining(registry) else { return nil }
+        switch schedule {
+        case .every(let seconds): return Date(timeIntervalSince1970: (last.timeIntervalSince1970 + seconds).rounded(.up))
+        case .cron(let expression): return expression.next(after: last)
+        }
     }
 
     /// The run id of the retraining of the slot due at `due`: the same after any restart.

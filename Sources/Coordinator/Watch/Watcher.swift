@@ -95,7 +95,7 @@ public struct Watcher {
 
     /// The schedule of `watch.schedule`, if any.
     var schedule: WatchSchedule? {
-        watch.scheduleSeconds.map { WatchSchedule(every: $0, models: config.models.map(\.name)) }
+        watch.schedule.map { WatchSchedule(schedule: $0, models: config.models.map(\.name)) }
     }
 
     private func process(_ name: String, inbox: Inbox, registry: ModelRegistry) throws -> WatchDecision {
