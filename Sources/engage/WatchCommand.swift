@@ -9,10 +9,11 @@ struct WatchCommand: ParsableCommand {
         commandName: "watch",
         abstract: "Judge the inbox's CSV batches for drift and performance drops, retrain on a trigger, promote a better candidate.",
         discussion: """
-        With --once: finish the batches an earlier watch left in processing/, take every waiting batch, print one \
-        decision per batch and exit (for cron and systemd timers). Without it: do the same every --poll seconds \
-        until SIGTERM or SIGINT, which stop it after the batch in progress (a second one stops it at once; the next \
-        start resumes the retraining run). See docs/watch.md.
+        With --once: finish what an earlier watch left (a schedule slot, the batches in processing/), take every \
+        waiting batch, run the schedule's slot if it is due, print one decision per batch or slot and exit (for cron \
+        and systemd timers). Without it: do the same every --poll seconds, waking at the schedule's due time when that \
+        comes first, until SIGTERM or SIGINT, which stop it after the batch in progress (a second one stops it at once; \
+        the next start resumes the retraining run). See docs/watch.md.
 
         Exit status: 0 when every batch was decided (a refused batch is a decision: action failed, moved to failed/); \
         1 when the watch itself could not go on (no watch: section, no trained model to judge by, an unreadable inbox or registry); \
@@ -21,7 +22,7 @@ struct WatchCommand: ParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
 
-    @Flag(help: "Process the waiting batches once and exit.")
+    @Flag(help: "Process the waiting batches (and a due schedule slot) once and exit.")
     var once = false
 
     @Flag(help: "Print one JSON object per batch instead of a line.")

@@ -197,7 +197,7 @@ final class WatchTests: XCTestCase {
     /// one version per model; `--once` runs a slot that is due.
     func testScheduleRetrainsOnItsOwnTimerAndASlotKilledMidRunMakesOneVersionPerModel() throws {
         let every = 4.0
-        let (engage, directory) = try trainedCluster("watch-schedule", watch: "{ inbox: inbox, schedule: every \(Int(every))s }", trees: 60)
+        let (engage, directory) = try trainedCluster("watch-schedule", watch: "{ inbox: inbox, schedule: every \(Int(every))s }", trees: 30)
         // --poll 600: while the inbox stays empty only the schedule's timer starts a run.
         let arguments = ["watch", "--config", "cluster.yaml", "--poll", "600", "--json"]
         let first = try engage.start(arguments, in: directory, log: "watch-1.log")
