@@ -22,4 +22,23 @@ extension RegistryCommand {
             }
         }
     }
+
+    /// `engage registry slots`: every schedule slot `engage watch` has recorded, with its run and outcome.
+    struct Slots: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the schedule slots engage watch ran: due time, status, action, retraining run.")
+        @OptionGroup var location: Location
+
+        func run() throws {
+            try failing {
+                let slots = try location.open().scheduleSlots()
+                if location.json { return try location.printJSON(slots) }
+                let dates = ISO8601DateFormatter()
+                let rows = slots.map { s in
+                    [dates.string(from: s.dueAt), s.status.rawValue, s.action ?? "", s.runID, s.finishedAt.map(dates.string) ?? "", s.error ?? ""]
+                }
+                print(renderTable(header: ["due", "status", "action", "run", "finished", "error"], rows: rows))
+            }
+        }
+    }
 }

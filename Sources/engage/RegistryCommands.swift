@@ -6,7 +6,7 @@ import Registry
 struct RegistryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registry", abstract: "Query the model registry, and promote, alias, roll back or archive versions.",
-        subcommands: [List.self, Show.self, Compare.self, History.self, Runs.self, Batches.self, Promote.self, Alias.self, Rollback.self, Archive.self])
+        subcommands: [List.self, Show.self, Compare.self, History.self, Runs.self, Batches.self, Slots.self, Promote.self, Alias.self, Rollback.self, Archive.self])
 
     struct Location: ParsableArguments {
         @Option(help: "The registry database (default: registry.path of the cluster file).")

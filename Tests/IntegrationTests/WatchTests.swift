@@ -257,6 +257,10 @@ final class WatchTests: XCTestCase {
         let printed = try decisions(first.output + second.output)
         XCTAssertEqual(printed.filter { $0["trigger"] as? String == "schedule" && $0["slot"] != nil }.count, slots.count, second.output)
         XCTAssertTrue(try store.history(model: "churn").contains { $0.action == "watch" && $0.detail.contains(cut.runID) })
+        let listed = try engage.run(["registry", "slots", "--json"], in: directory)
+        XCTAssertEqual(listed.status, 0, listed.output)
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]], listed.output)
+        XCTAssertEqual(rows.compactMap { $0["run_id"] as? String }, slots.map(\.runID))
 
         // --once runs the slot that is due (and waits for none that is not).
         let last = try XCTUnwrap(try store.scheduleSlots().last?.finishedAt)
