@@ -203,18 +203,31 @@ final class StreamCLITests: XCTestCase {
             try Int.fetchAll(db, sql: "SELECT DISTINCT version FROM predictions WHERE CAST(substr(event_id, 4) AS INTEGER) >= ?", arguments: [count])
         }
         XCTAssertEqual(versions, [2], second.output)
+        try checkExactlyOnce(directory + "/stream.sqlite", events: count + 500, versions: ["churn@1", "churn@2"])
+
+        // 300 fuzzed messages (mutations of a real batch, noise) are answered or dropped, never a crash;
+        // a good batch after them is still acknowledged.
+        let one = try XCTUnwrap(later.first).body.split(separator: UInt8(ascii: "\n")).prefix(2).map { Data($0) + Data("\n".utf8) }
+        var fuzzer = FrameFuzzer(seeds: [StreamFrames.encodeEvents(batchID: "fuzz", body: one.reduce(Data(), +)),
+                                         StreamFrames.encodeAck(batchID: "x", rows: 1)], seed: 15)
+        for _ in 0..<300 {
+            let frames = fuzzer.next()
+            if !frames.isEmpty { try socket.send(frames) }
+        }
+        let final = try eventBodies(engage, directory, count: 100, perDelivery: 100, first: count + 500)
+        XCTAssertEqual(try producer.deliver([(id: "after-fuzz", body: try XCTUnwrap(final.first).body)], timeout: 60)["after-fuzz"],
+                       .ack(batchID: "after-fuzz", rows: 100), second.output)
 
         second.kill(SIGTERM)
         XCTAssertTrue(second.waitForExit(timeout: 60), second.output)
         XCTAssertEqual(second.process.terminationStatus, 0, second.output)
         let counters = try XCTUnwrap(second.output.split(separator: "\n").last { $0.hasPrefix(MessageCounters.logPrefix) }, second.output)
         let snapshot = try JSONDecoder().decode(MessageCounters.Snapshot.self, from: Data(counters.dropFirst(MessageCounters.logPrefix.count).utf8))
-        XCTAssertEqual(snapshot.dropped["frames"], 1, "\(snapshot)")
-        XCTAssertEqual(snapshot.dropped["command"], 1, "\(snapshot)")
-        XCTAssertEqual(snapshot.dropped["batch id"], 1, "\(snapshot)")
-        XCTAssertEqual(snapshot.dropped["refused batch"], 1, "\(snapshot)")
+        for reason in ["frames", "command", "batch id", "refused batch"] {
+            XCTAssertGreaterThanOrEqual(snapshot.dropped[reason] ?? 0, 1, "\(reason): \(snapshot)")
+        }
+        XCTAssertGreaterThanOrEqual(snapshot.dropped.values.reduce(0, +), 100, "most fuzzed messages are dropped: \(snapshot)")
         XCTAssertTrue(second.output.contains("churn@production now names churn@2"), second.output)
-        try checkExactlyOnce(directory + "/stream.sqlite", events: count + 500, versions: ["churn@1", "churn@2"])
     }
 
     private func listening(_ child: EngageBinary.Child) throws -> String {
