@@ -60,6 +60,8 @@ struct StreamCommand: ParsableCommand {
     func run() throws {
         try failing {
             let source = try StreamSourceSpec(parsing: from)
+            if case .inbox = source, insecure { throw CLIFailure(message: "--insecure is about a zmq bind; an inbox source binds nothing") }
+            if case .zmq = source, once { throw CLIFailure(message: "--once reads an inbox; a zmq source has no end to wait for") }
             let wait = try StreamSourceSpec.seconds(maxWait, option: "--max-wait")
             let cluster = try ClusterConfig.loadIfPresent(path: config)
             let scorer = try StreamScorer(reference: model, registryPath: registry ?? cluster.registryPath)
@@ -78,7 +80,6 @@ struct StreamCommand: ParsableCommand {
                 try runner.run(untilIdle: once, shouldStop: { stop.requested })
                 totals = runner.totals
             case .zmq(let endpoint):
-                guard !once else { throw CLIFailure(message: "--once reads an inbox; a zmq source has no end to wait for") }
                 let socket = try ZMQEventSource(endpoint: endpoint, insecure: insecure, categorical: scorer.categorical, validate: validate,
                                                 logger: logger)
                 FileHandle.standardOutput.write(Data("stream listening on \(socket.endpoint)\n".utf8))
