@@ -51,7 +51,7 @@ public final class WorkerNode {
     private var welcomed = false
     /// The last RESULT or FAILED sent, kept until a coordinator heartbeat no longer lists its job.
     private var unacknowledged: (jobID: String, envelope: Envelope, sentAt: ContinuousClock.Instant)?
-    private let parentPID = getppid()
+    private let parentPID: pid_t
     public let counters = MessageCounters()
 
     /// A worker that reaches its coordinator through `connector`.
@@ -62,6 +62,7 @@ public final class WorkerNode {
         self.connector = connector
         self.clock = clock
         self.execution = execution
+        parentPID = options.parentPID ?? getppid()
         store = try ShardStore(directory: options.cacheDirectory)
         liveness = Liveness(heartbeatMs: options.heartbeatMs, liveness: options.liveness, now: clock.now)
     }

@@ -18,6 +18,9 @@ public struct WorkerOptions: Sendable {
     public var chunkBytes: Int = ProtocolLimits.chunkBytes
     /// Exit when the process that started this worker is gone (set by `engage run`).
     public var exitWithParent: Bool = false
+    /// The process ``exitWithParent`` watches; nil: this process's parent when the worker starts.
+    /// Given by the starter so that a parent killed before the worker got going is noticed too.
+    public var parentPID: Int32?
     /// The CURVE keys to connect with; nil connects in the clear (a coordinator with CURVE on never answers).
     public var curve: CurveClientKeys?
 

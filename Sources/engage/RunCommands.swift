@@ -138,6 +138,10 @@ struct WorkerCommand: ParsableCommand {
     @Flag(help: "Exit when the parent process exits (used by engage run).")
     var exitWithParent = false
 
+    @Option(help: ArgumentHelp("With --exit-with-parent: the parent's pid, so a parent gone before this worker started is noticed (used by engage run).",
+                               valueName: "PID"))
+    var parentPID: Int32?
+
     @Option(help: ArgumentHelp(
         "Connect over CURVE with the key folder DIR: DIR/coordinator.key and DIR/workers/NAME.key_secret.",
         discussion: "Needed when the coordinator runs with `security: { curve: true }`; copy only those two files to this host.",
@@ -150,6 +154,7 @@ struct WorkerCommand: ParsableCommand {
     func validate() throws {
         if keys == nil, name != nil { throw ValidationError("--name names a key in the --keys folder; give --keys DIR too") }
         if keys != nil, name == nil, id == nil { throw ValidationError("--keys needs the worker's key name: give --name NAME (or --id NAME)") }
+        if parentPID != nil, !exitWithParent { throw ValidationError("--parent-pid names the process --exit-with-parent watches; give --exit-with-parent too") }
     }
 
     @Flag(name: .shortAndLong) var verbose = false
@@ -161,6 +166,7 @@ struct WorkerCommand: ParsableCommand {
                                         cacheDirectory: cache ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("engage-worker-\(name)"))
             options.heartbeatMs = heartbeatMs
             options.exitWithParent = exitWithParent
+            options.parentPID = parentPID
             if let keys { options.curve = try CurveClientKeys(directory: CurveKeyDirectory(path: keys), worker: self.name ?? name) }
             let node = try WorkerNode(options: options, logger: CLILogging.logger("engage.worker.\(name)", verbose: verbose))
             _ = try node.run()

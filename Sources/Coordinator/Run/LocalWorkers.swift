@@ -25,7 +25,7 @@ public final class LocalWorkers: @unchecked Sendable {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = ["worker", "--connect", endpoint, "--id", "local-\(index + 1)", "--threads", String(threads),
                                  "--cache", (cacheRoot as NSString).appendingPathComponent("local-\(index + 1)"),
-                                 "--heartbeat-ms", String(heartbeatMs), "--exit-with-parent"]
+                                 "--heartbeat-ms", String(heartbeatMs), "--exit-with-parent", "--parent-pid", String(getpid())]
                 + (curveKeys.map { ["--keys", $0, "--name", "worker-\(index + 1)"] } ?? [])
             if let logDirectory { process.standardError = try LocalWorkers.logFile(directory: logDirectory, worker: index + 1) }
             try process.run()
