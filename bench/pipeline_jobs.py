@@ -296,7 +296,7 @@ def stacking_table(data, job, results):
     return np.column_stack(train_columns), np.column_stack(test_columns)
 
 
-def ensemble(data, job, *base_results):
+def ensemble(data, job, threads, *base_results):
     timer = Timer()
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -306,7 +306,8 @@ def ensemble(data, job, *base_results):
     train_x, test_x = stacking_table(data, job, results)
     y = data["targets"][job["target"]]
     learner = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    learner.fit(train_x, y[data["layout"].train])
+    with limit_threads(threads):
+        learner.fit(train_x, y[data["layout"].train])
     probability = learner.predict_proba(test_x)[:, 1]
     return {"eval": probability[:, None], "central": 0, "coefficients": learner[-1].coef_.ravel().tolist(), "timing": timer.done()}
 
