@@ -180,6 +180,8 @@ class Run:
         result = pipeline_bench.PipelineBench(self.engage, sys.executable, self.work, self.log, rows=self.args.rows,
                                               rounds=self.args.pipeline_rounds).run()
         self.results["pipeline"] = result
+        with open(os.path.join(self.work, "pipeline", "measured.json"), "w") as handle:
+            json.dump(result, handle, indent=1, default=str)  # kept before rendering: `pipeline_bench.py --render` redraws it
         self.show(pipeline_bench.table(result))
         pipeline_bench.bars(self.board, result)
 

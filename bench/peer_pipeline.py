@@ -25,6 +25,7 @@ before shutdown), and each model's test quality computed by scoring.py.
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -224,6 +225,7 @@ def main():
         started = time.perf_counter()
         ray.shutdown()
         phases["ray_shutdown"] = time.perf_counter() - started
+        shutil.rmtree(temp_dir, ignore_errors=True)
     timings = []
     for job_id, kind, description, depends, _ in jobs:
         timing = results[job_id]["timing"]
@@ -238,9 +240,6 @@ def main():
         json.dump(out, handle, indent=1, default=float)
     print(f"peer pipeline: {len(timings)} jobs in {phases['job_graph']:.1f} s (ray.init {phases['imports_and_ray_init']:.1f} s, "
           f"data {phases['read_csv_split_and_put']:.1f} s), worker-seconds {sum(t['seconds'] for t in timings):.1f}")
-    import shutil
-
-    shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

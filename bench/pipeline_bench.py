@@ -21,6 +21,8 @@ import os
 import shutil
 import statistics
 
+import numpy as np
+
 import dataset
 import engage_shards
 import engage_split
@@ -116,7 +118,7 @@ def split_check(run_directory, data, config):
     customers = pd.read_csv(data.customers_csv, usecols=[dataset.ID_COLUMN, config.stratify_target()])
     layout = engage_split.run_layout(customers[config.stratify_target()].to_numpy(dtype=float), config.test_fraction,
                                      config.folds, config.seed)
-    ids = customers[dataset.ID_COLUMN].to_numpy()
+    ids = [id_key(v) for v in customers[dataset.ID_COLUMN].to_numpy()]
     part_of = {}
     for row in layout.test:
         part_of[ids[row]] = "test"
@@ -125,7 +127,7 @@ def split_check(run_directory, data, config):
     shards = engage_shards.customer_shards(os.path.join(run_directory, "work"), dataset.ID_COLUMN, [config.stratify_target()])
     parts, covered, mixed = {}, 0, 0
     for shard_ids in shards:
-        names = {part_of.get(i, "unknown") for i in shard_ids}
+        names = {part_of.get(id_key(i), "unknown") for i in shard_ids}
         if len(names) != 1:
             mixed += 1
             continue
@@ -135,6 +137,13 @@ def split_check(run_directory, data, config):
     expected = {"test": len(layout.test), **{f"fold{k}": int((layout.train_fold == k).sum()) for k in range(config.folds)}}
     return {"shards": len(shards), "mixed_shards": mixed, "rows_by_part": parts, "expected_rows_by_part": expected,
             "same": mixed == 0 and parts == expected}
+
+
+def id_key(value):
+    """An id as text, whether a shard or the CSV holds it as a number or as a level."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def median(values):
@@ -300,3 +309,26 @@ def bars(board, result):
         board.skip("ensemble: test AUC ≥ the churn model's test AUC", "no ensemble version with auc and reference_auc")
     board.check(f"pipeline: wall time < {WALL_GOAL_SECONDS:.0f} s on this machine (goal)", run["wallSeconds"] < WALL_GOAL_SECONDS,
                 f"{run['wallSeconds']:.1f} s (data {run['dataSeconds']:.1f} s)")
+
+
+def main():
+    """`pipeline_bench.py --render measured.json`: the table and bars of a measured pipeline section again."""
+    import argparse
+    import sys
+
+    sys.path.insert(0, HERE)
+    from report import Scoreboard
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--render", required=True, help="the measured.json that compare.py's pipeline section wrote")
+    args = parser.parse_args()
+    with open(args.render) as handle:
+        result = json.load(handle)
+    print(table(result).render())
+    board = Scoreboard()
+    bars(board, result)
+    print(board.render())
+
+
+if __name__ == "__main__":
+    main()
