@@ -5,6 +5,7 @@ Layout (little-endian): "ENGS", UInt16 version, UInt64 rows, UInt32 columns; per
 name length + UTF-8 name, UInt8 tag (0 numeric: rows × Float64; 1 categorical: UInt32 level
 count, each level as UInt32 length + UTF-8, then rows × Int32 codes); a CRC-32 of all before it.
 """
+import hashlib
 import os
 import struct
 import zlib
@@ -51,13 +52,20 @@ def read_columns(path, wanted):
 
 
 def customer_shards(directory, id_column, required):
-    """Every shard under `directory` (recursively) that has `id_column` and all of `required`:
-    a list of {id column values} arrays, one per shard."""
-    found = []
+    """Every distinct shard under `directory` (recursively: the store and the workers' caches hold
+    copies; a shard is its bytes' SHA-256) that has `id_column` and all of `required`: a list of
+    {id column values} arrays, one per shard."""
+    found, seen = [], set()
     for root, _, files in os.walk(directory):
         for name in files:
+            path = os.path.join(root, name)
             try:
-                columns = read_columns(os.path.join(root, name), {id_column, *required})
+                with open(path, "rb") as handle:
+                    digest = hashlib.sha256(handle.read()).hexdigest()
+                if digest in seen:
+                    continue
+                seen.add(digest)
+                columns = read_columns(path, {id_column, *required})
             except (OSError, ValueError, struct.error):
                 continue
             if columns is not None and id_column in columns and all(r in columns for r in required):

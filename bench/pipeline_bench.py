@@ -139,6 +139,17 @@ def split_check(run_directory, data, config):
             "same": mixed == 0 and parts == expected}
 
 
+def format_metric(value):
+    return "n/a" if value is None else f"{value:.5f}"
+
+
+def ray_cpu_seconds(run):
+    """The peer's CPU seconds over all its processes: the driver and every Ray process, from /proc
+    before shutdown (wait4 does not see Ray's workers, which Ray's own processes start and reap)."""
+    processes = run["ray_processes_cpu_seconds"]
+    return processes["descendants"] + processes["driver"]
+
+
 def id_key(value):
     """An id as text, whether a shard or the CSV holds it as a number or as a level."""
     if isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) and float(value).is_integer():
@@ -206,7 +217,6 @@ QUALITY_ROWS = (
     ("ensemble", "auc", "ensemble test AUC"),
     ("ensemble", "reference_auc", "  its reference (churn) AUC"),
 )
-ENGAGE_METRIC_NAMES = {("churn", "logloss"): "log_loss"}
 
 
 def quality_pairs(result):
@@ -214,7 +224,7 @@ def quality_pairs(result):
     peer = result["peer"][0]["quality"]
     pairs = []
     for model, metric, label in QUALITY_ROWS:
-        e = engage.get(model, {}).get(ENGAGE_METRIC_NAMES.get((model, metric), metric))
+        e = engage.get(model, {}).get(metric)
         p = peer.get(model, {}).get(metric)
         pairs.append((model, metric, label, e, p))
     return pairs
@@ -238,11 +248,10 @@ def table(result):
     t.add("  Ray: read CSVs, split, put", None, median([r["phases"]["read_csv_split_and_put"] for r in result["peer"]]), unit="s")
     t.add("  engage: jobs (wall − data); Ray: job graph", median([r["wallSeconds"] - r["dataSeconds"] for r in result["engage"]]),
           p["inner_wall"], unit="s")
-    t.add("CPU seconds, whole command (all processes)", e["cpu"], p["cpu"], unit="s")
+    t.add("CPU seconds, all processes (engage: wait4 of the command; Ray: /proc)", e["cpu"],
+          median([ray_cpu_seconds(r) for r in result["peer"]]), unit="s")
     t.add(f"worker-seconds over {e['jobs']} / {p['jobs']} jobs", e["worker_seconds"], p["worker_seconds"], unit="s")
     t.add("  Ray: CPU seconds inside the tasks", None, median([sum(j["cpu_seconds"] for j in r["jobs"]) for r in result["peer"]]), unit="s")
-    t.add("  Ray: CPU seconds of all Ray processes", None,
-          median([r["ray_processes_cpu_seconds"]["descendants"] for r in result["peer"]]), unit="s")
     for model in sorted(set(e["models"]) | set(p["models"]), key=lambda m: -e["models"].get(m, (0, 0))[0]):
         (es, ec), (ps, pc) = e["models"].get(model, (None, 0)), p["models"].get(model, (None, 0))
         t.add(f"  {model}: {ec} / {pc} job(s)", es, ps, unit="s")
@@ -304,7 +313,7 @@ def bars(board, result):
     if "auc" in ensemble and "reference_auc" in ensemble:
         board.check("ensemble: test AUC ≥ the churn model's test AUC", ensemble["auc"] >= ensemble["reference_auc"],
                     f"ensemble {ensemble['auc']:.5f}, churn {ensemble['reference_auc']:.5f}, lift {ensemble['auc'] - ensemble['reference_auc']:+.5f}; "
-                    f"peer ensemble {quality[('ensemble', 'auc')][1]}")
+                    f"peer ensemble {format_metric(quality[('ensemble', 'auc')][1])}")
     else:
         board.skip("ensemble: test AUC ≥ the churn model's test AUC", "no ensemble version with auc and reference_auc")
     board.check(f"pipeline: wall time < {WALL_GOAL_SECONDS:.0f} s on this machine (goal)", run["wallSeconds"] < WALL_GOAL_SECONDS,
