@@ -31,7 +31,7 @@ test: deps
 	$(SWIFT) test --skip LongTests
 
 # Slow checks: long Swift tests, and agreement with the reference libraries (Fairlearn) through the real CLI.
-test-long: deps $(VENV)/bin/python
+test-long: deps $(VENV)/.installed
 	$(SWIFT) build
 	ENGAGE_LONG_TESTS=1 $(SWIFT) test
 	$(VENV)/bin/python bench/fairness_agreement.py --engage .build/debug/engage
@@ -39,9 +39,13 @@ test-long: deps $(VENV)/bin/python
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r bench/requirements.txt
 
-bench: build $(VENV)/bin/python
+# Reinstalled whenever bench/requirements.txt changes, so an existing venv gets newly pinned peers.
+$(VENV)/.installed: bench/requirements.txt $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: build $(VENV)/.installed
 	$(VENV)/bin/python bench/compare.py --engage .build/release/engage
 	ENGAGE_LONG_TESTS=1 $(SWIFT) test -c release --filter RegistryLongTests
 

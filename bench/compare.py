@@ -5,6 +5,7 @@ on the same data, the same cores and the same settings.
     python bench/compare.py --engage .build/release/engage            # everything, 100K and 1M rows
     python bench/compare.py --engage ENGAGE --skip-1m                 # without the 1,000,000-row repeat
     python bench/compare.py --engage ENGAGE --rows 20000 --trees 50 --skip-1m --sections gbdt   # a smoke run
+    python bench/compare.py --engage ENGAGE --rows 20000 --sections pipeline   # engage run vs the Ray peer, small
 
 Prints one table per comparison (engage, the peers, engage/peer ratios), then every bar of issues
 3, 4 and 5 as PASS / FAIL / SKIP with its numbers, and ends with `N passed, M failed`. Writes
@@ -40,7 +41,7 @@ from peer_params import Settings  # noqa: E402
 from report import Scoreboard  # noqa: E402
 
 SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "curve", "fairness", "registry", "drift", "real", "real-tables")
-PEER_PACKAGES = ("lightgbm", "xgboost-cpu", "xgboost", "scikit-learn", "shap", "pandas", "numpy", "scipy", "fairlearn")
+PEER_PACKAGES = ("lightgbm", "xgboost-cpu", "xgboost", "scikit-learn", "shap", "pandas", "numpy", "scipy", "fairlearn", "ray", "implicit")
 
 
 def parse_arguments():
@@ -53,6 +54,8 @@ def parse_arguments():
     parser.add_argument("--skip-1m", action="store_true", help="skip the scaling repeat at --large-rows")
     parser.add_argument("--curve-rows", type=int, default=None, help="rows for the CURVE on/off runs (default: cluster.yaml's)")
     parser.add_argument("--seed", type=int, default=42, help="generator seed")
+    parser.add_argument("--pipeline-rounds", type=int, default=2,
+                        help="rounds of the pipeline section: engage run and the Ray peer, alternating (medians)")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {', '.join(SECTIONS)}")
     parser.add_argument("--omp-wait-policy", choices=("auto", "default", "passive"), default="auto",
                         help="OpenMP wait policy of the peers: the library default (spinning), passive (sleeping), or auto: "
@@ -174,8 +177,11 @@ class Run:
         recommender_bench.bars(self.board, result)
 
     def pipeline(self):
-        result = pipeline_bench.PipelineBench(self.engage, self.work, self.log).run()
+        result = pipeline_bench.PipelineBench(self.engage, sys.executable, self.work, self.log, rows=self.args.rows,
+                                              rounds=self.args.pipeline_rounds).run()
         self.results["pipeline"] = result
+        with open(os.path.join(self.work, "pipeline", "measured.json"), "w") as handle:
+            json.dump(result, handle, indent=1, default=str)  # kept before rendering: `pipeline_bench.py --render` redraws it
         self.show(pipeline_bench.table(result))
         pipeline_bench.bars(self.board, result)
 

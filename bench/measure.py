@@ -34,6 +34,8 @@ class Measurement:
     peak_rss_mib: float
     output: str
     returncode: int
+    # User + system seconds of the command and the descendants it waited for (wait4's rusage).
+    cpu_seconds: float = None
 
 
 # 1-minute load averages seen at the start of each measured command: how busy the machine was.
@@ -61,7 +63,7 @@ def run(argv, cwd=None, env=None, check=True, echo=False):
     if echo and output:
         sys.stderr.write(output)
     measured = Measurement(argv=list(argv), wall_seconds=usage["wall_seconds"], peak_rss_mib=usage["peak_rss_kib"] / 1024.0,
-                           output=output, returncode=usage["returncode"])
+                           output=output, returncode=usage["returncode"], cpu_seconds=usage.get("cpu_seconds"))
     if check and measured.returncode != 0:
         raise CommandFailed(list(argv), measured.returncode, output)
     return measured

@@ -1,4 +1,4 @@
-"""Runs one command from a small process and writes its wall time and peak RSS as JSON.
+"""Runs one command from a small process and writes its wall time, peak RSS and CPU time as JSON.
 
     python -S -I rusage_launcher.py RESULT.json COMMAND [ARG…]
 
@@ -31,7 +31,9 @@ def main():
     code = os.waitstatus_to_exitcode(status)
     with open(result_path, "w") as handle:
         # Linux reports ru_maxrss in KiB.
-        json.dump({"wall_seconds": wall, "peak_rss_kib": usage.ru_maxrss, "returncode": code}, handle)
+        # cpu_seconds: user + system time of the command and of every descendant it waited for.
+        json.dump({"wall_seconds": wall, "peak_rss_kib": usage.ru_maxrss, "returncode": code,
+                   "cpu_seconds": usage.ru_utime + usage.ru_stime}, handle)
     return 0
 
 
