@@ -2,15 +2,62 @@ import XCTest
 @testable import ModelZoo
 
 final class BinningTests: XCTestCase {
-    func testFewDistinctValuesGetOneBinEachWithMidpointBounds() {
-        let mapper = BinMapper.numeric(sample: [3, 1, 2, 2, .nan, 1, 3, 3], maxBin: 255)
+    func testFewDistinctValuesGetABinPerRunOfMinDataInBinRows() {
+        let sample: [Double] = [3, 1, 2, 2, .nan, 1, 3, 3, 1, 2]
+        let mapper = BinMapper.numeric(sample: sample, maxBin: 255, minDataInBin: 3)
         guard case .numeric(let bounds) = mapper.kind else { return XCTFail("expected numeric bins") }
-        XCTAssertEqual(bounds, [1.5, 2.5, .infinity])
+        // Zero's bin first (empty here), then a bound after 1 (3 rows) and after 2 (3 rows).
+        XCTAssertEqual(bounds, [BinMapper.zeroThreshold, 1.5.nextUp, 2.5.nextUp, .infinity])
         XCTAssertTrue(mapper.sawMissing)
-        XCTAssertEqual([1, 2, 3].map { mapper.bin(of: $0) }, [0, 1, 2])
+        XCTAssertEqual([0, 1, 2, 3].map { mapper.bin(of: $0) }, [0, 1, 2, 3])
         XCTAssertEqual(mapper.bin(of: .nan), mapper.missingBin)
         XCTAssertEqual(mapper.bin(of: -100), 0)
-        XCTAssertEqual(mapper.bin(of: .infinity), 2)
+        XCTAssertEqual(mapper.bin(of: .infinity), 3)
+        let one = BinMapper.numeric(sample: sample, maxBin: 255, minDataInBin: 1)
+        XCTAssertEqual(one.kind, .numeric(upperBounds: [BinMapper.zeroThreshold, 1.5.nextUp, 2.5.nextUp, .infinity]))
+        let five = BinMapper.numeric(sample: sample, maxBin: 255, minDataInBin: 5)
+        XCTAssertEqual(five.kind, .numeric(upperBounds: [BinMapper.zeroThreshold, 2.5.nextUp, .infinity]), "1 and 2 share a bin")
+    }
+
+    /// The columns of bench/lightgbm_bin_fixture.py, built from the same integer formulas.
+    private func lightGBMFixtureColumns() -> [(name: String, values: [Double], maxBin: Int)] {
+        let rare = zip([1.0, 2, 3, 4, 5, 6, 7], [2, 2, 3, 1, 5, 1, 4]).flatMap { Array(repeating: $0.0, count: $0.1) }
+        let signed = (0..<1_000).map { i -> Double in
+            let k = (i * 7919) % 1_000
+            if k < 300 { return -Double(k % 157 + 1) / 10 }
+            if k < 450 { return 0 }
+            if k < 980 { return Double((k * 31) % 509 + 1) / 10 }
+            return .nan
+        }
+        let positive = (0..<2_000).map { i in Double((i * i * 37 + i * 11) % 9_973 + 1) }
+        return [("rare_integers", rare, 255), ("signed_with_zeros_and_nan", signed, 16), ("positive_only", positive, 32)]
+    }
+
+    /// LightGBM 4.7.0's bins for the same columns (bench/lightgbm_bin_fixture.py): the split
+    /// thresholds of a model that uses every bound, and `Dataset.feature_num_bin` (which counts
+    /// its NaN bin). The empty zero bin of an all-positive column is never a threshold.
+    func testBoundsEqualLightGBMs() {
+        let z = BinMapper.zeroThreshold
+        let expected: [String: (thresholds: [Double], bins: Int)] = [
+            "rare_integers": ([2.5000000000000004, 3.5000000000000004, 5.500000000000001], 5),
+            "signed_with_zeros_and_nan": ([-12.049999999999999, -9.049999999999999, -6.049999999999999, -3.0499999999999994,
+                                           -z, z, 5.750000000000001, 11.450000000000001, 17.150000000000002, 22.750000000000004,
+                                           28.350000000000005, 33.85, 39.550000000000004, 45.35], 16),
+            "positive_only": ([310.50000000000006, 596.5000000000001, 891.5000000000001, 1201.0000000000002, 1516.5000000000002,
+                               1791.5000000000002, 2100.5000000000005, 2402.0000000000005, 2699.5000000000005, 3092.0000000000005,
+                               3409.0000000000005, 3780.5000000000005, 4119.000000000001, 4421.500000000001, 4695.500000000001,
+                               5003.500000000001, 5399.000000000001, 5722.500000000001, 6063.500000000001, 6361.500000000001,
+                               6677.500000000001, 7051.500000000001, 7374.000000000001, 7655.000000000001, 7987.500000000001,
+                               8323.000000000002, 8694.500000000002, 9025.000000000002, 9372.500000000002, 9678.500000000002], 32),
+        ]
+        for (name, values, maxBin) in lightGBMFixtureColumns() {
+            let mapper = BinMapper.numeric(sample: values, maxBin: maxBin, minDataInBin: 3)
+            guard case .numeric(let bounds) = mapper.kind, let fixture = expected[name] else { return XCTFail(name) }
+            XCTAssertEqual(mapper.valueBinCount + (mapper.sawMissing ? 1 : 0), fixture.bins, name)
+            let splittable = bounds.dropLast().filter { bound in values.contains { $0 <= bound } }
+            XCTAssertEqual(splittable, fixture.thresholds, name)
+            XCTAssertEqual(bounds.last, .infinity, name)
+        }
     }
 
     func testManyDistinctValuesAreGroupedIntoBalancedBins() {
@@ -64,7 +111,9 @@ final class BinningTests: XCTestCase {
 
     func testConstantFeatureIsTrivial() {
         XCTAssertTrue(BinMapper.numeric(sample: [4, 4, 4], maxBin: 255).isTrivial)
+        XCTAssertTrue(BinMapper.numeric(sample: [0, 0, 1e-40], maxBin: 255).isTrivial, "values within 1e-35 of zero are zero")
         XCTAssertFalse(BinMapper.numeric(sample: [4, 4, .nan], maxBin: 255).isTrivial)
+        XCTAssertFalse(BinMapper.numeric(sample: [4, 4, 4, 5, 5, 5], maxBin: 255).isTrivial)
     }
 
     func testBinnedFeaturesUseSampleForBoundsButBinEveryRow() throws {
