@@ -21,7 +21,9 @@ final class BinningTests: XCTestCase {
 
     /// The columns of bench/lightgbm_bin_fixture.py, built from the same integer formulas.
     private func lightGBMFixtureColumns() -> [(name: String, values: [Double], maxBin: Int)] {
-        let rare = zip([1.0, 2, 3, 4, 5, 6, 7], [2, 2, 3, 1, 5, 1, 4]).flatMap { Array(repeating: $0.0, count: $0.1) }
+        let levels: [Double] = [1, 2, 3, 4, 5, 6, 7], repeats = [2, 2, 3, 1, 5, 1, 4]
+        var rare = [Double]()
+        for (level, count) in zip(levels, repeats) { rare += [Double](repeating: level, count: count) }
         let signed = (0..<1_000).map { i -> Double in
             let k = (i * 7919) % 1_000
             if k < 300 { return -Double(k % 157 + 1) / 10 }
@@ -29,7 +31,10 @@ final class BinningTests: XCTestCase {
             if k < 980 { return Double((k * 31) % 509 + 1) / 10 }
             return .nan
         }
-        let positive = (0..<2_000).map { i in Double((i * i * 37 + i * 11) % 9_973 + 1) }
+        let positive = (0..<2_000).map { (i: Int) -> Double in
+            let k: Int = (i * i * 37 + i * 11) % 9_973
+            return Double(k + 1)
+        }
         return [("rare_integers", rare, 255), ("signed_with_zeros_and_nan", signed, 16), ("positive_only", positive, 32)]
     }
 
@@ -38,17 +43,18 @@ final class BinningTests: XCTestCase {
     /// its NaN bin). The empty zero bin of an all-positive column is never a threshold.
     func testBoundsEqualLightGBMs() {
         let z = BinMapper.zeroThreshold
+        let rare: [Double] = [2.5000000000000004, 3.5000000000000004, 5.500000000000001]
+        let signed: [Double] = [-12.049999999999999, -9.049999999999999, -6.049999999999999, -3.0499999999999994, -z, z,
+                                5.750000000000001, 11.450000000000001, 17.150000000000002, 22.750000000000004,
+                                28.350000000000005, 33.85, 39.550000000000004, 45.35]
+        let positive: [Double] = [310.50000000000006, 596.5000000000001, 891.5000000000001, 1201.0000000000002, 1516.5000000000002,
+                                  1791.5000000000002, 2100.5000000000005, 2402.0000000000005, 2699.5000000000005, 3092.0000000000005,
+                                  3409.0000000000005, 3780.5000000000005, 4119.000000000001, 4421.500000000001, 4695.500000000001,
+                                  5003.500000000001, 5399.000000000001, 5722.500000000001, 6063.500000000001, 6361.500000000001,
+                                  6677.500000000001, 7051.500000000001, 7374.000000000001, 7655.000000000001, 7987.500000000001,
+                                  8323.000000000002, 8694.500000000002, 9025.000000000002, 9372.500000000002, 9678.500000000002]
         let expected: [String: (thresholds: [Double], bins: Int)] = [
-            "rare_integers": ([2.5000000000000004, 3.5000000000000004, 5.500000000000001], 5),
-            "signed_with_zeros_and_nan": ([-12.049999999999999, -9.049999999999999, -6.049999999999999, -3.0499999999999994,
-                                           -z, z, 5.750000000000001, 11.450000000000001, 17.150000000000002, 22.750000000000004,
-                                           28.350000000000005, 33.85, 39.550000000000004, 45.35], 16),
-            "positive_only": ([310.50000000000006, 596.5000000000001, 891.5000000000001, 1201.0000000000002, 1516.5000000000002,
-                               1791.5000000000002, 2100.5000000000005, 2402.0000000000005, 2699.5000000000005, 3092.0000000000005,
-                               3409.0000000000005, 3780.5000000000005, 4119.000000000001, 4421.500000000001, 4695.500000000001,
-                               5003.500000000001, 5399.000000000001, 5722.500000000001, 6063.500000000001, 6361.500000000001,
-                               6677.500000000001, 7051.500000000001, 7374.000000000001, 7655.000000000001, 7987.500000000001,
-                               8323.000000000002, 8694.500000000002, 9025.000000000002, 9372.500000000002, 9678.500000000002], 32),
+            "rare_integers": (rare, 5), "signed_with_zeros_and_nan": (signed, 16), "positive_only": (positive, 32),
         ]
         for (name, values, maxBin) in lightGBMFixtureColumns() {
             let mapper = BinMapper.numeric(sample: values, maxBin: maxBin, minDataInBin: 3)
@@ -68,8 +74,11 @@ final class BinningTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(mapper.valueBinCount, 28)
         var counts = [Int](repeating: 0, count: mapper.totalBinCount)
         for value in sample { counts[mapper.bin(of: value)] += 1 }
-        let expected = Double(sample.count) / Double(mapper.valueBinCount)
-        for count in counts.prefix(mapper.valueBinCount) {
+        // Zero's own bin is empty: no value of a normal sample is exactly 0.
+        let zeroBin = mapper.bin(of: 0)
+        XCTAssertEqual(counts[zeroBin], 0)
+        let expected = Double(sample.count) / Double(mapper.valueBinCount - 1)
+        for (bin, count) in counts.prefix(mapper.valueBinCount).enumerated() where bin != zeroBin {
             XCTAssertEqual(Double(count), expected, accuracy: expected * 0.5)
         }
     }
@@ -80,7 +89,8 @@ final class BinningTests: XCTestCase {
         let mapper = BinMapper.numeric(sample: sample, maxBin: 16)
         let bin = mapper.bin(of: 0.5)
         let sharing = sample.filter { mapper.bin(of: $0) == bin && $0 != 0.5 }.count
-        XCTAssertEqual(sharing, 0, "a value holding a large share of rows should not share its bin")
+        // As in LightGBM, the values just below it join its bin when their own would be under half full.
+        XCTAssertLessThan(Double(sharing), 0.5 * 5_000 / 15, "a value holding a large share of rows should not share its bin widely")
     }
 
     func testThresholdOfBinAgreesWithBinAssignment() {
