@@ -130,6 +130,56 @@ final class AnomalyIsolationForestTests: XCTestCase {
         XCTAssertEqual(try forest.meanPathLengths(codes), [2])
     }
 
+    /// scikit-learn draws each node's feature afresh (uniformly among the features not constant
+    /// there), so a child splits on its parent's feature with probability 1/d. The feature deck
+    /// engage dealt before dealt consecutive nodes different features far more often.
+    func testEachNodeDrawsItsFeatureIndependentlyOfItsParent() throws {
+        let x = try cloudWithOutlier(rows: 2_000, seed: 5)
+        var p = IsolationForestParameters()
+        p.trees = 200
+        let forest = try IsolationForestTrainer(parameters: p).fit(x)
+        var pairs = 0, same = 0
+        for start in forest.treeOffsets.map(Int.init) {
+            var stack = [start]
+            while let node = stack.popLast() {
+                guard forest.splitFeature[node] >= 0 else { continue }
+                let left = start + Int(forest.leftChild[node])
+                for child in [left, left + 1] where forest.splitFeature[child] >= 0 {
+                    pairs += 1
+                    if forest.splitFeature[child] == forest.splitFeature[node] { same += 1 }
+                    stack.append(child)
+                }
+            }
+        }
+        XCTAssertGreaterThan(pairs, 15_000)
+        // Two features: 1/2, with a standard error near 0.0035 over this many pairs.
+        XCTAssertEqual(Double(same) / Double(pairs), 0.5, accuracy: 0.02)
+    }
+
+    /// A feature whose present values are all equal but that has missing values is not constant
+    /// for scikit-learn: the threshold is that value, the missing rows go left or right by a coin
+    /// flip, and a flip to the left (no row goes right) makes the node a leaf. scikit-learn 1.9.1,
+    /// `IsolationForest(n_estimators=4000, max_samples=64, random_state=0)` on these rows, gives
+    /// mean path lengths 7.8408 (present) and 5.8738 (missing), and splits the root in 50.3 % of
+    /// the trees, always at 1.0 with the missing rows to the right; the expectations below are
+    /// the exact values of that process.
+    func testPresentValuesBesideMissingOnesAreSplitAsScikitLearnDoes() throws {
+        let n = 64
+        let f0 = (0..<n).map { $0 % 8 == 0 ? Double.nan : 1.0 }
+        let x = try FeatureMatrix(names: ["f0", "f1"], columns: [f0, [Double](repeating: 5, count: n)], isCategorical: [false, false])
+        var p = IsolationForestParameters()
+        p.trees = 2_000
+        let forest = try IsolationForestTrainer(parameters: p).fit(x)
+        let roots = forest.treeOffsets.map(Int.init)
+        let split = roots.filter { forest.splitFeature[$0] >= 0 }
+        XCTAssertEqual(Double(split.count) / Double(roots.count), 0.5, accuracy: 0.05)
+        XCTAssertTrue(split.allSatisfy { forest.splitFeature[$0] == 0 && forest.value[$0] == 1 && !forest.missingGoesLeft[$0] })
+        let c = AveragePathLength.of
+        let h = try forest.meanPathLengths(x)
+        XCTAssertEqual(h[1], 0.5 * c(64) + 0.5 * (1 + c(56)), accuracy: 0.05)
+        XCTAssertEqual(h[0], 0.5 * c(64) + 0.5 * (1 + c(8)), accuracy: 0.15)
+    }
+
     func testScoringMatchesFeaturesByName() throws {
         let x = try cloudWithOutlier()
         let forest = try IsolationForestTrainer().fit(x)

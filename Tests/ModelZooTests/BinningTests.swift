@@ -2,15 +2,68 @@ import XCTest
 @testable import ModelZoo
 
 final class BinningTests: XCTestCase {
-    func testFewDistinctValuesGetOneBinEachWithMidpointBounds() {
-        let mapper = BinMapper.numeric(sample: [3, 1, 2, 2, .nan, 1, 3, 3], maxBin: 255)
+    func testFewDistinctValuesGetABinPerRunOfMinDataInBinRows() {
+        let sample: [Double] = [3, 1, 2, 2, .nan, 1, 3, 3, 1, 2]
+        let mapper = BinMapper.numeric(sample: sample, maxBin: 255, minDataInBin: 3)
         guard case .numeric(let bounds) = mapper.kind else { return XCTFail("expected numeric bins") }
-        XCTAssertEqual(bounds, [1.5, 2.5, .infinity])
+        // Zero's bin first (empty here), then a bound after 1 (3 rows) and after 2 (3 rows).
+        XCTAssertEqual(bounds, [BinMapper.zeroThreshold, 1.5.nextUp, 2.5.nextUp, .infinity])
         XCTAssertTrue(mapper.sawMissing)
-        XCTAssertEqual([1, 2, 3].map { mapper.bin(of: $0) }, [0, 1, 2])
+        XCTAssertEqual([0, 1, 2, 3].map { mapper.bin(of: $0) }, [0, 1, 2, 3])
         XCTAssertEqual(mapper.bin(of: .nan), mapper.missingBin)
         XCTAssertEqual(mapper.bin(of: -100), 0)
-        XCTAssertEqual(mapper.bin(of: .infinity), 2)
+        XCTAssertEqual(mapper.bin(of: .infinity), 3)
+        let one = BinMapper.numeric(sample: sample, maxBin: 255, minDataInBin: 1)
+        XCTAssertEqual(one.kind, .numeric(upperBounds: [BinMapper.zeroThreshold, 1.5.nextUp, 2.5.nextUp, .infinity]))
+        let five = BinMapper.numeric(sample: sample, maxBin: 255, minDataInBin: 5)
+        XCTAssertEqual(five.kind, .numeric(upperBounds: [BinMapper.zeroThreshold, 2.5.nextUp, .infinity]), "1 and 2 share a bin")
+    }
+
+    /// The columns of bench/lightgbm_bin_fixture.py, built from the same integer formulas.
+    private func lightGBMFixtureColumns() -> [(name: String, values: [Double], maxBin: Int)] {
+        let levels: [Double] = [1, 2, 3, 4, 5, 6, 7], repeats = [2, 2, 3, 1, 5, 1, 4]
+        var rare = [Double]()
+        for (level, count) in zip(levels, repeats) { rare += [Double](repeating: level, count: count) }
+        let signed = (0..<1_000).map { i -> Double in
+            let k = (i * 7919) % 1_000
+            if k < 300 { return -Double(k % 157 + 1) / 10 }
+            if k < 450 { return 0 }
+            if k < 980 { return Double((k * 31) % 509 + 1) / 10 }
+            return .nan
+        }
+        let positive = (0..<2_000).map { (i: Int) -> Double in
+            let k: Int = (i * i * 37 + i * 11) % 9_973
+            return Double(k + 1)
+        }
+        return [("rare_integers", rare, 255), ("signed_with_zeros_and_nan", signed, 16), ("positive_only", positive, 32)]
+    }
+
+    /// LightGBM 4.7.0's bins for the same columns (bench/lightgbm_bin_fixture.py): the split
+    /// thresholds of a model that uses every bound, and `Dataset.feature_num_bin` (which counts
+    /// its NaN bin). The empty zero bin of an all-positive column is never a threshold.
+    func testBoundsEqualLightGBMs() {
+        let z = BinMapper.zeroThreshold
+        let rare: [Double] = [2.5000000000000004, 3.5000000000000004, 5.500000000000001]
+        let signed: [Double] = [-12.049999999999999, -9.049999999999999, -6.049999999999999, -3.0499999999999994, -z, z,
+                                5.750000000000001, 11.450000000000001, 17.150000000000002, 22.750000000000004,
+                                28.350000000000005, 33.85, 39.550000000000004, 45.35]
+        let positive: [Double] = [310.50000000000006, 596.5000000000001, 891.5000000000001, 1201.0000000000002, 1516.5000000000002,
+                                  1791.5000000000002, 2100.5000000000005, 2402.0000000000005, 2699.5000000000005, 3092.0000000000005,
+                                  3409.0000000000005, 3780.5000000000005, 4119.000000000001, 4421.500000000001, 4695.500000000001,
+                                  5003.500000000001, 5399.000000000001, 5722.500000000001, 6063.500000000001, 6361.500000000001,
+                                  6677.500000000001, 7051.500000000001, 7374.000000000001, 7655.000000000001, 7987.500000000001,
+                                  8323.000000000002, 8694.500000000002, 9025.000000000002, 9372.500000000002, 9678.500000000002]
+        let expected: [String: (thresholds: [Double], bins: Int)] = [
+            "rare_integers": (rare, 5), "signed_with_zeros_and_nan": (signed, 16), "positive_only": (positive, 32),
+        ]
+        for (name, values, maxBin) in lightGBMFixtureColumns() {
+            let mapper = BinMapper.numeric(sample: values, maxBin: maxBin, minDataInBin: 3)
+            guard case .numeric(let bounds) = mapper.kind, let fixture = expected[name] else { return XCTFail(name) }
+            XCTAssertEqual(mapper.valueBinCount + (mapper.sawMissing ? 1 : 0), fixture.bins, name)
+            let splittable = bounds.dropLast().filter { bound in values.contains { $0 <= bound } }
+            XCTAssertEqual(splittable, fixture.thresholds, name)
+            XCTAssertEqual(bounds.last, .infinity, name)
+        }
     }
 
     func testManyDistinctValuesAreGroupedIntoBalancedBins() {
@@ -21,8 +74,11 @@ final class BinningTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(mapper.valueBinCount, 28)
         var counts = [Int](repeating: 0, count: mapper.totalBinCount)
         for value in sample { counts[mapper.bin(of: value)] += 1 }
-        let expected = Double(sample.count) / Double(mapper.valueBinCount)
-        for count in counts.prefix(mapper.valueBinCount) {
+        // Zero's own bin is empty: no value of a normal sample is exactly 0.
+        let zeroBin = mapper.bin(of: 0)
+        XCTAssertEqual(counts[zeroBin], 0)
+        let expected = Double(sample.count) / Double(mapper.valueBinCount - 1)
+        for (bin, count) in counts.prefix(mapper.valueBinCount).enumerated() where bin != zeroBin {
             XCTAssertEqual(Double(count), expected, accuracy: expected * 0.5)
         }
     }
@@ -33,7 +89,8 @@ final class BinningTests: XCTestCase {
         let mapper = BinMapper.numeric(sample: sample, maxBin: 16)
         let bin = mapper.bin(of: 0.5)
         let sharing = sample.filter { mapper.bin(of: $0) == bin && $0 != 0.5 }.count
-        XCTAssertEqual(sharing, 0, "a value holding a large share of rows should not share its bin")
+        // As in LightGBM, the values just below it join its bin when their own would be under half full.
+        XCTAssertLessThan(Double(sharing), 0.5 * 5_000 / 15, "a value holding a large share of rows should not share its bin widely")
     }
 
     func testThresholdOfBinAgreesWithBinAssignment() {
@@ -64,7 +121,9 @@ final class BinningTests: XCTestCase {
 
     func testConstantFeatureIsTrivial() {
         XCTAssertTrue(BinMapper.numeric(sample: [4, 4, 4], maxBin: 255).isTrivial)
+        XCTAssertTrue(BinMapper.numeric(sample: [0, 0, 1e-40], maxBin: 255).isTrivial, "values within 1e-35 of zero are zero")
         XCTAssertFalse(BinMapper.numeric(sample: [4, 4, .nan], maxBin: 255).isTrivial)
+        XCTAssertFalse(BinMapper.numeric(sample: [4, 4, 4, 5, 5, 5], maxBin: 255).isTrivial)
     }
 
     func testBinnedFeaturesUseSampleForBoundsButBinEveryRow() throws {

@@ -1,15 +1,16 @@
 import Foundation
 
-/// Grows an isolation forest: each tree on ψ rows drawn without replacement, each split on a
-/// feature that is not constant in the node, at a threshold drawn uniformly between the node's
-/// minimum and maximum, down to the depth limit ⌈log2 ψ⌉.
+/// Grows an isolation forest as scikit-learn's `IsolationForest` does (`max_features` 1.0,
+/// `bootstrap` false): each tree on ψ rows drawn without replacement, each split on a feature
+/// drawn uniformly, without replacement, until one is not constant in the node, at a threshold
+/// drawn uniformly between the node's minimum and maximum, down to the depth limit ⌈log2 ψ⌉.
 ///
-/// Split features are drawn by stratified sampling rather than independently: the roots of the
-/// forest cycle through a seeded permutation of the features, and within a tree each split takes
-/// the next card of a shuffled deck of features (reshuffled when used up), falling back to a
-/// uniform draw when that feature is constant in the node. Each split's feature is still
-/// uniform over the features, but every feature gets its share of splits, which lowers the
-/// variance of a 100-tree forest (see docs/models.md for the measured effect).
+/// Missing values follow scikit-learn's random splitter: a feature whose values in the node are
+/// all missing is constant; otherwise missing values go left or right by a coin flip, and a
+/// split that sends every row to one side (all present values equal, missing ones sent left)
+/// makes the node a leaf. Two things differ on purpose: scikit-learn casts the data to float32
+/// and takes a feature as constant when its range in the node is at most 1e-7, while engage
+/// splits any two different doubles.
 ///
 /// Trees are grown in parallel; tree t draws from its own random stream (seed, t), so the forest
 /// depends on the seed only, never on the thread count.
@@ -25,12 +26,9 @@ public struct IsolationForestTrainer: Sendable {
         guard x.rowCount > 0 else { throw AnomalyError.emptyTrainingSet }
         guard x.columnCount > 0 else { throw AnomalyError.noFeatures }
         let sampleRows = min(parameters.sampleSize, x.rowCount)
-        var rootRandom = SplitMix64(seed: parameters.seed, stream: UInt64.max)
-        var rootFeatures = Array(0..<Int32(x.columnCount))
-        Shuffle.inPlace(&rootFeatures, using: &rootRandom)
         let builder = IsolationTreeBuilder(
             rows: try FeatureRowBlock(x, featureNames: x.names), totalRows: x.rowCount, sampleRows: sampleRows,
-            depthLimit: parameters.depthLimit(sampleRows: sampleRows), seed: parameters.seed, rootFeatures: rootFeatures)
+            depthLimit: parameters.depthLimit(sampleRows: sampleRows), seed: parameters.seed)
         var trees = [IsolationTreeBuilder.Tree?](repeating: nil, count: parameters.trees)
         trees.withUnsafeMutableBufferPointer { trees in
             let out = trees.baseAddress!
@@ -73,8 +71,6 @@ struct IsolationTreeBuilder: Sendable {
     let sampleRows: Int
     let depthLimit: Int
     let seed: UInt64
-    /// The root feature of tree t is tried first: `rootFeatures[t % count]`.
-    let rootFeatures: [Int32]
 
     func grow(tree index: Int) -> Tree {
         var rng = SplitMix64(seed: seed, stream: UInt64(index))
@@ -103,8 +99,7 @@ struct IsolationTreeBuilder: Sendable {
                     let size = end - start
                     var split: SplitChooser.Split?
                     if depth < depthLimit && size > 1 {
-                        let preferred = node == 0 ? rootFeatures[index % rootFeatures.count] : chooser.nextCard(&rng)
-                        split = chooser.choose(sample, order, start..<end, preferred: preferred, &rng)
+                        split = chooser.choose(sample, order, start..<end, &rng)
                     }
                     guard let split else {
                         tree.value[node] = Double(depth) + AveragePathLength.of(size)
@@ -147,7 +142,8 @@ struct IsolationTreeBuilder: Sendable {
     }
 }
 
-/// Picks a split for one node: the feature deck of a tree and the min/max scan.
+/// Picks a split for one node: a feature drawn uniformly among those not constant in the
+/// node, and a threshold drawn uniformly between its minimum and maximum there.
 struct SplitChooser {
     struct Split {
         var feature: Int32
@@ -157,42 +153,22 @@ struct SplitChooser {
     }
 
     let rows: Int
-    /// A shuffled deck of features, dealt one per split.
-    var deck: [Int32]
-    var deckPosition: Int
     /// Scratch permutation for drawing features without replacement within one node.
     var candidates: [Int32]
 
     init(width: Int, rows: Int) {
         self.rows = rows
-        deck = Array(0..<Int32(width))
-        deckPosition = width
-        candidates = deck
+        candidates = Array(0..<Int32(width))
     }
 
-    mutating func nextCard(_ rng: inout SplitMix64) -> Int32 {
-        if deckPosition == deck.count {
-            Shuffle.inPlace(&deck, using: &rng)
-            deckPosition = 0
-        }
-        deckPosition += 1
-        return deck[deckPosition - 1]
-    }
-
-    /// Tries `preferred`, then features drawn uniformly without replacement, until one is not
-    /// constant on the node's rows; nil when all are.
+    /// Draws features uniformly without replacement until one is not constant on the node's
+    /// rows (present values not all equal, or some missing beside present ones); nil when all
+    /// are constant, or when the drawn split would send every row to one side.
     mutating func choose(_ sample: UnsafePointer<Double>, _ order: UnsafeMutableBufferPointer<Int32>, _ span: Range<Int>,
-                         preferred: Int32, _ rng: inout SplitMix64) -> Split? {
+                         _ rng: inout SplitMix64) -> Split? {
         var remaining = candidates.count
-        var next: Int32? = preferred
         while remaining > 0 {
-            let pick: Int
-            if let wanted = next, let at = candidates[0..<remaining].firstIndex(of: wanted) {
-                pick = at
-            } else {
-                pick = Int(rng.next() % UInt64(remaining))
-            }
-            next = nil
+            let pick = Int(rng.next() % UInt64(remaining))
             let feature = candidates[pick]
             remaining -= 1
             candidates.swapAt(pick, remaining)
@@ -208,10 +184,12 @@ struct SplitChooser {
                     high = max(high, v)
                 }
             }
-            guard low < high else { continue }
+            guard low < high || (missing && low == high) else { continue }
             var threshold = low + rng.nextUnit() * (high - low)
             if threshold >= high || !threshold.isFinite { threshold = low }
             let missingLeft = missing && rng.next() & 1 == 1
+            // Present values all equal and missing ones sent left: no row goes right.
+            if low == high && missingLeft { return nil }
             return Split(feature: feature, threshold: threshold, missingLeft: missingLeft, hasMissing: missing)
         }
         return nil

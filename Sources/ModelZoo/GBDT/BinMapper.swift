@@ -3,10 +3,12 @@
 /// Bins `0..<valueBinCount` hold values; bin `valueBinCount` (the last) holds missing
 /// values, so a feature never needs more than 256 bins and fits a `UInt8`.
 ///
-/// Numeric features get quantile-like bins found as LightGBM's `GreedyFindBin` does:
-/// with few distinct values every value gets a bin; otherwise frequent values get a
-/// bin of their own and the rest are grouped into bins of roughly equal counts.
-/// A bin `b` covers `(upperBounds[b-1], upperBounds[b]]`; the last bound is +infinity.
+/// Numeric features get the bins LightGBM's `BinMapper::FindBin` gives them (its defaults
+/// `min_data_in_bin` 3, `zero_as_missing` false): zero has a bin of its own, and each side of
+/// it is binned by `GreedyFindBin` (few distinct values: a bin per run of at least
+/// `minDataInBin` rows; many: frequent values alone, the rest in bins of roughly equal counts).
+/// A missing value in the sample takes one of the `maxBin` bins. A bin `b` covers
+/// `(upperBounds[b-1], upperBounds[b]]`; the last bound is +infinity.
 ///
 /// Categorical features give each of the `maxBin - 1` most frequent codes its own bin
 /// (ties by smaller code) and pool every other code, seen or unseen, into an "other"
@@ -20,6 +22,15 @@ struct BinMapper: Sendable, Equatable {
     let kind: Kind
     /// Whether the sample held any missing value.
     let sawMissing: Bool
+    /// A feature is useful for splitting only if its sample fills at least two bins (the
+    /// missing bin included).
+    let isTrivial: Bool
+
+    private init(kind: Kind, sawMissing: Bool, filledValueBins: Int) {
+        self.kind = kind
+        self.sawMissing = sawMissing
+        isTrivial = filledValueBins + (sawMissing ? 1 : 0) < 2
+    }
 
     var isCategorical: Bool {
         if case .categorical = kind { return true }
@@ -38,14 +49,6 @@ struct BinMapper: Sendable, Equatable {
 
     /// Bins including the missing bin: the histogram length of this feature.
     var totalBinCount: Int { valueBinCount + 1 }
-
-    /// A feature is useful for splitting only if its sample shows at least two bins.
-    var isTrivial: Bool {
-        switch kind {
-        case .numeric(let bounds): return bounds.count < 2 && !sawMissing
-        case .categorical(let codes, _): return codes.count + (sawMissing ? 1 : 0) < 2
-        }
-    }
 
     func bin(of value: Double) -> Int {
         switch kind {
@@ -124,8 +127,11 @@ struct BinMapper: Sendable, Equatable {
 
     // MARK: Construction
 
+    /// LightGBM's `kZeroThreshold` (1e-35 as a float): values within it of zero are zero.
+    static let zeroThreshold = Double(Float(1e-35))
+
     /// Bins for a numeric feature from a sample of its values (NaN = missing).
-    static func numeric(sample: [Double], maxBin: Int) -> BinMapper {
+    static func numeric(sample: [Double], maxBin: Int, minDataInBin: Int = GBDTParameters().minDataInBin) -> BinMapper {
         var values = sample.filter { !$0.isNaN }
         let sawMissing = values.count < sample.count
         values.sort()
@@ -139,17 +145,16 @@ struct BinMapper: Sendable, Equatable {
                 counts.append(1)
             }
         }
-        return BinMapper(kind: .numeric(upperBounds: upperBounds(distinct: distinct, counts: counts, maxBin: maxBin)),
-                         sawMissing: sawMissing)
+        return numeric(distinct: distinct, counts: counts, sawMissing: sawMissing, maxBin: maxBin, minDataInBin: minDataInBin)
     }
 
     /// Bins for a numeric feature from its sorted column, counting the rows marked in
-    /// `inSample` (every row when nil); the same bins as `numeric(sample:maxBin:)` on those rows.
-    static func numeric(sorted: SortedColumn, inSample: [Bool]?, maxBin: Int) -> BinMapper {
+    /// `inSample` (every row when nil); the same bins as `numeric(sample:maxBin:minDataInBin:)` on those rows.
+    static func numeric(sorted: SortedColumn, inSample: [Bool]?, maxBin: Int,
+                        minDataInBin: Int = GBDTParameters().minDataInBin) -> BinMapper {
         let (distinct, counts) = sorted.distinctValues(counting: inSample)
         let sawMissing = inSample.map { mask in sorted.missingRows.contains { mask[Int($0)] } } ?? !sorted.missingRows.isEmpty
-        return BinMapper(kind: .numeric(upperBounds: upperBounds(distinct: distinct, counts: counts, maxBin: maxBin)),
-                         sawMissing: sawMissing)
+        return numeric(distinct: distinct, counts: counts, sawMissing: sawMissing, maxBin: maxBin, minDataInBin: minDataInBin)
     }
 
     /// Bins for a categorical feature from a sample of its codes (NaN or negative = missing).
@@ -163,52 +168,134 @@ struct BinMapper: Sendable, Equatable {
         let kept = ranked.prefix(max(0, maxBin - 1)).map(\.key)
         var codeToBin = [Int: Int](minimumCapacity: kept.count)
         for (bin, code) in kept.enumerated() { codeToBin[code] = bin }
-        return BinMapper(kind: .categorical(codes: kept, codeToBin: codeToBin), sawMissing: sawMissing)
+        return BinMapper(kind: .categorical(codes: kept, codeToBin: codeToBin), sawMissing: sawMissing, filledValueBins: kept.count)
     }
 
-    /// LightGBM's greedy binning over sorted distinct values and their counts.
-    static func upperBounds(distinct: [Double], counts: [Int], maxBin: Int) -> [Double] {
-        guard distinct.count > 1, maxBin > 1 else { return [.infinity] }
+    /// As LightGBM's `BinMapper::FindBin` for a numeric feature: a missing value in the sample
+    /// takes one of the `maxBin` bins (here the missing bin), the rest go to
+    /// `zeroAsOneBinBounds`.
+    private static func numeric(distinct: [Double], counts: [Int], sawMissing: Bool, maxBin: Int, minDataInBin: Int) -> BinMapper {
+        let (values, merged) = lightGBMDistinct(distinct, counts)
+        let valueBins = sawMissing ? max(1, maxBin - 1) : maxBin
+        let bounds = zeroAsOneBinBounds(distinct: values, counts: merged, maxBin: valueBins, minDataInBin: minDataInBin)
+        let mapper = BinMapper(kind: .numeric(upperBounds: bounds), sawMissing: sawMissing, filledValueBins: 0)
+        let filled = values.isEmpty ? 0 : 1 + mapper.bin(of: values[values.count - 1]) - mapper.bin(of: values[0])
+        return BinMapper(kind: mapper.kind, sawMissing: sawMissing, filledValueBins: min(filled, 2))
+    }
+
+    /// The distinct values as LightGBM counts them: values within `zeroThreshold` of zero are
+    /// one value 0, and neighbours at most one ulp apart are one value (the larger).
+    static func lightGBMDistinct(_ distinct: [Double], _ counts: [Int]) -> (values: [Double], counts: [Int]) {
+        var values = [Double]()
+        var merged = [Int]()
+        values.reserveCapacity(distinct.count)
+        merged.reserveCapacity(distinct.count)
+        for (value, count) in zip(distinct, counts) {
+            let v = abs(value) <= zeroThreshold ? 0 : value
+            if let last = values.last, v <= last.nextUp {
+                values[values.count - 1] = v
+                merged[merged.count - 1] += count
+            } else {
+                values.append(v)
+                merged.append(count)
+            }
+        }
+        return (values, merged)
+    }
+
+    /// LightGBM's `FindBinWithZeroAsOneBin`: zero gets a bin of its own, (−zeroThreshold,
+    /// zeroThreshold], even when no value is zero; the negative values get their share of the
+    /// other `maxBin − 1` bins and the positive values the rest, each side by `greedyBounds`.
+    /// The last bound is +infinity.
+    static func zeroAsOneBinBounds(distinct: [Double], counts: [Int], maxBin: Int, minDataInBin: Int) -> [Double] {
+        let n = distinct.count
+        var negativeRows = 0, zeroRows = 0, positiveRows = 0
+        for (value, count) in zip(distinct, counts) {
+            if value <= -zeroThreshold { negativeRows += count } else if value > zeroThreshold { positiveRows += count } else { zeroRows += count }
+        }
+        let negatives = distinct.firstIndex { $0 > -zeroThreshold } ?? n
         var bounds = [Double]()
-        if distinct.count <= maxBin {
-            for i in 0..<(distinct.count - 1) { bounds.append(midpoint(distinct[i], distinct[i + 1])) }
+        if negatives > 0 && maxBin > 1 {
+            let share = Int(Double(negativeRows) / Double(negativeRows + positiveRows) * Double(maxBin - 1))
+            bounds = greedyBounds(distinct: distinct[0..<negatives], counts: counts[0..<negatives], maxBin: max(1, share),
+                                  total: negativeRows, minDataInBin: minDataInBin)
+            bounds[bounds.count - 1] = -zeroThreshold
+        }
+        let positives = distinct[negatives...].firstIndex { $0 > zeroThreshold }
+        let positiveBins = maxBin - 1 - bounds.count
+        if let positives, positiveBins > 0 {
+            bounds.append(zeroThreshold)
+            bounds += greedyBounds(distinct: distinct[positives...], counts: counts[positives...], maxBin: positiveBins,
+                                   total: positiveRows, minDataInBin: minDataInBin)
         } else {
-            let total = counts.reduce(0, +)
+            bounds.append(.infinity)
+        }
+        return bounds
+    }
+
+    /// LightGBM's `GreedyFindBin` over sorted distinct values and their counts: with at most
+    /// `maxBin` values, a bound after each run of at least `minDataInBin` rows; otherwise
+    /// frequent values get a bin of their own and the rest are grouped into bins of roughly
+    /// equal counts (at most `total / minDataInBin` bins). The last bound is +infinity.
+    static func greedyBounds(distinct: ArraySlice<Double>, counts: ArraySlice<Int>, maxBin: Int, total: Int,
+                             minDataInBin: Int) -> [Double] {
+        let d = Array(distinct), c = Array(counts)
+        let n = d.count
+        var bounds = [Double]()
+        func append(_ low: Double, _ high: Double) -> Bool {
+            let bound = upperBound(between: low, and: high)
+            guard bound < .infinity, bounds.last.map({ bound > $0.nextUp }) ?? true else { return false }
+            bounds.append(bound)
+            return true
+        }
+        if n <= maxBin {
+            var inBin = 0
+            for i in 0..<max(0, n - 1) {
+                inBin += c[i]
+                if inBin >= minDataInBin && append(d[i], d[i + 1]) { inBin = 0 }
+            }
+        } else {
+            let maxBin = minDataInBin > 0 ? max(1, min(maxBin, total / minDataInBin)) : maxBin
             var meanBinSize = Double(total) / Double(maxBin)
             var restBins = maxBin
             var restSamples = total
-            let isBig = counts.map { Double($0) >= meanBinSize }
+            let isBig = c.map { Double($0) >= meanBinSize }
             for (i, big) in isBig.enumerated() where big {
                 restBins -= 1
-                restSamples -= counts[i]
+                restSamples -= c[i]
             }
-            meanBinSize = Double(restSamples) / Double(max(1, restBins))
+            meanBinSize = Double(restSamples) / Double(restBins)
+            var upper = [Double](repeating: .infinity, count: maxBin + 1)
+            var lower = upper
+            var binCount = 0
+            lower[0] = d[0]
             var inBin = 0
-            for i in 0..<(distinct.count - 1) {
-                if !isBig[i] { restSamples -= counts[i] }
-                inBin += counts[i]
+            for i in 0..<(n - 1) {
+                if !isBig[i] { restSamples -= c[i] }
+                inBin += c[i]
                 let closes = isBig[i] || Double(inBin) >= meanBinSize
                     || (isBig[i + 1] && Double(inBin) >= max(1.0, meanBinSize * 0.5))
                 guard closes else { continue }
-                bounds.append(midpoint(distinct[i], distinct[i + 1]))
-                if bounds.count >= maxBin - 1 { break }
+                upper[binCount] = d[i]
+                binCount += 1
+                lower[binCount] = d[i + 1]
+                if binCount >= maxBin - 1 { break }
                 inBin = 0
                 if !isBig[i] {
                     restBins -= 1
-                    meanBinSize = Double(restSamples) / Double(max(1, restBins))
+                    meanBinSize = Double(restSamples) / Double(restBins)
                 }
             }
+            for i in 0..<binCount { _ = append(upper[i], lower[i + 1]) }
         }
-        var unique = [Double]()
-        for bound in bounds where unique.last.map({ $0 < bound }) ?? true { unique.append(bound) }
-        unique.append(.infinity)
-        return unique
+        bounds.append(.infinity)
+        return bounds
     }
 
-    /// A split value strictly between `low` (goes left) and `high` (goes right), or `low`.
-    static func midpoint(_ low: Double, _ high: Double) -> Double {
-        var mid = (low + high) / 2
-        if !mid.isFinite { mid = low / 2 + high / 2 }
-        return mid >= low && mid < high ? mid : low
+    /// LightGBM's split value between two neighbouring distinct values: the double just above
+    /// their mean, so that `low` goes left and `high` goes right (−infinity beside +infinity: `low`).
+    static func upperBound(between low: Double, and high: Double) -> Double {
+        let mid = (low + high) / 2
+        return mid.isNaN ? low : mid.nextUp
     }
 }

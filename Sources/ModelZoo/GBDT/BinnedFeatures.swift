@@ -14,7 +14,8 @@ struct BinnedFeatures: Sendable {
     var featureCount: Int { mappers.count }
     var totalBinCount: Int { histogramOffsets[mappers.count] }
 
-    init(_ x: FeatureMatrix, maxBin: Int, sampleCount: Int, seed: UInt64, runner: ParallelRunner) {
+    init(_ x: FeatureMatrix, maxBin: Int, minDataInBin: Int = GBDTParameters().minDataInBin, sampleCount: Int, seed: UInt64,
+         runner: ParallelRunner) {
         let n = x.rowCount
         var rng = SplitMix64(seed: seed, stream: 3)
         let sampleRows: [Int32]? = n > sampleCount ? Sampling.sortedSubset(of: n, count: sampleCount, using: &rng) : nil
@@ -39,7 +40,7 @@ struct BinnedFeatures: Sendable {
                         mapperOut[f] = mapper
                     } else {
                         let sorted = column.withUnsafeBufferPointer(SortedColumn.init)
-                        let mapper = BinMapper.numeric(sorted: sorted, inSample: inSample, maxBin: maxBin)
+                        let mapper = BinMapper.numeric(sorted: sorted, inSample: inSample, maxBin: maxBin, minDataInBin: minDataInBin)
                         guard case .numeric(let bounds) = mapper.kind else { preconditionFailure("numeric mapper expected") }
                         sorted.writeBins(bounds: bounds, into: out)
                         mapperOut[f] = mapper

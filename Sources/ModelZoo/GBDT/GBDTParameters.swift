@@ -51,6 +51,9 @@ public struct GBDTParameters: Codable, Sendable, Equatable {
 
     /// Rows sampled per feature to find bin boundaries.
     public var binSampleCount = 200_000
+    /// Fewest sampled rows in a numeric bin (LightGBM's `min_data_in_bin`): rarer distinct
+    /// values share a bin with their neighbours.
+    public var minDataInBin = 3
     /// Categorical splits: categories are sorted by sum(g) / (sum(h) + catSmooth).
     public var catSmooth = 10.0
     /// Extra L2 regularisation in the gain of many-vs-many categorical splits.
@@ -67,7 +70,7 @@ public struct GBDTParameters: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case trees, leaves, learningRate, maxBin, minDataInLeaf, minSumHessianInLeaf, lambdaL2, minGainToSplit
         case maxDepth, featureFraction, baggingFraction, baggingFrequency, earlyStoppingRounds, threads, seed
-        case binSampleCount, catSmooth, catL2, maxCatThreshold, minDataPerGroup, maxCatToOneHot
+        case binSampleCount, minDataInBin, catSmooth, catL2, maxCatThreshold, minDataPerGroup, maxCatToOneHot
     }
 
     public init(from decoder: Decoder) throws {
@@ -91,6 +94,7 @@ public struct GBDTParameters: Codable, Sendable, Equatable {
         threads = try value(.threads, threads)
         seed = try value(.seed, seed)
         binSampleCount = try value(.binSampleCount, binSampleCount)
+        minDataInBin = try value(.minDataInBin, minDataInBin)
         catSmooth = try value(.catSmooth, catSmooth)
         catL2 = try value(.catL2, catL2)
         maxCatThreshold = try value(.maxCatThreshold, maxCatThreshold)
@@ -121,6 +125,7 @@ public struct GBDTParameters: Codable, Sendable, Equatable {
         }
         try check(threads >= 0, "threads", "must be non-negative (0 = all cores)", threads)
         try check(binSampleCount >= 1, "binSampleCount", "must be at least 1", binSampleCount)
+        try check(minDataInBin >= 1, "minDataInBin", "must be at least 1", minDataInBin)
         try check(catSmooth >= 0 && catSmooth.isFinite, "catSmooth", "must be a non-negative number", catSmooth)
         try check(catL2 >= 0 && catL2.isFinite, "catL2", "must be a non-negative number", catL2)
         try check(maxCatThreshold >= 1, "maxCatThreshold", "must be at least 1", maxCatThreshold)

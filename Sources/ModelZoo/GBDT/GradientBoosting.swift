@@ -23,7 +23,8 @@ struct GradientBoosting {
         }
 
         let runner = ParallelRunner(threads: p.threads)
-        let data = BinnedFeatures(x, maxBin: p.maxBin, sampleCount: p.binSampleCount, seed: p.seed, runner: runner)
+        let data = BinnedFeatures(x, maxBin: p.maxBin, minDataInBin: p.minDataInBin, sampleCount: p.binSampleCount, seed: p.seed,
+                                  runner: runner)
         let learner: TreeLearner = LeafWiseTreeLearner(data: data, parameters: p, runner: runner)
         let allFeatures = data.splittableFeatures
         var scores = [Double](repeating: baseScore, count: n)
