@@ -12,6 +12,7 @@ enum Schema {
         migrator.registerMigration("v3", migrate: v3)
         migrator.registerMigration("v4", migrate: v4)
         migrator.registerMigration("v5", migrate: v5)
+        migrator.registerMigration("v6", migrate: v6)
         return migrator
     }
 
@@ -208,6 +209,15 @@ enum Schema {
                 error       TEXT
             );
             CREATE INDEX batches_by_claimed_at ON batches(claimed_at);
+            """)
+    }
+
+    /// Each done job's measured seconds and estimated work units, so that a later run's scheduler
+    /// can learn how long each model's jobs take (`JobCostModel`).
+    private static func v6(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE jobs ADD COLUMN seconds REAL CHECK (seconds IS NULL OR seconds >= 0);
+            ALTER TABLE jobs ADD COLUMN units REAL CHECK (units IS NULL OR units >= 0);
             """)
     }
 }
