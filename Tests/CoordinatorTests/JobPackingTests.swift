@@ -87,7 +87,7 @@ final class JobPackingTests: XCTestCase {
         let spec = job("churn/full", cost: 0, model: "churn").spec
         var fold = spec
         fold.role = .fold(0)
-        let defaults = JobCostModel()
+        let defaults = JobCostModel(defaults: [.gbdt: .init(fixed: 0.5, perUnit: 2.5e-7)])
         XCTAssertEqual(defaults.seconds(of: spec, units: 1e7), 0.5 + 2.5, accuracy: 1e-9)
         let learned = defaults.learning(from: [
             .init(key: .init(model: "churn", full: true), units: 1e7, seconds: 10.5),
@@ -103,7 +103,11 @@ final class JobPackingTests: XCTestCase {
         let rows = [ShardRef(id: "a", rows: 1000, bytes: 1), ShardRef(id: "b", rows: 1000, bytes: 1)]
         var spec = TrainingJobSpec(model: "m", kind: .gbdt, objective: .quantile, target: "y", excludedColumns: [], quantiles: [0.1, 0.5, 0.9],
                                    parameters: GBDTParameters(), role: .full, trainShards: rows, evalShards: [])
+        let explained = JobCostModel.units(of: spec, features: 20)
+        spec.shapRows = 0
+        spec.permutationRows = 0
         let three = JobCostModel.units(of: spec, features: 20)
+        XCTAssertGreaterThan(explained, three, "a full job's explanations are work too")
         spec.quantiles = [0.5]
         XCTAssertEqual(JobCostModel.units(of: spec, features: 20) * 3, three)
         spec.trainShards = Array(rows.prefix(1))

@@ -41,13 +41,14 @@ public struct JobCostModel: Sendable, Equatable {
     /// Rates measured by earlier runs, which take precedence over the kind's default.
     public var measured: [RateKey: Rate]
 
-    /// Calibrated on `engage run --config cluster.yaml` (100K customers, 2 workers × 1 thread) on a
-    /// 2-core host: per-unit rates from the jobs' worker seconds, the fixed part from the smallest jobs.
+    /// Calibrated on `engage run --config cluster.yaml` (100K customers, 2 workers on 2 cores):
+    /// the per-unit rates of its fold jobs, recommender, anomaly and ensemble jobs, scaled to the
+    /// run's unloaded 139 worker-seconds (docs/benchmarks.md, "Shared bins and cost-packed scheduling").
     public static let shippedDefaults: [ModelKind: Rate] = [
-        .gbdt: Rate(fixed: 0.5, perUnit: 2.5e-7),
-        .anomaly: Rate(fixed: 0.5, perUnit: 6.0e-5),
-        .ncf: Rate(fixed: 1.0, perUnit: 4.0e-7),
-        .stacking: Rate(fixed: 0.5, perUnit: 1.0e-5),
+        .gbdt: Rate(fixed: 0.3, perUnit: 4.0e-8),
+        .anomaly: Rate(fixed: 0.5, perUnit: 1.6e-7),
+        .ncf: Rate(fixed: 1.0, perUnit: 2.9e-6),
+        .stacking: Rate(fixed: 2.0, perUnit: 1.0e-6),
     ]
 
     public init(defaults: [ModelKind: Rate] = JobCostModel.shippedDefaults, measured: [RateKey: Rate] = [:]) {
@@ -56,7 +57,8 @@ public struct JobCostModel: Sendable, Equatable {
     }
 
     /// The work of a job, in units of its kind:
-    /// - GBDT: training rows × trees × models (three for a quantile set) × features / 10;
+    /// - GBDT: training rows × trees × models (three for a quantile set) × features / 10, plus the
+    ///   explanations of a full job (SHAP rows × trees × leaves × 4 + permutation rows × trees × features / 10);
     /// - anomaly: rows trained and scored × (forest trees + 10 × autoencoder epochs);
     /// - NCF: interactions × epochs × (1 + negatives);
     /// - stacking: rows of its base-prediction table (training plus test rows) × inputs.
@@ -65,7 +67,12 @@ public struct JobCostModel: Sendable, Equatable {
         switch spec.kind {
         case .gbdt:
             let models = spec.objective == .quantile ? Double(max(1, spec.quantiles.count)) : 1
-            return rows(spec.trainShards) * Double(spec.parameters.trees) * models * Double(max(1, features)) / 10
+            let trees = Double(spec.parameters.trees)
+            let boosting = rows(spec.trainShards) * trees * models * Double(max(1, features)) / 10
+            // TreeSHAP walks every leaf of every tree per explained row; permutation scores each feature's shuffle.
+            let explained = Double(spec.shapRows) * trees * Double(spec.parameters.leaves) * 4
+                + Double(spec.permutationRows) * trees * Double(max(1, features)) / 10
+            return boosting + explained
         case .anomaly:
             let a = spec.anomaly
             return (rows(spec.trainShards) + rows(spec.evalShards) + rows(spec.scoreShards)) * Double(a.forest.trees + 10 * a.autoencoder.epochs)
