@@ -96,8 +96,21 @@ public struct ShardStore: Sendable {
         (directory as NSString).appendingPathComponent("\(id).\(Self.fileExtension)")
     }
 
+    /// Stores bytes made here that are not a table (a binned shard), named by their SHA-256.
+    @discardableResult
+    public func write(bytes data: Data, rows: Int) throws -> ShardRef {
+        let id = SHA256.hex(data)
+        try store(data, id: id)
+        return ShardRef(id: id, rows: rows, bytes: data.count)
+    }
+
     /// Decodes a stored shard; with `verify`, first checks that its bytes still hash to `id`.
     public func read(_ id: String, verify: Bool = true) throws -> Table {
+        try ShardCodec.decode(try bytes(of: id, verify: verify), source: path(for: id))
+    }
+
+    /// A stored shard's bytes; with `verify`, first checks that they still hash to `id`.
+    public func bytes(of id: String, verify: Bool = true) throws -> Data {
         let data = try contents(of: id)
         if verify {
             let actual = SHA256.hex(data)
@@ -105,7 +118,7 @@ public struct ShardStore: Sendable {
                 throw ShardError(.hashMismatch, source: path(for: id), "corrupt: the file's SHA-256 is \(actual), not its name")
             }
         }
-        return try ShardCodec.decode(data, source: path(for: id))
+        return data
     }
 
     /// Up to `count` bytes from `offset` (fewer at the end of the file, none at its end).

@@ -102,19 +102,46 @@ extension ModelRegistry {
         try pool.read { db in
             try Self.requireRun(runID, db)
             return try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE run_id = ? ORDER BY rowid", arguments: [runID]).map { row in
-                JobRecord(runID: row["run_id"], jobID: row["job_id"], model: row["model"], status: try Self.status(row),
-                          attempt: row["attempt"], worker: row["worker"], version: row["version"], error: row["error"],
-                          updatedAt: try Self.date(row, "updated_at"), predictions: row["predictions"])
+                try Self.jobRecord(row)
             }
         }
+    }
+
+    /// The done jobs with measured seconds of the latest `runs` runs that have any, newest run first.
+    public func timedJobs(runs: Int) throws -> [JobRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT jobs.* FROM jobs JOIN runs ON runs.id = jobs.run_id
+                WHERE jobs.run_id IN (
+                    SELECT DISTINCT r.id FROM runs r JOIN jobs j ON j.run_id = r.id
+                    WHERE j.seconds IS NOT NULL AND j.units IS NOT NULL AND j.status = 'done'
+                    ORDER BY r.started_at DESC, r.id DESC LIMIT ?)
+                AND jobs.seconds IS NOT NULL AND jobs.units IS NOT NULL AND jobs.status = 'done'
+                ORDER BY runs.started_at DESC, jobs.rowid
+                """, arguments: [runs]).map(Self.jobRecord)
+        }
+    }
+
+    private static func jobRecord(_ row: Row) throws -> JobRecord {
+        JobRecord(runID: row["run_id"], jobID: row["job_id"], model: row["model"], status: try status(row),
+                  attempt: row["attempt"], worker: row["worker"], version: row["version"], error: row["error"],
+                  updatedAt: try date(row, "updated_at"), predictions: row["predictions"], seconds: row["seconds"], units: row["units"])
     }
 
     static func complete(_ job: JobCompletion, version: Int?, _ db: Database) throws {
         try Validation.nonEmpty(job.jobID, "job id")
         guard job.attempt >= 0 else { throw RegistryError.invalid("job \(job.jobID): attempt must not be negative, not \(job.attempt)") }
         try Validation.nonEmpty(job.predictions, "predictions shard of job \(job.jobID)")
+        if let seconds = job.seconds, !(seconds.isFinite && seconds >= 0) {
+            throw RegistryError.invalid("job \(job.jobID): seconds must be a finite, non-negative number, not \(seconds)")
+        }
+        if let units = job.units, !(units.isFinite && units >= 0) {
+            throw RegistryError.invalid("job \(job.jobID): units must be a finite, non-negative number, not \(units)")
+        }
         try upsertJob(runID: job.runID, jobID: job.jobID, model: job.model, status: .done, attempt: job.attempt,
                       worker: job.worker, version: version, error: nil, predictions: job.predictions, db)
+        try db.execute(sql: "UPDATE jobs SET seconds = ?, units = ? WHERE run_id = ? AND job_id = ?",
+                       arguments: [job.seconds, job.units, job.runID, job.jobID])
     }
 
     private static func upsertJob(runID: String, jobID: String, model: String, status: JobStatus, attempt: Int, worker: String?,
@@ -164,13 +191,19 @@ public struct JobCompletion: Sendable, Equatable {
     public var worker: String
     /// The id of the content-addressed shard holding the job's predictions.
     public var predictions: String
+    /// The seconds the worker reported and the work units the scheduler estimated (`JobCostModel`).
+    public var seconds: Double?
+    public var units: Double?
 
-    public init(runID: String, jobID: String, model: String, attempt: Int, worker: String, predictions: String) {
+    public init(runID: String, jobID: String, model: String, attempt: Int, worker: String, predictions: String,
+                seconds: Double? = nil, units: Double? = nil) {
         self.runID = runID
         self.jobID = jobID
         self.model = model
         self.attempt = attempt
         self.worker = worker
         self.predictions = predictions
+        self.seconds = seconds
+        self.units = units
     }
 }

@@ -226,9 +226,14 @@ public struct JobRecord: Codable, Sendable, Equatable {
     /// The id of the content-addressed shard holding the job's predictions (its evaluated, then
     /// scored rows), written before the job was journaled done; nil before that or in older registries.
     public var predictions: String?
+    /// The seconds its worker reported and the work units the scheduler estimated, once done (v6 on).
+    public var seconds: Double?
+    public var units: Double?
 
     public init(runID: String, jobID: String, model: String, status: JobStatus, attempt: Int, worker: String?, version: Int?, error: String?,
-                updatedAt: Date, predictions: String? = nil) {
+                updatedAt: Date, predictions: String? = nil, seconds: Double? = nil, units: Double? = nil) {
+        self.seconds = seconds
+        self.units = units
         self.runID = runID
         self.jobID = jobID
         self.model = model

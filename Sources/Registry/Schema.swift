@@ -13,6 +13,7 @@ enum Schema {
         migrator.registerMigration("v4", migrate: v4)
         migrator.registerMigration("v5", migrate: v5)
         migrator.registerMigration("v6", migrate: v6)
+        migrator.registerMigration("v7", migrate: v7)
         return migrator
     }
 
@@ -226,6 +227,15 @@ enum Schema {
                 action      TEXT,
                 error       TEXT
             );
+            """)
+    }
+
+    /// Each done job's measured seconds and estimated work units, so that a later run's scheduler
+    /// can learn how long each model's jobs take (`JobCostModel`).
+    private static func v7(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE jobs ADD COLUMN seconds REAL CHECK (seconds IS NULL OR seconds >= 0);
+            ALTER TABLE jobs ADD COLUMN units REAL CHECK (units IS NULL OR units >= 0);
             """)
     }
 }

@@ -22,7 +22,10 @@ public struct GBDTJobRunner: Sendable {
         return table.names.filter { !skip.contains($0) }
     }
 
-    public func run(train: Table, eval: Table?, validation: Table? = nil, scored: Table? = nil, progress: (@Sendable (Double) -> Void)? = nil) throws -> JobOutcome {
+    /// Trains on `train`; with `binned` (the run's shared binned rows, whose sources hold the spec's
+    /// training shards and whose schema is the job's), on those bins instead of binning `train` again.
+    public func run(train: Table, eval: Table?, validation: Table? = nil, scored: Table? = nil, binned: BinnedShard? = nil,
+                    progress: (@Sendable (Double) -> Void)? = nil) throws -> JobOutcome {
         let started = ContinuousClock.now
         let schema = try FeatureSchema(job: spec, train: train)
         let names = schema.names
@@ -30,14 +33,23 @@ public struct GBDTJobRunner: Sendable {
         parameters.threads = threads
 
         var trainTable = train
+        var kept: [Int]?
         var calibrationTable = validation
         if spec.objective == .quantile, validation == nil, spec.quantiles.count > 1 {
             let split = Splitter.stratified(labels: try labels(train), testFraction: calibrationFraction, seed: parameters.seed &+ 17)
             trainTable = train.rows(split.train)
+            kept = split.train
             calibrationTable = train.rows(split.test)
         }
         let fitStarted = ContinuousClock.now
-        let trainX = try schema.matrix(from: trainTable)
+        let shared = try binned.flatMap { try sharedBins($0, schema: schema, train: train, kept: kept) }
+        var builtX: FeatureMatrix?
+        func trainMatrix() throws -> FeatureMatrix {
+            if let builtX { return builtX }
+            let x = try schema.matrix(from: trainTable)
+            builtX = x
+            return x
+        }
         let trainY = try labels(trainTable)
         let validationPair = try validation.map { (x: try schema.matrix(from: $0), labels: try labels($0)) }
 
@@ -48,15 +60,19 @@ public struct GBDTJobRunner: Sendable {
             throw JobError("model \(spec.model): objective '\(spec.objective.rawValue)' needs kind '\(spec.objective == .anomaly ? "anomaly" : "ncf")', not a GBDT")
         case .regression, .binary:
             let objective: ObjectiveKind = spec.objective == .binary ? .binary : .regression
-            let fit = try GBDTTrainer(objective: objective, parameters: parameters)
-                .fit(trainX, labels: trainY, validation: validationPair, progress: GBDTJobRunner.scaled(progress, part: 0, of: 1))
+            let trainer = GBDTTrainer(objective: objective, parameters: parameters)
+            let scaled = GBDTJobRunner.scaled(progress, part: 0, of: 1)
+            let fit = try shared.map { try trainer.fit($0, labels: trainY, validation: validationPair, progress: scaled) }
+                ?? trainer.fit(try trainMatrix(), labels: trainY, validation: validationPair, progress: scaled)
             predictor = .gbdt(fit.model)
             trainingRaw = fit.trainingRaw
         case .quantile:
             var models: [GBDTModel] = []
             for (index, alpha) in spec.quantiles.enumerated() {
-                models.append(try GBDTTrainer(objective: .quantile(alpha: alpha), parameters: parameters)
-                    .train(trainX, labels: trainY, validation: validationPair, progress: GBDTJobRunner.scaled(progress, part: index, of: spec.quantiles.count)))
+                let trainer = GBDTTrainer(objective: .quantile(alpha: alpha), parameters: parameters)
+                let scaled = GBDTJobRunner.scaled(progress, part: index, of: spec.quantiles.count)
+                models.append(try shared.map { try trainer.fit($0, labels: trainY, validation: validationPair, progress: scaled).model }
+                    ?? trainer.train(try trainMatrix(), labels: trainY, validation: validationPair, progress: scaled))
             }
             var set = try QuantileModelSet(alphas: spec.quantiles, models: models)
             if let calibrationTable, set.alphas.count > 1 {
@@ -76,7 +92,7 @@ public struct GBDTJobRunner: Sendable {
         if case .gbdt(let gbdt) = predictor, let trainingRaw {
             trainOutputs = [gbdt.outputs(raw: trainingRaw)]
         } else {
-            trainOutputs = try outputs(of: model, on: trainX)
+            trainOutputs = try outputs(of: model, on: try trainMatrix())
         }
         var metrics = self.metrics(of: model, outputs: trainOutputs, labels: trainY, split: "train")
         var importance = GBDTJobRunner.gainImportance(of: predictor)
@@ -97,6 +113,7 @@ public struct GBDTJobRunner: Sendable {
                                 trainRows: trainTable.rowCount, evalRows: eval?.rowCount ?? 0,
                                 trainSeconds: (ContinuousClock.now - started).seconds, trees: GBDTJobRunner.treeCount(of: predictor))
         report.fitSeconds = fitSeconds
+        report.sharedBins = shared != nil
         if let eval, !spec.sensitive.isEmpty, case .full = spec.role {
             let fairness = try fairnessReport(model, on: eval, predictions: evalPredictions, train: trainTable, features: names)
             report.reports[FairnessReport.registryName] = try fairness.json()
@@ -106,6 +123,15 @@ public struct GBDTJobRunner: Sendable {
         }
         let scoredPredictions = try scored.map { try model.predict($0)[model.centralOutput] } ?? []
         return JobOutcome(artifact: try model.encode(), report: report, evalPredictions: evalPredictions, scoredPredictions: scoredPredictions)
+    }
+
+    /// The shared bins of the rows this job trains on (`kept` rows of `train`, all when nil), or
+    /// nil when they cannot stand for them: another schema, or training shards it does not hold.
+    private func sharedBins(_ binned: BinnedShard, schema: FeatureSchema, train: Table, kept: [Int]?) throws -> BinnedDataset? {
+        guard binned.schema == schema, let rows = binned.rows(of: spec.trainShards), rows.count == train.rowCount else { return nil }
+        let wanted = kept.map { $0.map { rows[$0] } } ?? rows
+        if wanted.count == binned.dataset.rowCount, wanted.elementsEqual(0..<wanted.count) { return binned.dataset }
+        return try binned.dataset.rows(wanted)
     }
 
     /// Fairness of the evaluation predictions across the sensitive attributes, with proxy features

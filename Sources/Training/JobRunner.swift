@@ -14,7 +14,7 @@ public enum JobRunner {
         switch spec.kind {
         case .gbdt:
             return try GBDTJobRunner(spec: spec, threads: threads).run(train: inputs.train, eval: inputs.eval, validation: inputs.validation,
-                                                                       scored: inputs.scored, progress: progress)
+                                                                       scored: inputs.scored, binned: inputs.binned, progress: progress)
         case .anomaly:
             return try AnomalyJobRunner(spec: spec, threads: threads).run(train: inputs.train, eval: inputs.eval, scored: inputs.scored,
                                                                           progress: progress)

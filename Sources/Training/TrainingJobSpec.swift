@@ -43,6 +43,8 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
     public var itemShards: [ShardRef] = []
     /// The base models' predictions of a stacking job (kind `stacking`): see `StackingTable`.
     public var stackingShards: [ShardRef] = []
+    /// The run's training rows binned once (`BinnedShard`), for a GBDT job whose training shards it holds.
+    public var binnedShard: ShardRef?
     /// Settings of a recommender job (kind `ncf`).
     public var recommender: RecommenderJobSettings?
     /// Settings of a stacking job (kind `stacking`).
@@ -69,7 +71,8 @@ public struct TrainingJobSpec: Codable, Sendable, Equatable {
     /// Every shard the job reads, each once, in a stable order.
     public var allShards: [ShardRef] {
         var seen = Set<String>()
-        return (trainShards + evalShards + scoreShards + itemShards + stackingShards).filter { seen.insert($0.id).inserted }
+        return (trainShards + evalShards + scoreShards + itemShards + stackingShards + (binnedShard.map { [$0] } ?? []))
+            .filter { seen.insert($0.id).inserted }
     }
 
     /// The split name under which evaluation metrics are reported.
@@ -96,6 +99,9 @@ public struct JobReport: Codable, Sendable, Equatable {
     public var reports: [String: String] = [:]
     /// Seconds spent fitting only (binning and boosting), without evaluation and explanations.
     public var fitSeconds: Double = 0
+    /// Whether a GBDT job trained on the run's shared binned rows (`TrainingJobSpec.binnedShard`)
+    /// instead of binning its own; nil for other kinds.
+    public var sharedBins: Bool?
 
     public init(model: String, metrics: [MetricValue], importance: [FeatureImportance], features: [String], parameters: String,
                 trainRows: Int, evalRows: Int, trainSeconds: Double, trees: Int) {
@@ -146,14 +152,18 @@ public struct JobInputs: Sendable {
     public var items: Table?
     /// A stacking job's base-model predictions (`StackingTable`).
     public var stacking: Table?
+    /// A GBDT job's shared binned training rows (`TrainingJobSpec.binnedShard`).
+    public var binned: BinnedShard?
 
-    public init(train: Table, eval: Table? = nil, validation: Table? = nil, scored: Table? = nil, items: Table? = nil, stacking: Table? = nil) {
+    public init(train: Table, eval: Table? = nil, validation: Table? = nil, scored: Table? = nil, items: Table? = nil, stacking: Table? = nil,
+                binned: BinnedShard? = nil) {
         self.train = train
         self.eval = eval
         self.validation = validation
         self.scored = scored
         self.items = items
         self.stacking = stacking
+        self.binned = binned
     }
 }
 

@@ -24,6 +24,9 @@ public final class WorkerNode {
         var spec: TrainingJobSpec
         var fetch: ShardFetch?
         var training = false
+        /// When the first FETCH went out and the bytes missing then, for the log line that closes the transfer.
+        var fetchStarted = ContinuousClock.now
+        var fetchBytes = 0
     }
 
     private let options: WorkerOptions
@@ -227,6 +230,7 @@ public final class WorkerNode {
         let missing = needed.filter { !store.contains($0) && seen.insert($0).inserted }
         logger.info("job \(header.jobID) attempt \(header.attempt): \(needed.count) shards, \(missing.count) to fetch")
         job = ActiveJob(header: header, spec: spec, fetch: missing.isEmpty ? nil : ShardFetch(missing: missing, window: options.fetchWindow, chunkBytes: options.chunkBytes))
+        job?.fetchBytes = spec.allShards.filter { missing.contains($0.id) }.reduce(0) { $0 + $1.bytes }
         if missing.isEmpty { startTraining() } else { requestChunks() }
     }
 
@@ -252,6 +256,7 @@ public final class WorkerNode {
         job?.fetch = fetch
         if fetch.isComplete {
             job?.fetch = nil
+            logger.info("job \(active.header.jobID): fetched \(active.fetchBytes) bytes in \(Self.milliseconds(since: active.fetchStarted)) ms")
             startTraining()
         } else {
             requestChunks()
@@ -270,9 +275,11 @@ public final class WorkerNode {
                 func table(_ shards: [ShardRef]) throws -> Table? {
                     shards.isEmpty ? nil : try Table.concatenated(try shards.map { try store.read($0.id) })
                 }
+                let binned = try spec.binnedShard.map { try BinnedShard(decoding: try store.bytes(of: $0.id), source: store.path(for: $0.id)) }
                 let inputs = JobInputs(train: try Table.concatenated(try spec.trainShards.map { try store.read($0.id) }),
                                        eval: try table(spec.evalShards), scored: try table(spec.scoreShards),
-                                       items: try table(spec.itemShards), stacking: try table(spec.stackingShards))
+                                       items: try table(spec.itemShards), stacking: try table(spec.stackingShards), binned: binned)
+                logger.info("job \(header.jobID): inputs read from the cache in \(Self.milliseconds(since: started)) ms")
                 let outcome = try train(spec, threads, inputs) { fraction in
                     progress.report(jobID: header.jobID, attempt: header.attempt, fraction: fraction)
                 }
@@ -285,6 +292,10 @@ public final class WorkerNode {
                 outbox.post(Envelope.make(.failed, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: String(describing: error))))
             }
         }
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Int {
+        Int(((ContinuousClock.now - start).seconds * 1000).rounded())
     }
 
     /// Sends what a training thread produced and frees the worker for the next job.

@@ -41,9 +41,14 @@ enum SummaryPrinter {
         for job in summary.jobs { byModel[job.model, default: (0, 0)].seconds += job.seconds; byModel[job.model, default: (0, 0)].jobs += 1 }
         let models = byModel.sorted { $0.value.seconds > $1.value.seconds }
             .map { "\($0.key) \(format($0.value.seconds, digits: 1)) s (\($0.value.jobs) job\($0.value.jobs == 1 ? "" : "s"))" }
+        let jobsWall = summary.wallSeconds - summary.dataSeconds
+        var busy: [String: Double] = [:]
+        for job in summary.jobs { busy[job.worker, default: 0] += job.seconds }
+        let idle = busy.sorted { $0.key < $1.key }.map { "\($0.key) \(format(max(0, jobsWall - $0.value), digits: 1)) s" }
         return "time: data \(format(summary.dataSeconds, digits: 1)) s; \(summary.jobs.count) jobs took \(format(total, digits: 1)) worker-seconds on "
-            + "\(workers) worker\(workers == 1 ? "" : "s") in \(format(summary.wallSeconds - summary.dataSeconds, digits: 1)) s of wall: "
+            + "\(workers) worker\(workers == 1 ? "" : "s") in \(format(jobsWall, digits: 1)) s of wall: "
             + models.joined(separator: ", ")
+            + (idle.isEmpty ? "" : "; idle (wall less own job seconds): " + idle.joined(separator: ", "))
     }
 
     static func json(_ summary: RunSummary) -> String {

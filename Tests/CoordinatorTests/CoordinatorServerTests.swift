@@ -111,7 +111,7 @@ final class CoordinatorServerTests: XCTestCase {
     }
 
     func testAWorkerThatCachesAJobsShardsGetsThatJob() throws {
-        let server = server([job("a", cost: 9, shards: ["s1"]), job("b", cost: 5, shards: ["s2"])])
+        let server = server([job("a", cost: 9, shards: ["s1"]), job("b", cost: 8.5, shards: ["s2"])])
         let w1 = try worker("w1", cached: ["s2"])
         try server.step(sink: sink)
         XCTAssertEqual(try jobs(in: try received(w1)).map(\.jobID), ["b"])

@@ -12,10 +12,13 @@ final class JobBookTests: XCTestCase {
         return PlannedJob(id: id, spec: spec, dependsOn: [], estimatedCost: cost)
     }
 
-    func testPrefersCachedShardsThenTheCriticalPath() {
-        let book = JobBook(jobs: [job("a", cost: 9, shards: ["s1"]), job("b", cost: 5, shards: ["s2"])], maxAttempts: 3)
+    func testTheLongestCriticalPathGoesFirstAndCachedShardsOnlyBreakNearTies() {
+        let book = JobBook(jobs: [job("b", cost: 5, shards: ["s2"]), job("a", cost: 9, shards: ["s1"])], maxAttempts: 3)
         XCTAssertEqual(book.next(cachedShards: [])?.id, "a")
-        XCTAssertEqual(book.next(cachedShards: ["s2"])?.id, "b")
+        XCTAssertEqual(book.next(cachedShards: ["s2"])?.id, "a", "a 44% shorter job does not jump the queue for its cache")
+        let near = JobBook(jobs: [job("a", cost: 9, shards: ["s1"]), job("b", cost: 8.5, shards: ["s2"])], maxAttempts: 3)
+        XCTAssertEqual(near.next(cachedShards: []).map(\.id), "a")
+        XCTAssertEqual(near.next(cachedShards: ["s2"])?.id, "b", "within 10%, the worker's cache decides")
     }
 
     func testALostJobIsRetriedThenGivenUp() {

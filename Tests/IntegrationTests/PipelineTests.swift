@@ -53,6 +53,8 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.output)
         XCTAssertTrue(run.output.contains("6 new versions"), run.output)
         XCTAssertTrue(run.output.contains("churn/fold1 done"), run.output)
+        XCTAssertTrue(run.output.contains("binned the training rows once for"), run.output)
+        XCTAssertFalse(run.output.contains("binned its own rows"), "every GBDT job trained on the shared bins")
 
         let registry = try ModelRegistry.openReadOnly(path: (directory as NSString).appendingPathComponent("registry/engage.sqlite"))
         XCTAssertEqual(Set(try registry.versions().map(\.model)),
@@ -64,6 +66,12 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(ensemble.metric("auc_lift")),
                        try XCTUnwrap(ensemble.metric("auc")) - (try XCTUnwrap(churn.metric("auc"))), accuracy: 1e-12)
         XCTAssertEqual(Set(try registry.importance(model: "ensemble", version: 1).map(\.feature)), ["engagement", "churn", "lifetime_value", "anomaly", "recommender"])
+        let journal = try registry.jobs(runID: ensemble.runID)
+        XCTAssertFalse(journal.isEmpty)
+        for job in journal {
+            XCTAssertNotNil(job.seconds, "\(job.jobID): its seconds are journaled for the next run's scheduler")
+            XCTAssertGreaterThan(job.units ?? 0, 0, job.jobID)
+        }
         let recommender = try registry.version(model: "recommender", version: 1)
         XCTAssertNotNil(recommender.metric("hr@10"))
         XCTAssertNotNil(recommender.metric("popularity_hr@10"))

@@ -118,6 +118,36 @@ final class JournalTests: XCTestCase {
         XCTAssertEqual(fold.attempt, 2)
     }
 
+    func testDoneJobsKeepTheirSecondsAndUnitsForTheNextRunsScheduler() throws {
+        let dir = try TemporaryDirectory()
+        let registry = try ModelRegistry(path: dir.databasePath)
+        for (i, run) in ["old", "mid", "new"].enumerated() {
+            try registry.beginRun(id: run, configSHA256: "cfg", datasetSHA256: "data", startedAt: Date(timeIntervalSince1970: 1_710_000_000 + Double(i)))
+        }
+        try registry.completeJob(JobCompletion(runID: "old", jobID: "churn/full", model: "churn", attempt: 1, worker: "w1", predictions: "p0",
+                                               seconds: 9, units: 100), version: nil)
+        try registry.completeJob(JobCompletion(runID: "new", jobID: "churn/full", model: "churn", attempt: 1, worker: "w1", predictions: "p1",
+                                               seconds: 6.5, units: 100), version: nil)
+        try registry.completeJob(JobCompletion(runID: "new", jobID: "churn/fold0", model: "churn", attempt: 1, worker: "w2", predictions: "p2",
+                                               seconds: 4, units: 80), version: nil)
+        try registry.completeJob(JobCompletion(runID: "mid", jobID: "churn/full", model: "churn", attempt: 1, worker: "w1", predictions: "p3"),
+                                 version: nil)
+        try registry.recordJob(runID: "new", jobID: "ensemble/full", model: "ensemble", status: .running, attempt: 1, worker: "w1",
+                               version: nil, error: nil)
+        let latest = try registry.timedJobs(runs: 1)
+        XCTAssertEqual(latest.map(\.jobID), ["churn/full", "churn/fold0"], "the newest timed run's done jobs; untimed runs do not count")
+        XCTAssertEqual(latest.map(\.seconds), [6.5, 4])
+        XCTAssertEqual(latest.map(\.units), [100, 80])
+        XCTAssertEqual(try registry.timedJobs(runs: 5).map(\.runID), ["new", "new", "old"])
+        try registry.recordJob(runID: "new", jobID: "churn/fold0", model: "churn", status: .done, attempt: 1, worker: "w2", version: nil, error: nil)
+        XCTAssertEqual(try registry.jobs(runID: "new").first { $0.jobID == "churn/fold0" }?.seconds, 4, "a later status write keeps the timing")
+        assertThrows(try registry.completeJob(JobCompletion(runID: "new", jobID: "x", model: "x", attempt: 1, worker: "w", predictions: "p",
+                                                            seconds: -1, units: 1), version: nil)) { error in
+            guard case .invalid(let reason) = error as? RegistryError else { return XCTFail("unexpected \(error)") }
+            XCTAssertTrue(reason.contains("seconds"), reason)
+        }
+    }
+
     func testJobsAreUpsertedInFirstRecordedOrder() throws {
         let dir = try TemporaryDirectory()
         let registry = try ModelRegistry(path: dir.databasePath)

@@ -39,6 +39,7 @@ final class WorkerNodeTests: XCTestCase {
         let execution = JobExecution.inline { spec, _, inputs, progress in
             progress(1)
             trained.record(inputs.train.rowCount)
+            trained.recordBinned(inputs.binned?.dataset.rowCount)
             let report = JobReport(model: spec.model, metrics: [], importance: [], features: [], parameters: "",
                                    trainRows: inputs.train.rowCount, evalRows: 0, trainSeconds: 0, trees: 1)
             return JobOutcome(artifact: Data("model".utf8), report: report, evalPredictions: [0.25])
@@ -68,9 +69,10 @@ final class WorkerNodeTests: XCTestCase {
         return hello.peer
     }
 
-    private func sendJob(_ peer: Data) throws {
-        let spec = TrainingJobSpec(model: "a", kind: .gbdt, objective: .binary, target: "y", excludedColumns: [], quantiles: [],
+    private func sendJob(_ peer: Data, binned: ShardRef? = nil) throws {
+        var spec = TrainingJobSpec(model: "a", kind: .gbdt, objective: .binary, target: "y", excludedColumns: [], quantiles: [],
                                    parameters: GBDTParameters(), role: .full, trainShards: [shard], evalShards: [])
+        spec.binnedShard = binned
         try send(peer, .make(.job, JobHeader(jobID: "a", attempt: 1, runID: "run-1"), payload: try JSONEncoder().encode(spec)))
     }
 
@@ -86,9 +88,10 @@ final class WorkerNodeTests: XCTestCase {
                 case .fetch:
                     let fetch = try message.envelope.decodeHeader(FetchHeader.self)
                     fetches.append(fetch)
-                    let count = min(fetch.size, shard.bytes - fetch.offset)
-                    let header = ChunkHeader(shardID: fetch.shardID, offset: fetch.offset, totalSize: shard.bytes,
-                                             last: fetch.offset + count >= shard.bytes)
+                    let total = try shards.size(of: fetch.shardID)
+                    let count = min(fetch.size, total - fetch.offset)
+                    let header = ChunkHeader(shardID: fetch.shardID, offset: fetch.offset, totalSize: total,
+                                             last: fetch.offset + count >= total)
                     try send(message.peer, .make(.chunk, header, payload: try shards.readBytes(fetch.shardID, offset: fetch.offset, count: count)))
                 case .result:
                     return (message, fetches)
@@ -139,6 +142,26 @@ final class WorkerNodeTests: XCTestCase {
         let (_, fetches) = try serveUntilResult(node)
         XCTAssertEqual(fetches, [])
         XCTAssertEqual(trained.rows, [100, 100])
+    }
+
+    func testTheSharedBinnedShardIsFetchedOnAMissAndReadFromTheCacheOnAHit() throws {
+        let spec = TrainingJobSpec(model: "a", kind: .gbdt, objective: .binary, target: "y", excludedColumns: [], quantiles: [],
+                                   parameters: GBDTParameters(), role: .full, trainShards: [shard], evalShards: [])
+        let binned = try BinnedShard.make(train: try shards.read(shard.id), sources: [shard], spec: spec, threads: 1)
+        let binnedRef = try shards.write(bytes: try binned.encode(), rows: 100)
+        let node = try node()
+        let peer = try welcome(node)
+        try sendJob(peer, binned: binnedRef)
+        let (_, missed) = try serveUntilResult(node)
+        XCTAssertEqual(Set(missed.map(\.shardID)), [shard.id, binnedRef.id], "a miss fetches the binned shard with the rows")
+        XCTAssertEqual(missed.filter { $0.shardID == binnedRef.id }.map(\.offset), Array(stride(from: 0, to: binnedRef.bytes, by: 256)))
+        try heartbeat(peer, busy: [])
+        XCTAssertNil(try node.step())
+        try sendJob(peer, binned: binnedRef)
+        let (_, hit) = try serveUntilResult(node)
+        XCTAssertEqual(hit, [], "a hit reads both from the cache")
+        XCTAssertEqual(trained.rows, [100, 100])
+        XCTAssertEqual(trained.binnedRows, [100, 100], "both jobs trained with the binned rows")
     }
 
     func testTheResultIsKeptUntilAHeartbeatNoLongerListsItsJob() throws {
@@ -256,6 +279,10 @@ private final class TrainedRows: @unchecked Sendable {
     private let lock = NSLock()
     private var counts: [Int] = []
 
+    private var binned: [Int] = []
+
     func record(_ rows: Int) { lock.withLock { counts.append(rows) } }
+    func recordBinned(_ rows: Int?) { lock.withLock { if let rows { binned.append(rows) } } }
     var rows: [Int] { lock.withLock { counts } }
+    var binnedRows: [Int] { lock.withLock { binned } }
 }

@@ -122,11 +122,19 @@ public struct PipelineRunner {
         try quality.requireNoErrors()
         for warning in quality.warnings { logger.warning("data quality: \(warning)") }
         let data = try preparer.prepare(tables)
-        let dataSeconds = (ContinuousClock.now - started).seconds
         logger.info("data: \(data.rows) rows, \(data.columns.count) columns, \(data.trainShards.count) train + \(data.testShards.count) test shards, dataset \(data.datasetSHA256.prefix(12))")
-        let jobs = try JobPlanner(config: config, data: data).plan()
-
         let registry = try ModelRegistry(path: config.registryPath)
+        let costs = JobCostModel().learning(from: try JobHistory(registry: registry).observations(),
+                                             kinds: Dictionary(config.models.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a }))
+        let binningStarted = ContinuousClock.now
+        let binning = try SharedBinning(store: store, threads: ProcessInfo.processInfo.activeProcessorCount)
+            .attach(to: try JobPlanner(config: config, data: data, costs: costs).plan(), trainShards: data.trainShards)
+        let jobs = binning.jobs
+        for written in binning.shards {
+            logger.info("binned the training rows once for \(written.jobs) GBDT jobs: shard \(written.shard.id.prefix(12)), \(written.shard.bytes) bytes, in \(String(format: "%.2f", (ContinuousClock.now - binningStarted).seconds)) s")
+        }
+        let dataSeconds = (ContinuousClock.now - started).seconds
+
         let me = CoordinatorProcess.current
         if resume {
             try registry.resumeRun(id: runID, configSHA256: configSHA256, datasetSHA256: data.datasetSHA256, coordinatorHost: me.host, coordinatorPID: me.pid)

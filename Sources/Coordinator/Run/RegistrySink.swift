@@ -55,7 +55,9 @@ final class RegistrySink: ResultSink {
             throw JobError("the result \(error.reason)")
         }
         let stored = try predictionStore.save(result.predictions)
-        let completion = JobCompletion(runID: runID, jobID: job.id, model: job.spec.model, attempt: attempt, worker: worker, predictions: stored.id)
+        let completion = JobCompletion(runID: runID, jobID: job.id, model: job.spec.model, attempt: attempt, worker: worker, predictions: stored.id,
+                                       seconds: report.trainSeconds.isFinite && report.trainSeconds >= 0 ? report.trainSeconds : nil,
+                                       units: job.units)
         let label = try register(job: job, attempt: attempt, worker: worker, report: report, result: result, completion: completion)
         predictions[job.id] = byShard
         objectives[job.spec.model] = job.spec.objective

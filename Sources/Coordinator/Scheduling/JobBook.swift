@@ -61,13 +61,20 @@ public struct JobBook: Sendable {
 
     public var doneCount: Int { states.values.filter { if case .done = $0 { return true } else { return false } }.count }
 
-    /// The ready job this worker should run next: one whose shards it already holds if any,
-    /// otherwise the most expensive (critical path first). Jobs are kept sorted by cost.
+    /// How far below the longest ready critical path a job whose shards the worker holds may be
+    /// and still go first: saving a transfer is worth a little of the packing, not more.
+    public static let cacheSlack = 0.1
+
+    /// The ready job this worker should run next: longest critical path first (longest processing
+    /// time first, with dependencies), so that the workers finish together; among the jobs within
+    /// ``cacheSlack`` of that, one whose shards the worker already holds.
     public func next(cachedShards: Set<String>) -> PlannedJob? {
         let ready = jobs.filter { job in
             states[job.id] == .pending && job.dependsOn.allSatisfy { if case .done = states[$0] { return true } else { return false } }
-        }
-        return ready.first { Set($0.shardIDs).isSubset(of: cachedShards) } ?? ready.first
+        }.sorted { $0.criticalPath != $1.criticalPath ? $0.criticalPath > $1.criticalPath : $0.id < $1.id }
+        guard let top = ready.first else { return nil }
+        let near = ready.prefix { $0.criticalPath >= top.criticalPath * (1 - Self.cacheSlack) }
+        return near.first { Set($0.shardIDs).isSubset(of: cachedShards) } ?? top
     }
 
     /// Replaces a job's plan (same id) with a completed one, e.g. with inputs built from earlier results.

@@ -9,8 +9,22 @@ public struct PlannedJob: Sendable, Equatable {
     public var spec: TrainingJobSpec
     /// Jobs whose results this one needs first (the stacking ensemble waits for out-of-fold jobs).
     public var dependsOn: [String]
-    /// Relative cost (rows × trees × models) used to run the critical path first.
+    /// Expected seconds of one worker (`JobCostModel`).
     public var estimatedCost: Double
+    /// The job's work in its kind's units (`JobCostModel.units(of:features:)`), journaled with its seconds.
+    public var units: Double = 0
+    /// Expected seconds from this job's start to the end of the longest chain of jobs that wait
+    /// for it: its own cost plus that of its costliest dependent chain. The scheduler's priority.
+    public var criticalPath: Double = 0
+
+    public init(id: String, spec: TrainingJobSpec, dependsOn: [String], estimatedCost: Double, units: Double = 0) {
+        self.id = id
+        self.spec = spec
+        self.dependsOn = dependsOn
+        self.estimatedCost = estimatedCost
+        self.units = units
+        criticalPath = estimatedCost
+    }
 
     public var shardIDs: [String] { spec.allShards.map(\.id) }
 }
@@ -24,10 +38,12 @@ public struct PlannedJob: Sendable, Equatable {
 public struct JobPlanner {
     public let config: ClusterConfig
     public let data: PreparedData
+    public let costs: JobCostModel
 
-    public init(config: ClusterConfig, data: PreparedData) {
+    public init(config: ClusterConfig, data: PreparedData, costs: JobCostModel = JobCostModel()) {
         self.config = config
         self.data = data
+        self.costs = costs
     }
 
     public func plan() throws -> [PlannedJob] {
@@ -64,7 +80,42 @@ public struct JobPlanner {
         for ensemble in ensembles {
             jobs.append(try stackingJob(ensemble, after: jobs))
         }
-        return jobs.sorted { $0.estimatedCost > $1.estimatedCost }
+        return JobPlanner.ordered(jobs.map(costed))
+    }
+
+    static let fullSuffix = "/full"
+
+    /// Whether a job id names a model's full job (the journal keeps ids, not roles).
+    public static func isFullJob(_ id: String) -> Bool { id.hasSuffix(fullSuffix) }
+
+    /// The job with its units and expected seconds.
+    private func costed(_ job: PlannedJob) -> PlannedJob {
+        var job = job
+        let skip = Set(job.spec.excludedColumns).union([job.spec.target])
+        job.units = JobCostModel.units(of: job.spec, features: data.columns.filter { !skip.contains($0) }.count)
+        job.estimatedCost = costs.seconds(of: job.spec, units: job.units)
+        return job
+    }
+
+    /// Every job's critical path (its cost plus its costliest chain of dependents), jobs sorted by
+    /// it, longest first, ties by id: the order in which the scheduler prefers them.
+    public static func ordered(_ jobs: [PlannedJob]) -> [PlannedJob] {
+        var dependents: [String: [Int]] = [:]
+        for (i, job) in jobs.enumerated() {
+            for dependency in job.dependsOn { dependents[dependency, default: []].append(i) }
+        }
+        var memo: [Int: Double] = [:]
+        func path(_ i: Int, depth: Int) -> Double {
+            if let known = memo[i] { return known }
+            // A cycle cannot finish anyway; cut it rather than recurse forever.
+            guard depth <= jobs.count else { return jobs[i].estimatedCost }
+            let after = (dependents[jobs[i].id] ?? []).map { path($0, depth: depth + 1) }.max() ?? 0
+            memo[i] = jobs[i].estimatedCost + after
+            return memo[i]!
+        }
+        var result = jobs
+        for i in result.indices { result[i].criticalPath = path(i, depth: 0) }
+        return result.sorted { $0.criticalPath != $1.criticalPath ? $0.criticalPath > $1.criticalPath : $0.id < $1.id }
     }
 
     private func recommenderJob(_ model: ModelConfig, scoreAll: Bool) throws -> PlannedJob {
@@ -78,10 +129,7 @@ public struct JobPlanner {
         spec.recommender = model.recommender
         spec.sensitive = data.sensitiveColumns
         if scoreAll { spec.scoreShards = data.trainShards + data.testShards }
-        let interactions = Double(data.interactionShards.reduce(0) { $0 + $1.rows })
-        let p = model.recommender.parameters
-        return PlannedJob(id: "\(model.name)/full", spec: spec, dependsOn: [],
-                          estimatedCost: interactions * Double(p.epochs + 4) * Double(1 + p.negatives))
+        return PlannedJob(id: "\(model.name)/full", spec: spec, dependsOn: [], estimatedCost: 0)
     }
 
     /// The ensemble waits for every fold job of its supervised inputs and the full job of each input.
@@ -118,11 +166,9 @@ public struct JobPlanner {
         }
         let id: String
         switch role {
-        case .full: id = "\(model.name)/full"
+        case .full: id = "\(model.name)\(JobPlanner.fullSuffix)"
         case .fold(let k): id = "\(model.name)/fold\(k)"
         }
-        let rows = Double(train.reduce(0) { $0 + $1.rows })
-        let modelsPerJob = objective == .quantile ? Double(spec.quantiles.count) : 1
-        return PlannedJob(id: id, spec: spec, dependsOn: [], estimatedCost: rows * Double(model.gbdt.trees) * modelsPerJob)
+        return PlannedJob(id: id, spec: spec, dependsOn: [], estimatedCost: 0)
     }
 }

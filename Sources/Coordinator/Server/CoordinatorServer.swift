@@ -273,6 +273,9 @@ public final class CoordinatorServer {
             completed[job.id] = label
             sink.jobChanged(job: job, status: .done, attempt: header.attempt, worker: worker.name, error: nil)
             logger.info("\(job.id) done by \(worker.name) in \(String(format: "%.1f", header.seconds)) s → \(label)")
+            if job.spec.binnedShard != nil, report.sharedBins != true {
+                logger.warning("\(job.id) binned its own rows: the run's shared bins did not fit its schema or training shards")
+            }
         } catch {
             failed(peer, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: "could not register the result: \(error)"), sink: sink)
         }

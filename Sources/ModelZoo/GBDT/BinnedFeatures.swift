@@ -14,8 +14,14 @@ struct BinnedFeatures: Sendable {
     var featureCount: Int { mappers.count }
     var totalBinCount: Int { histogramOffsets[mappers.count] }
 
-    init(_ x: FeatureMatrix, maxBin: Int, minDataInBin: Int = GBDTParameters().minDataInBin, sampleCount: Int, seed: UInt64,
-         runner: ParallelRunner) {
+    init(_ x: FeatureMatrix, maxBin: Int, minDataInBin: Int = GBDTParameters().minDataInBin, sampleCount: Int, seed: UInt64, runner: ParallelRunner) {
+        let (mappers, bins) = Self.bin(x, maxBin: maxBin, minDataInBin: minDataInBin, sampleCount: sampleCount, seed: seed, runner: runner)
+        self.init(rowCount: x.rowCount, mappers: mappers, bins: bins)
+    }
+
+    /// Each feature's mapper, found on the rows of `x` (a sample of `sampleCount` of them when
+    /// there are more), and every row's bins, column-major.
+    static func bin(_ x: FeatureMatrix, maxBin: Int, minDataInBin: Int, sampleCount: Int, seed: UInt64, runner: ParallelRunner) -> (mappers: [BinMapper], bins: [UInt8]) {
         let n = x.rowCount
         var rng = SplitMix64(seed: seed, stream: 3)
         let sampleRows: [Int32]? = n > sampleCount ? Sampling.sortedSubset(of: n, count: sampleCount, using: &rng) : nil
@@ -48,7 +54,7 @@ struct BinnedFeatures: Sendable {
                 }
             }
         }
-        self.init(rowCount: n, mappers: mappers.map { $0! }, bins: bins)
+        return (mappers.map { $0! }, bins)
     }
 
     init(rowCount: Int, mappers: [BinMapper], bins: [UInt8]) {

@@ -30,4 +30,13 @@ public struct GBDTTrainer: Sendable {
         try GradientBoosting(objectiveKind: objective, parameters: parameters)
             .train(x, labels: labels, validation: validation, progress: progress)
     }
+
+    /// As `fit`, on rows binned already: a `BinnedDataset` or rows of one, whose binning settings
+    /// must be these parameters' (`maxBin`, `binSampleCount`, and `seed` when the edges came from a
+    /// sample). The same model as `fit` on the raw rows whenever the edges are the ones `fit` finds.
+    public func fit(_ binned: BinnedDataset, labels: [Double], validation: (x: FeatureMatrix, labels: [Double])? = nil,
+                    progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> (model: GBDTModel, trainingRaw: [Double]?) {
+        try GradientBoosting(objectiveKind: objective, parameters: parameters)
+            .train(binned, labels: labels, validation: validation, progress: progress)
+    }
 }

@@ -7,24 +7,41 @@ struct GradientBoosting {
 
     func train(_ x: FeatureMatrix, labels: [Double], validation: (x: FeatureMatrix, labels: [Double])?,
                progress: (@Sendable (Int, Int) -> Void)?) throws -> (model: GBDTModel, trainingRaw: [Double]?) {
-        let p = parameters
-        try p.validate()
-        let n = x.rowCount
+        try parameters.validate()
         guard x.columnCount > 0 else { throw GBDTError.noFeatures }
+        try Self.checkShape(rows: x.rowCount, labels: labels.count)
+        let data = BinnedFeatures(x, maxBin: parameters.maxBin, minDataInBin: parameters.minDataInBin, sampleCount: parameters.binSampleCount, seed: parameters.seed,
+                                  runner: ParallelRunner(threads: parameters.threads))
+        return try train(data, names: x.names, labels: labels, validation: validation, progress: progress)
+    }
+
+    /// Boosting on rows binned already (`BinnedDataset`), whose settings must be the parameters'.
+    func train(_ binned: BinnedDataset, labels: [Double], validation: (x: FeatureMatrix, labels: [Double])?,
+               progress: (@Sendable (Int, Int) -> Void)?) throws -> (model: GBDTModel, trainingRaw: [Double]?) {
+        try parameters.validate()
+        try binned.check(against: parameters)
+        guard binned.featureCount > 0 else { throw GBDTError.noFeatures }
+        try Self.checkShape(rows: binned.rowCount, labels: labels.count)
+        return try train(binned.features, names: binned.names, labels: labels, validation: validation, progress: progress)
+    }
+
+    private static func checkShape(rows n: Int, labels: Int) throws {
         guard n > 0 else { throw GBDTError.emptyTrainingSet }
-        guard n < Int(Int32.max) else {
-            throw GBDTError.tooManyRows(n)
-        }
-        guard labels.count == n else { throw GBDTError.labelCountMismatch(labels: labels.count, rows: n, set: "training") }
+        guard n < Int(Int32.max) else { throw GBDTError.tooManyRows(n) }
+        guard labels == n else { throw GBDTError.labelCountMismatch(labels: labels, rows: n, set: "training") }
+    }
+
+    private func train(_ data: BinnedFeatures, names: [String], labels: [Double], validation: (x: FeatureMatrix, labels: [Double])?,
+                       progress: (@Sendable (Int, Int) -> Void)?) throws -> (model: GBDTModel, trainingRaw: [Double]?) {
+        let p = parameters
+        let n = data.rowCount
         let objective = try objectiveKind.makeObjective(labels: labels)
         let baseScore = objective.initialScore()
         var watcher = try validation.map {
-            try ValidationWatcher($0, features: x.names, objective: objective, baseScore: baseScore, parameters: p)
+            try ValidationWatcher($0, features: names, objective: objective, baseScore: baseScore, parameters: p)
         }
 
         let runner = ParallelRunner(threads: p.threads)
-        let data = BinnedFeatures(x, maxBin: p.maxBin, minDataInBin: p.minDataInBin, sampleCount: p.binSampleCount, seed: p.seed,
-                                  runner: runner)
         let learner: TreeLearner = LeafWiseTreeLearner(data: data, parameters: p, runner: runner)
         let allFeatures = data.splittableFeatures
         var scores = [Double](repeating: baseScore, count: n)
@@ -79,7 +96,7 @@ struct GradientBoosting {
             trees.removeSubrange(best...)
         }
         let complete = trees.count == grownTrees
-        return (try GBDTModel(featureNames: x.names, objective: objectiveKind, baseScore: baseScore,
+        return (try GBDTModel(featureNames: names, objective: objectiveKind, baseScore: baseScore,
                               trees: trees, bestIteration: bestIteration), complete ? scores : nil)
     }
 
