@@ -31,16 +31,21 @@ public struct NeuMFParameters: Codable, Sendable, Equatable {
     public var wordBuckets = 4_096
     /// Standard deviation of the initial embeddings.
     public var initialSD = 0.01
-    /// Threads; 0 = all cores. Training uses at most two (the two pre-training phases side by
-    /// side), evaluation and scoring all of them. Results do not depend on it.
+    /// Threads; 0 = all cores. Without `hogwild` training uses at most two (the two pre-training
+    /// phases side by side) and its result does not depend on them; evaluation and scoring use
+    /// all of them.
     public var threads = 0
+    /// Trains each phase on all `threads`, Hogwild-style (lock-free row updates, one shard of
+    /// each epoch per thread), one phase after the other; the result then depends on the
+    /// threads' timing (docs/models.md).
+    public var hogwild = false
     public var seed: UInt64 = 0
 
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
         case factors, layers, pretrainEpochs, epochs, mixing, negatives, batchSize, learningRate, sharedLearningRate, l2, wordBuckets
-        case initialSD, threads, seed
+        case initialSD, threads, hogwild, seed
     }
 
     public init(from decoder: Decoder) throws {
@@ -58,6 +63,7 @@ public struct NeuMFParameters: Codable, Sendable, Equatable {
         wordBuckets = try c.decodeIfPresent(Int.self, forKey: .wordBuckets) ?? wordBuckets
         initialSD = try c.decodeIfPresent(Double.self, forKey: .initialSD) ?? initialSD
         threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
+        hogwild = try c.decodeIfPresent(Bool.self, forKey: .hogwild) ?? hogwild
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
     }
 
@@ -92,6 +98,7 @@ public struct NeuMFParameters: Codable, Sendable, Equatable {
         p.learningRate = learningRate
         p.l2 = l2
         p.threads = threads
+        p.hogwild = hogwild
         p.seed = seed
         return p
     }
