@@ -315,11 +315,11 @@ def bars(board, result):
 # Choosing NeuMF's defaults on the inner splits
 
 
-def tune_neumf(engage, threads, work_dir, candidates, log, generated_interactions=None, generated_items=None):
+def tune_neumf(engage, threads, work_dir, candidates, log, generated_interactions=None, generated_items=None, names=None):
     """Validation HR@10 / NDCG@10 of each NeuMF setting on each dataset's inner split (engage's
     split of the test split's training part), never the test split."""
     rows = []
-    sets = [(d["name"], d["interactions"], d["items"]) for d in prepare()]
+    sets = [(d["name"], d["interactions"], d["items"]) for d in prepare(names)]
     if generated_interactions:
         sets.append(("generated", generated_interactions, generated_items))
     for name, interactions, items in sets:
@@ -361,7 +361,8 @@ def main():
     if args.tune_neumf:
         with open(args.tune_neumf) as handle:
             candidates = json.load(handle)
-        rows = tune_neumf(engage.path, threads, work, candidates, log, args.generated, args.generated_items)
+        names = set(args.datasets.split(",")) if args.datasets else None
+        rows = tune_neumf(engage.path, threads, work, candidates, log, args.generated, args.generated_items, names)
         with open(os.path.join(work, "tune-neumf.json"), "w") as handle:
             json.dump(rows, handle, indent=1)
         return 0

@@ -460,6 +460,19 @@ final class RecommendTests: XCTestCase {
         XCTAssertGreaterThan(hogwild.ndcg, sequential.ndcg - 0.05)
     }
 
+    /// The automatic batch keeps 256 positives on small logs and at most 1,000 steps per epoch on large ones.
+    func testAutomaticBatchSizeBoundsTheStepsPerEpoch() {
+        XCTAssertEqual(PairwiseTrainingSettings.automaticBatchSize(100), 100)
+        XCTAssertEqual(PairwiseTrainingSettings.automaticBatchSize(99_057), 256)
+        XCTAssertEqual(PairwiseTrainingSettings.automaticBatchSize(256_000), 256)
+        XCTAssertEqual(PairwiseTrainingSettings.automaticBatchSize(911_030), 912)
+        for positives in [1, 255, 256_001, 999_999, 1_000_001, 7_777_777] {
+            let batch = PairwiseTrainingSettings.automaticBatchSize(positives)
+            XCTAssertLessThanOrEqual((positives + batch - 1) / batch, 1_000, "\(positives)")
+            XCTAssertGreaterThanOrEqual(batch, min(positives, 256))
+        }
+    }
+
     func testArtifactRoundTripAndGarbage() throws {
         let model = Self.trainedModel
         let data = model.encode()

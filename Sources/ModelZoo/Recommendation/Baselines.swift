@@ -19,10 +19,11 @@ public struct PopularityRecommender: ItemScorer {
 /// The defaults equal NeuMF's pre-training phase, so the baseline is the model NeuMF starts from.
 public struct MatrixFactorizationParameters: Codable, Sendable, Equatable {
     public var factors = 32
-    public var epochs = 8
+    public var epochs = 4
     public var negatives = 4
-    public var batchSize = 256
-    public var learningRate: Float = 0.002
+    /// 0: automatic (`NeuMFParameters.batchSize`).
+    public var batchSize = 0
+    public var learningRate: Float = 0.01
     public var l2: Float = 0
     /// Training threads with `hogwild` (0 = all cores); without it training is sequential.
     public var threads = 0
@@ -54,7 +55,7 @@ public struct MatrixFactorizationParameters: Codable, Sendable, Equatable {
         try RecommenderError.check((1...1024).contains(factors), "factors", factors, "must be in 1...1024")
         try RecommenderError.check((1...10_000).contains(epochs), "epochs", epochs, "must be in 1...10000")
         try RecommenderError.check((1...1_000).contains(negatives), "negatives", negatives, "must be in 1...1000")
-        try RecommenderError.check((1...1 << 20).contains(batchSize), "batchSize", batchSize, "must be in 1...1048576")
+        try RecommenderError.check((0...1 << 20).contains(batchSize), "batchSize", batchSize, "must be in 0...1048576 (0 = automatic)")
         try RecommenderError.check(learningRate > 0 && learningRate.isFinite, "learningRate", learningRate, "must be a positive number")
         try RecommenderError.check(l2 >= 0 && l2.isFinite, "l2", l2, "must be a non-negative number")
         try RecommenderError.check(threads >= 0, "threads", threads, "must be non-negative (0 = all cores)")

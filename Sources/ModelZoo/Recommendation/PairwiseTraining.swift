@@ -7,10 +7,18 @@ struct PairwiseTrainingSettings: Sendable {
     var firstEpoch = 0
     var negatives: Int
     /// Positives per minibatch; each brings `negatives` sampled items, all of the same user.
+    /// 0: `automaticBatchSize`.
     var batchSize: Int
     /// L2 penalty on the embedding rows a step touches (added to their gradient as l2 · θ).
     var l2: Float
     var seed: UInt64
+
+    /// 256 positives, or more on a log of over 256,000, so that an epoch is at most 1,000 Adam
+    /// steps: each row then takes a bounded number of steps per epoch whatever the log's size
+    /// (docs/models.md, "Training cost").
+    static func automaticBatchSize(_ positives: Int) -> Int {
+        min(positives, max(256, (positives + 999) / 1_000))
+    }
 }
 
 /// A model that the pairwise loop can train: embeddings per user, something per item, and
@@ -70,7 +78,7 @@ struct PairwiseTrainingLoop {
         let positives = log.interactionCount
         guard positives > 0 else { return [] }
         let groupSize = 1 + settings.negatives
-        let batch = min(settings.batchSize, positives)
+        let batch = settings.batchSize > 0 ? min(settings.batchSize, positives) : PairwiseTrainingSettings.automaticBatchSize(positives)
         let workers = max(1, min(ParallelRunner(threads: threads).threads, positives / batch))
         let kernels = [kernel] + (1..<workers).map { _ in kernel.sharingParameters() }
         let scratches = kernels.map {
@@ -117,7 +125,8 @@ struct PairwiseTrainingLoop {
                                                    epoch: settings.firstEpoch + epoch, groupSize: groupSize, batch: batch)
                             ParallelRunner(threads: workers).forEachJob(count: workers) { w in
                                 let range = (positives * w / workers)..<(positives * (w + 1) / workers)
-                                shardLosses[w] = shard.train(kernels[w], scratches[w], range: range, step: &steps[w], settings: settings)
+                                shardLosses[w] = shard.train(kernels[w], scratches[w], range: range, step: &steps[w], worker: w,
+                                                             workers: workers, settings: settings)
                             }
                         }
                     }
@@ -144,8 +153,11 @@ private struct EpochShard: @unchecked Sendable {
     let batch: Int
 
     /// Minibatches over positives `range` (in shuffled order); returns their summed log loss.
+    /// `step` counts this worker's steps; Adam's bias correction reads the steps of all
+    /// `workers` (worker w's k-th step is the run's (k − 1) · workers + w + 1-th), since the
+    /// moments they share have taken that many.
     func train<Kernel: PairwiseKernel>(_ kernel: Kernel, _ scratch: GroupScratch, range: Range<Int>, step: inout Int,
-                                       settings: PairwiseTrainingSettings) -> Double {
+                                       worker: Int, workers: Int, settings: PairwiseTrainingSettings) -> Double {
         let userTable = kernel.userTable, itemWidth = kernel.itemGradientWidth, denseCount = kernel.denseCount
         let groupItems = scratch.items, userGradient = scratch.userGradient, itemGradients = scratch.itemGradients
         let dense = scratch.dense, workspace = scratch.workspace
@@ -186,8 +198,8 @@ private struct EpochShard: @unchecked Sendable {
                 userTable.accumulate(u, userGradient)
                 for j in 0..<groupSize { kernel.scatterItemGradient(groupItems[j], itemGradients + j * itemWidth) }
             }
+            kernel.step(step * workers + worker + 1, dense: dense, l2: l2)
             step += 1
-            kernel.step(step, dense: dense, l2: l2)
             start += count
         }
         return total
