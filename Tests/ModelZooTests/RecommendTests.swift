@@ -176,6 +176,7 @@ final class RecommendTests: XCTestCase {
         p.epochs = 2
         p.batchSize = 128
         p.learningRate = 0.01
+        p.sharedLearningRate = 0.002
         p.wordBuckets = 1_024
         p.seed = 1
         return p
