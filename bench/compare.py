@@ -37,6 +37,7 @@ import pipeline_bench  # noqa: E402
 import real_anomaly  # noqa: E402
 import real_tables  # noqa: E402
 import recommender_bench  # noqa: E402
+import recommender_real  # noqa: E402
 from peer_params import Settings  # noqa: E402
 from report import Scoreboard  # noqa: E402
 
@@ -173,7 +174,8 @@ class Run:
         data = self.data or self.customers(self.args.rows)
         result = recommender_bench.RecommenderBench(self.engage, self.threads, self.work, self.log).run(data)
         self.results["recommender"] = result
-        self.show(recommender_bench.table(result))
+        for table in recommender_bench.tables(result):
+            self.show(table)
         recommender_bench.bars(self.board, result)
 
     def pipeline(self):
@@ -239,6 +241,11 @@ class Run:
         for table in real_anomaly.tables(result):
             self.show(table)
         real_anomaly.bars(self.board, result)
+        recommender = recommender_real.RealRecommenderBench(self.engage, self.threads, self.work, self.log).run()
+        self.results["real_recommender"] = recommender
+        for table in recommender_real.tables(recommender):
+            self.show(table)
+        recommender_real.bars(self.board, recommender)
 
     def execute(self):
         started = time.perf_counter()

@@ -1,5 +1,7 @@
-"""Issue 4's recommender figures: engage's NeuMF beside its own popularity and matrix-factorisation
-baselines (no peer library; the baselines are computed by engage on the same leave-one-out split).
+"""The recommender section: engage's NeuMF on the generator's interactions beside its own popularity
+and matrix-factorisation baselines (computed by engage on the same leave-one-out split), and beside
+`implicit`'s ALS and BPR with their default settings, scored on exactly the split and the 99 sampled
+negatives engage evaluated on (`engage train --split-out`, bench/recommender_real.py).
 
 The harness reads `metrics.json` of `engage train --kind ncf` (a list of {name, split, value})
 and expects names of the form `[model_]hr@10` / `[model_]ndcg@10`, where the model prefix is
@@ -12,6 +14,7 @@ import re
 
 import engage_cli
 import measure
+import recommender_real
 
 MODELS = ("neumf", "popularity", "mf")
 
@@ -29,7 +32,8 @@ class RecommenderBench:
         out = os.path.join(self.directory, "engage-ncf")
         arguments = ["--kind", "ncf", "--interactions", data.interactions_csv, "--user-col", "user_id", "--item-col", "item_id",
                      "--items", data.items_csv, "--item-id-col", "item_id", "--item-text-col", "title",
-                     "--item-category-col", "category", "--threads", str(self.threads), "--out", out]
+                     "--item-category-col", "category", "--threads", str(self.threads), "--out", out,
+                     "--split-out", os.path.join(self.directory, "split")]
         self.log("engage train --kind ncf")
         trained = measure.run([self.engage.path, "train"] + arguments)
         try:
@@ -38,8 +42,13 @@ class RecommenderBench:
             seconds = trained.wall_seconds
         with open(os.path.join(out, "metrics.json")) as handle:
             metrics = json.load(handle)
+        split = recommender_real.Split(os.path.join(self.directory, "split"))
+        peers = {}
+        for kind, defaults in (("als", recommender_real.ALS_DEFAULT), ("bpr", recommender_real.BPR_DEFAULT)):
+            self.log(f"implicit {kind.upper()} (defaults) on engage's split")
+            peers[kind] = recommender_real.fit_implicit(kind, defaults, split, self.threads)
         return {"train_seconds": seconds, "train_wall_seconds": trained.wall_seconds, "peak_rss_mib": trained.peak_rss_mib,
-                "ranking": ranking_metrics(metrics), "metrics": metrics,
+                "ranking": ranking_metrics(metrics), "metrics": metrics, "implicit": peers,
                 "epoch_lines": [line.strip() for line in trained.output.splitlines() if "epoch" in line.lower()]}
 
 
@@ -58,6 +67,21 @@ def ranking_metrics(metrics):
 
 NOT_BUILT = "n/a (not built yet)"
 POPULARITY_LIFT = 1.3
+
+
+def tables(result):
+    return [table(result)] + ([implicit_table(result)] if result is not None and "implicit" in result else [])
+
+
+def implicit_table(result):
+    from report import Table
+
+    t = Table("Recommender beside implicit (defaults) — the generator's interactions, engage's split and negatives", peers=("ALS", "BPR"))
+    als, bpr = result["implicit"]["als"], result["implicit"]["bpr"]
+    for kind in ("hr@10", "ndcg@10"):
+        t.add(f"{kind.upper()} (engage NeuMF vs implicit)", result["ranking"].get("neumf", {}).get(kind), als[kind], bpr[kind])
+    t.add("train seconds", result["train_seconds"], als["train_seconds"], bpr["train_seconds"], unit="s")
+    return t
 
 
 def table(result):
@@ -79,6 +103,18 @@ def table(result):
 
 
 def bars(board, result):
+    for kind in ("hr@10", "ndcg@10"):
+        name = f"recommender: NeuMF {kind.upper()} ≥ the better of implicit's ALS and BPR (defaults), generated data"
+        if result is None or "implicit" not in result:
+            board.skip(name, NOT_BUILT)
+            continue
+        neumf = result["ranking"].get("neumf", {}).get(kind)
+        best = max(("als", "bpr"), key=lambda k: result["implicit"][k][kind])
+        value = result["implicit"][best][kind]
+        if neumf is None:
+            board.skip(name, f"metrics.json has no NeuMF {kind}")
+        else:
+            board.check(name, neumf >= value, f"NeuMF {neumf:.4f}, {best.upper()} {value:.4f}, gap {neumf - value:+.4f}")
     for kind in ("hr@10", "ndcg@10"):
         lift = f"recommender: NeuMF {kind.upper()} ≥ {POPULARITY_LIFT} × popularity"
         mf = f"recommender: NeuMF {kind.upper()} ≥ MF"

@@ -15,6 +15,7 @@ import engage_cli  # noqa: E402
 import measure  # noqa: E402
 import peer_params  # noqa: E402
 import recommender_bench  # noqa: E402
+import recommender_real  # noqa: E402
 import scoring  # noqa: E402
 from report import Scoreboard, Table, number  # noqa: E402
 
@@ -117,6 +118,18 @@ class RankingMetricTests(unittest.TestCase):
                    {"name": "mf_ndcg@10", "split": "test", "value": 0.25}, {"name": "neumf_epoch_seconds", "split": "test", "value": 4}]
         self.assertEqual(recommender_bench.ranking_metrics(metrics),
                          {"neumf": {"hr@10": 0.5, "ndcg@10": 0.3}, "popularity": {"hr@10": 0.2}, "mf": {"ndcg@10": 0.25}})
+
+
+class PeerRankingTests(unittest.TestCase):
+    def test_ties_are_broken_at_random_in_expectation_as_engage_does(self):
+        # Held-out item (column 0) first, tied with 1 negative, and constant scores over 100 candidates.
+        top = np.array([[5.0, 5.0] + [0.0] * 98])
+        constant = np.zeros((1, 100))
+        last = np.array([[0.0] + [1.0] * 99])
+        self.assertEqual(recommender_real.ranking(top)["hr@10"], 1.0)
+        self.assertAlmostEqual(recommender_real.ranking(top)["ndcg@10"], (1 + 1 / np.log2(3)) / 2)
+        self.assertAlmostEqual(recommender_real.ranking(constant)["hr@10"], 0.1)
+        self.assertEqual(recommender_real.ranking(last), {"hr@10": 0.0, "ndcg@10": 0.0})
 
 
 class ReportTests(unittest.TestCase):

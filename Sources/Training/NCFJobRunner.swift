@@ -33,14 +33,12 @@ public struct NCFJobRunner: Sendable {
         parameters.threads = threads
         try parameters.validate()
 
-        let knownItems = try inputs.items.map { try Self.itemIDs($0, column: settings.itemIDColumn) } ?? []
-        let log = try InteractionLog(table: inputs.train, userColumn: settings.userColumn, itemColumn: settings.itemColumn,
-                                     timestampColumn: settings.timestampColumn, knownItems: knownItems)
+        let log = try Self.interactionLog(inputs, settings: settings)
         let features = try inputs.items.map {
             try ItemFeatures(table: $0, items: log.items, idColumn: settings.itemIDColumn, categoryColumn: settings.itemCategoryColumn,
                              textColumn: settings.itemTextColumn, wordBuckets: parameters.wordBuckets)
         }
-        let split = try LeaveOneOutSplit(log, negatives: Self.evaluationNegatives, seed: parameters.seed)
+        let split = try Self.evaluationSplit(log, seed: parameters.seed)
         let splitSeconds = (clock.now - started).seconds
 
         let totalEpochs = Double(parameters.epochs + (settings.baselines || parameters.pretrainEpochs > 0 ? parameters.pretrainEpochs : 0)
@@ -108,6 +106,19 @@ public struct NCFJobRunner: Sendable {
         report.reports = reports
         report.fitSeconds = neuMFSeconds
         return JobOutcome(artifact: try trained.encode(), report: report, evalPredictions: [], scoredPredictions: scoredPredictions)
+    }
+
+    /// The job's interaction log: the catalogue's items first, then those only the log names.
+    public static func interactionLog(_ inputs: JobInputs, settings: RecommenderJobSettings) throws -> InteractionLog {
+        let knownItems = try inputs.items.map { try itemIDs($0, column: settings.itemIDColumn) } ?? []
+        return try InteractionLog(table: inputs.train, userColumn: settings.userColumn, itemColumn: settings.itemColumn,
+                                  timestampColumn: settings.timestampColumn, knownItems: knownItems)
+    }
+
+    /// The split the job trains on and reports: each user's latest interaction held out among
+    /// `evaluationNegatives` sampled items.
+    public static func evaluationSplit(_ log: InteractionLog, seed: UInt64) throws -> LeaveOneOutSplit {
+        try LeaveOneOutSplit(log, negatives: evaluationNegatives, seed: seed)
     }
 
     /// Each row's user's affinity; a user the model has never seen gets the mean affinity of the

@@ -115,6 +115,8 @@ struct RecommenderTrainOptions: ParsableArguments {
     @Option(help: "Epochs of the matrix-factorisation pre-training, which is also the MF baseline.") var pretrainEpochs: Int?
     @Option(help: "Further NeuMF settings as JSON, e.g. '{\"factors\": 16, \"l2\": 0.0001}' (docs/models.md).") var ncfParameters: String?
     @Flag(help: "Skip the popularity and matrix-factorisation baselines.") var noBaselines = false
+    @Option(help: "Also write the evaluation split to this folder: train.csv (user, item, timestamp) and candidates.csv (user, item, held_out), so other libraries can be scored on the same held-out items and negatives.")
+    var splitOut: String?
 
     func train(threads: Int, seed: UInt64, out: String) throws {
         guard let interactions else { throw CLIFailure(message: "--interactions CSV is required for --kind ncf") }
@@ -160,7 +162,16 @@ struct RecommenderTrainOptions: ParsableArguments {
                                    excludedColumns: [], quantiles: [], parameters: GBDTParameters(), role: .full,
                                    trainShards: [], evalShards: [])
         spec.recommender = settings
-        let outcome = try NCFJobRunner(spec: spec, threads: threads).run(JobInputs(train: log, scored: customerTable, items: itemTable))
+        let inputs = JobInputs(train: log, scored: customerTable, items: itemTable)
+        let outcome = try NCFJobRunner(spec: spec, threads: threads).run(inputs)
+        if let splitOut {
+            let split = try NCFJobRunner.evaluationSplit(try NCFJobRunner.interactionLog(inputs, settings: settings), seed: seed)
+            let tables = try split.tables(userColumn: userCol, itemColumn: itemCol)
+            try FileManager.default.createDirectory(atPath: splitOut, withIntermediateDirectories: true)
+            try CSV.write(tables.train, to: (splitOut as NSString).appendingPathComponent("train.csv"))
+            try CSV.write(tables.candidates, to: (splitOut as NSString).appendingPathComponent("candidates.csv"))
+            print("wrote the evaluation split (\(tables.train.rowCount) training interactions, \(split.evaluatedUsers) users × \(split.negativesPerUser + 1) candidates) to \(splitOut)")
+        }
         try ModelDirectory(path: out).write(outcome)
         if let customerTable {
             let affinity = try Table(names: [userCol, "affinity"], columns: [try customerTable.column(userCol), .numeric(outcome.scoredPredictions)])

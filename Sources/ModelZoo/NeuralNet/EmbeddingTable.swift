@@ -11,7 +11,8 @@ import _Builtin_intrinsics.intel
 /// lives in raw memory, so that the training loop's per-example calls run without
 /// copy-on-write or exclusivity checks.
 final class EmbeddingTable: @unchecked Sendable {
-    // Sendable by construction: one training loop owns its tables and uses them from one thread.
+    // Sendable by construction: one training loop owns its tables and uses them from one thread;
+    // Hogwild threads each use their own table (`sharingParameters`) over the same parameters.
     let rows: Int
     let width: Int
     let parameters: TrainableBuffer
@@ -24,11 +25,23 @@ final class EmbeddingTable: @unchecked Sendable {
     /// leave the others alone.
     private let columnRange: UnsafeMutablePointer<Int>
 
-    init(rows: Int, width: Int, initial: [Float]) {
+    convenience init(rows: Int, width: Int, initial: [Float]) {
         precondition(initial.count == rows * width, "embedding table needs \(rows * width) values, got \(initial.count)")
+        self.init(rows: rows, width: width, parameters: TrainableBuffer(initial))
+    }
+
+    /// A table over the same parameters and Adam moments, with its own pending gradients and
+    /// learning columns: what a Hogwild training thread accumulates into and steps from.
+    func sharingParameters() -> EmbeddingTable {
+        let table = EmbeddingTable(rows: rows, width: width, parameters: parameters)
+        table.learnOnly(learningColumns)
+        return table
+    }
+
+    private init(rows: Int, width: Int, parameters: TrainableBuffer) {
         self.rows = rows
         self.width = width
-        parameters = TrainableBuffer(initial)
+        self.parameters = parameters
         accumulator = .allocate(capacity: max(1, rows * width))
         accumulator.initialize(repeating: 0, count: rows * width)
         isTouched = .allocate(capacity: max(1, rows))

@@ -19,23 +19,43 @@ public struct PopularityRecommender: ItemScorer {
 /// The defaults equal NeuMF's pre-training phase, so the baseline is the model NeuMF starts from.
 public struct MatrixFactorizationParameters: Codable, Sendable, Equatable {
     public var factors = 32
-    public var epochs = 8
+    public var epochs = 4
     public var negatives = 4
-    public var batchSize = 256
-    public var learningRate: Float = 0.002
+    /// 0: automatic (`NeuMFParameters.batchSize`).
+    public var batchSize = 0
+    public var learningRate: Float = 0.01
     public var l2: Float = 0
-    /// Kept so that the baseline's settings compare equal to NeuMF's pre-training settings; the
-    /// training loop itself is sequential (`PairwiseTrainingLoop`).
+    /// Training threads with `hogwild` (0 = all cores); without it training is sequential.
     public var threads = 0
+    /// Hogwild-style training on `threads` threads (`PairwiseTrainingLoop`); off, the loop runs on
+    /// one thread and the result depends on the seed only.
+    public var hogwild = false
     public var seed: UInt64 = 0
 
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case factors, epochs, negatives, batchSize, learningRate, l2, threads, hogwild, seed
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        factors = try c.decodeIfPresent(Int.self, forKey: .factors) ?? factors
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? epochs
+        negatives = try c.decodeIfPresent(Int.self, forKey: .negatives) ?? negatives
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
+        l2 = try c.decodeIfPresent(Float.self, forKey: .l2) ?? l2
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
+        hogwild = try c.decodeIfPresent(Bool.self, forKey: .hogwild) ?? hogwild
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+    }
 
     public func validate() throws {
         try RecommenderError.check((1...1024).contains(factors), "factors", factors, "must be in 1...1024")
         try RecommenderError.check((1...10_000).contains(epochs), "epochs", epochs, "must be in 1...10000")
         try RecommenderError.check((1...1_000).contains(negatives), "negatives", negatives, "must be in 1...1000")
-        try RecommenderError.check((1...1 << 20).contains(batchSize), "batchSize", batchSize, "must be in 1...1048576")
+        try RecommenderError.check((0...1 << 20).contains(batchSize), "batchSize", batchSize, "must be in 0...1048576 (0 = automatic)")
         try RecommenderError.check(learningRate > 0 && learningRate.isFinite, "learningRate", learningRate, "must be a positive number")
         try RecommenderError.check(l2 >= 0 && l2.isFinite, "l2", l2, "must be a non-negative number")
         try RecommenderError.check(threads >= 0, "threads", threads, "must be non-negative (0 = all cores)")
@@ -85,6 +105,7 @@ public struct MatrixFactorizationTrainer: Sendable {
         guard log.interactionCount > 0 else { throw RecommenderError.notEnoughInteractions("the interaction log is empty") }
         let kernel = MatrixFactorizationKernel(users: log.users.count, items: log.items.count, parameters: parameters)
         let losses = PairwiseTrainingLoop(settings: parameters.settings).train(kernel, log: log, seen: UserItemSets(log),
+                                                                               threads: parameters.hogwild ? parameters.threads : 1,
                                                                                progress: progress)
         return MatrixFactorizationModel(factors: parameters.factors, userFactors: kernel.userTable.parameters.snapshot,
                                         itemFactors: kernel.itemTable.parameters.snapshot, bias: kernel.dense.values[0],
@@ -103,6 +124,19 @@ final class MatrixFactorizationKernel: PairwiseKernel, @unchecked Sendable {
     var itemGradientWidth: Int { factors + 1 }
     var denseCount: Int { 1 }
     var workspaceSize: Int { 0 }
+
+    /// A kernel over the same parameters with its own pending gradients (a Hogwild thread's).
+    func sharingParameters() -> MatrixFactorizationKernel {
+        MatrixFactorizationKernel(sharing: self)
+    }
+
+    private init(sharing other: MatrixFactorizationKernel) {
+        factors = other.factors
+        adam = other.adam
+        userTable = other.userTable.sharingParameters()
+        itemTable = other.itemTable.sharingParameters()
+        dense = other.dense
+    }
 
     init(users: Int, items: Int, parameters: MatrixFactorizationParameters) {
         factors = parameters.factors

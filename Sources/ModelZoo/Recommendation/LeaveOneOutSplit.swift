@@ -1,4 +1,5 @@
 import Foundation
+import Dataset
 
 /// The leave-one-out protocol of He et al. (2017): each user's latest interaction is held out
 /// and must be ranked among `negatives` items the user never interacted with.
@@ -211,5 +212,35 @@ enum RankingEvaluator {
         }
         let positions = Double(tied + 1)
         return (hit / positions, gain / positions)
+    }
+}
+
+extension LeaveOneOutSplit {
+    /// The split as two tables, for evaluating other libraries on exactly these held-out items
+    /// and negatives: `train` holds the training interactions (user, item, timestamp, in each
+    /// user's time order) and `candidates` each evaluated user's held-out item (`held_out` 1)
+    /// followed by its sampled negatives (`held_out` 0).
+    public func tables(userColumn: String, itemColumn: String, timestampColumn: String = "timestamp") throws
+        -> (train: Table, candidates: Table) {
+        let users = train.users.ids, items = train.items.ids
+        let trainTable = try Table(names: [userColumn, itemColumn, timestampColumn],
+                                   columns: [.categorical(codes: train.user, levels: users),
+                                             .categorical(codes: train.item, levels: items), .numeric(train.time)])
+        let width = negativesPerUser + 1
+        var candidateUsers = [Int32](), candidateItems = [Int32](), heldOutFlags = [Double]()
+        candidateUsers.reserveCapacity(testUsers.count * width)
+        candidateItems.reserveCapacity(testUsers.count * width)
+        heldOutFlags.reserveCapacity(testUsers.count * width)
+        for (t, user) in testUsers.enumerated() {
+            candidateUsers.append(contentsOf: repeatElement(user, count: width))
+            candidateItems.append(heldOut[t])
+            candidateItems.append(contentsOf: negatives[(t * negativesPerUser)..<((t + 1) * negativesPerUser)])
+            heldOutFlags.append(1)
+            heldOutFlags.append(contentsOf: repeatElement(0, count: negativesPerUser))
+        }
+        let candidates = try Table(names: [userColumn, itemColumn, "held_out"],
+                                   columns: [.categorical(codes: candidateUsers, levels: users),
+                                             .categorical(codes: candidateItems, levels: items), .numeric(heldOutFlags)])
+        return (trainTable, candidates)
     }
 }

@@ -61,6 +61,28 @@ final class NeuMFKernel: PairwiseKernel, @unchecked Sendable {
         dense = TrainableBuffer(shape.initialParameters(&rng) + output)
     }
 
+    /// A kernel over the same parameters with its own pending gradients (a Hogwild thread's),
+    /// learning what this one learns now.
+    func sharingParameters() -> NeuMFKernel {
+        NeuMFKernel(sharing: self)
+    }
+
+    private init(sharing other: NeuMFKernel) {
+        userTable = other.userTable.sharingParameters()
+        itemTable = other.itemTable.sharingParameters()
+        categoryTable = other.categoryTable.sharingParameters()
+        wordTable = other.wordTable.sharingParameters()
+        dense = other.dense
+        features = other.features
+        factors = other.factors
+        mlpFactors = other.mlpFactors
+        tower = other.tower
+        tailKernels = other.tailKernels
+        rowAdam = other.rowAdam
+        sharedAdam = other.sharedAdam
+        gmfEnabled = other.gmfEnabled
+    }
+
     /// Leaves the GMF term out of the logit and its rows without gradient, so that the MLP part
     /// (tower, MLP rows, side features, biases) learns alone.
     func trainMLPAlone() {

@@ -9,7 +9,9 @@ import Foundation
 ///
 /// The two pre-training phases are independent until they are combined, so with more than one
 /// thread they run side by side, each on its own thread; each phase is sequential, so the model
-/// is the same whatever the thread count.
+/// is the same whatever the thread count. With `hogwild` the phases run one after the other,
+/// each on all threads Hogwild-style (`PairwiseTrainingLoop`), and the model depends on the
+/// threads' timing.
 public struct NeuMFTrainer: Sendable {
     public let parameters: NeuMFParameters
 
@@ -50,6 +52,7 @@ public struct NeuMFTrainer: Sendable {
         let epochs = EpochProgress(progress)
         let seen = UserItemSets(log)
         let loop = PairwiseTrainingLoop(settings: parameters.settings)
+        let loopThreads = parameters.hogwild ? parameters.threads : 1
         let losses: [Double]
         var factorisation: MatrixFactorizationModel?
         var factorisationSeconds = 0.0
@@ -57,7 +60,12 @@ public struct NeuMFTrainer: Sendable {
             kernel.trainMLPAlone()
             if let pretrained {
                 factorisation = pretrained
-                losses = loop.train(kernel, log: log, seen: seen, progress: epochs.phase("mlp"))
+                losses = loop.train(kernel, log: log, seen: seen, threads: loopThreads, progress: epochs.phase("mlp"))
+            } else if parameters.hogwild {
+                let clock = ContinuousClock(), start = clock.now
+                factorisation = try MatrixFactorizationTrainer(parameters: parameters.pretraining).fit(log, progress: epochs.phase("pretraining"))
+                factorisationSeconds = (clock.now - start).seconds
+                losses = loop.train(kernel, log: log, seen: seen, threads: loopThreads, progress: epochs.phase("mlp"))
             } else {
                 var mf: Result<MatrixFactorizationModel, Error> = .failure(CancellationError())
                 var mlpLosses = [Double]()
@@ -78,7 +86,7 @@ public struct NeuMFTrainer: Sendable {
             }
             if let factorisation { kernel.combine(with: factorisation, alpha: parameters.mixing) }
         } else {
-            losses = loop.train(kernel, log: log, seen: seen, progress: epochs.phase("training"))
+            losses = loop.train(kernel, log: log, seen: seen, threads: loopThreads, progress: epochs.phase("training"))
         }
         let dense = kernel.dense.snapshot
         let model = try NeuMFModel(
