@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
     ],
     targets: [
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
@@ -26,8 +27,14 @@ let package = Package(
         .target(name: "Coordinator", dependencies: ["Wire", "Dataset", "ModelZoo", "Training", "Registry", "Yams", .product(name: "Logging", package: "swift-log"),
                                               .product(name: "Prometheus", package: "swift-prometheus")]),
         .target(name: "Worker", dependencies: ["Wire", "Dataset", "ModelZoo", "Training", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Serving", dependencies: ["Registry", "ModelZoo", "Dataset", "Training", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "ServingHTTP", dependencies: ["Serving", "Registry", "ModelZoo", "Dataset", "Wire",
+                                              .product(name: "Hummingbird", package: "hummingbird"),
+                                              .product(name: "Logging", package: "swift-log"),
+                                              .product(name: "Prometheus", package: "swift-prometheus"),
+                                              .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(name: "engage", dependencies: [
-            "Coordinator", "Worker", "Registry", "Report", "Dataset", "ModelZoo", "Training", "Wire", "Yams",
+            "Coordinator", "Serving", "ServingHTTP", "Worker", "Registry", "Report", "Dataset", "ModelZoo", "Training", "Wire", "Yams",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -40,6 +47,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "ModelZoo", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Dataset", "ModelZoo", "Training", "Registry", "Wire", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Dataset", "Training", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ServeTests", dependencies: ["Serving", "ServingHTTP", "Registry", "Dataset", "ModelZoo", "Training", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Registry", "Dataset", "Wire", "ModelZoo", "Training", "Coordinator", "TestSupport"]),
     ]
 )

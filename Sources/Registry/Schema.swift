@@ -12,6 +12,7 @@ enum Schema {
         migrator.registerMigration("v3", migrate: v3)
         migrator.registerMigration("v4", migrate: v4)
         migrator.registerMigration("v5", migrate: v5)
+        migrator.registerMigration("v6-served-requests", migrate: servedRequests)
         return migrator
     }
 
@@ -208,6 +209,24 @@ enum Schema {
                 error       TEXT
             );
             CREATE INDEX batches_by_claimed_at ON batches(claimed_at);
+            """)
+    }
+
+    /// `engage serve`'s sampled request log: the features each logged request sent and the
+    /// outputs the answering version gave, so that served traffic can be compared with the
+    /// version's reference profile. (Named rather than numbered so a branch adding another v6 merges.)
+    private static func servedRequests(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE served_requests (
+                id        INTEGER PRIMARY KEY AUTOINCREMENT,
+                model     TEXT NOT NULL,
+                version   INTEGER NOT NULL CHECK (version >= 1),
+                served_at TEXT NOT NULL,
+                rows      INTEGER NOT NULL CHECK (rows >= 1),
+                features  TEXT NOT NULL,
+                outputs   TEXT NOT NULL
+            );
+            CREATE INDEX served_requests_by_version ON served_requests(model, version, served_at);
             """)
     }
 }
