@@ -42,6 +42,7 @@ $(VENV)/bin/python:
 	$(VENV)/bin/pip install --quiet -r bench/requirements.txt
 
 bench: build $(VENV)/bin/python
+	@dpkg -s wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 	$(VENV)/bin/python bench/compare.py --engage .build/release/engage
 	ENGAGE_LONG_TESTS=1 $(SWIFT) test -c release --filter RegistryLongTests
 

@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "ModelZoo", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Dataset", "ModelZoo", "Training", "Registry", "Wire", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Dataset", "Training", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ServeTests", dependencies: ["Serving", "ServingHTTP", "Registry", "Dataset", "ModelZoo", "Training", "TestSupport"]),
+        .testTarget(name: "ServeTests", dependencies: ["Serving", "ServingHTTP", "Registry", "Dataset", "ModelZoo", "Training", "Coordinator", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Registry", "Dataset", "Wire", "ModelZoo", "Training", "Coordinator", "TestSupport"]),
     ]
 )

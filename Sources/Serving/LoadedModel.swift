@@ -37,13 +37,19 @@ public final class LoadedModel: Sendable {
         self.bases = bases
         if case .stacking = trained.predictor {
             var seen = Set<String>()
-            inputs = bases.flatMap(\.model.inputs).filter { seen.insert($0.name).inserted }
+            inputs = bases.flatMap(\.model.stackingInputs).filter { seen.insert($0.name).inserted }
         } else if case .recommender = trained.predictor {
             inputs = []
         } else {
             inputs = trained.header.schema.features
         }
         explainer = GBDTJobRunner.explainedModel(of: trained).map(TreeSHAP.init)
+    }
+
+    /// The raw features this model reads as an ensemble's base: its inputs, or a recommender's user column.
+    var stackingInputs: [FeatureSchema.Feature] {
+        guard case .recommender = trained.predictor else { return inputs }
+        return [FeatureSchema.Feature(name: (trained.header.recommender ?? RecommenderColumns()).userColumn, categorical: true)]
     }
 
     /// Loads `version` from `registry`: verified bytes, decoded artifact, for an ensemble every

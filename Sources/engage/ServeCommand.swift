@@ -49,12 +49,13 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "engage.serve")
         let server = try failing { try InferenceServer(catalog: catalog, settings: settings, logger: logger) }
         for served in catalog.served {
-            print("serving \(served.reference) = \(served.current.label) (\(served.current.trained.header.kind.rawValue), \(served.current.trained.header.objective.rawValue))")
+            let header = served.current.trained.header
+            FileHandle.standardOutput.write(Data("serving \(served.reference) = \(served.current.label) (\(header.kind.rawValue), \(header.objective.rawValue))\n".utf8))
         }
         let task = Task {
             try await server.run { port in
-                print("listening on http://\(settings.bind.host.contains(":") ? "[\(settings.bind.host)]" : settings.bind.host):\(port)")
-                fflush(stdout)
+                let host = settings.bind.host.contains(":") ? "[\(settings.bind.host)]" : settings.bind.host
+                FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
             }
         }
         let signals = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
