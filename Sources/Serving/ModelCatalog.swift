@@ -32,13 +32,16 @@ public final class ModelCatalog: @unchecked Sendable {
     /// The served model of that name, if any.
     public func model(named name: String) -> ServedModel? { byName[name] }
 
-    /// The loaded version that answers `address`: the served one for a bare name, else the
-    /// version the registry resolves the address to now (only for models this server serves).
+    /// The loaded version that answers `address`: the served one for a bare name or the served
+    /// reference, else the version the registry resolves the address to now (only for models
+    /// this server serves).
     public func resolve(_ address: ModelAddress) throws -> LoadedModel {
         guard let model = byName[address.model] else {
             throw ServingError.notFound("model '\(address.model)' is not served here; served: \(served.map(\.name).joined(separator: ", "))")
         }
-        guard address.selector != nil else { return model.current }
+        // The served reference itself (`churn@production` when serving churn@production) answers
+        // with the served version, so it swaps with the watch and never loads on the request path.
+        guard address.selector != nil, address.reference(served: model.reference) != model.reference else { return model.current }
         let version: ModelVersion
         do {
             version = try registry.version(address.reference(served: model.reference))

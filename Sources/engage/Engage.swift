@@ -3,7 +3,7 @@ import Foundation
 
 /// The `engage` command line: one binary for the coordinator, the workers, data generation and registry queries.
 @main
-struct Engage: AsyncParsableCommand {
+struct Engage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engage",
         abstract: "Distributed training coordinator for customer models, with a SQLite model registry.",

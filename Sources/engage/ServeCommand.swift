@@ -8,7 +8,7 @@ import ServingHTTP
 
 /// `engage serve`: answers for registry versions over HTTP (Open Inference Protocol V2 and V1
 /// records), swapping versions as their references move.
-struct ServeCommand: AsyncParsableCommand {
+struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve registry models over HTTP (Open Inference Protocol V2, V1 records), with hot swap when an alias or stage moves.",
@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How often the served references are resolved again, in milliseconds (10–500).") var pollMs: Int?
     @Option(help: "Share of requests written to the registry's request log (0–1).") var logSample: Double?
 
-    func run() async throws {
+    func run() throws {
         let (catalog, settings) = try failing { () throws -> (ModelCatalog, ServeSettings) in
             let cluster = try ClusterConfig.loadIfPresent(path: config)
             let file = cluster.serve ?? ServeConfig()
@@ -52,11 +52,18 @@ struct ServeCommand: AsyncParsableCommand {
             let header = served.current.trained.header
             FileHandle.standardOutput.write(Data("serving \(served.reference) = \(served.current.label) (\(header.kind.rawValue), \(header.objective.rawValue))\n".utf8))
         }
+        let finished = ServeOutcome()
         let task = Task {
-            try await server.run { port in
-                let host = settings.bind.host.contains(":") ? "[\(settings.bind.host)]" : settings.bind.host
-                FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
+            do {
+                try await server.run { port in
+                    let host = settings.bind.host.contains(":") ? "[\(settings.bind.host)]" : settings.bind.host
+                    FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
+                }
+            } catch is CancellationError {
+            } catch {
+                finished.error = error
             }
+            finished.done.signal()
         }
         let signals = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
             signal(number, SIG_IGN)
@@ -65,13 +72,17 @@ struct ServeCommand: AsyncParsableCommand {
             source.resume()
             return source
         }
-        defer { signals.forEach { $0.cancel() } }
-        do {
-            try await task.value
-        } catch is CancellationError {
-        } catch {
+        finished.done.wait()
+        signals.forEach { $0.cancel() }
+        if let error = finished.error {
             FileHandle.standardError.write(Data("error: \(CLIFailure(error).description)\n".utf8))
             throw ExitCode.failure
         }
     }
+}
+
+/// How the server task ended, handed from the task to the command's thread (which waits on `done`).
+private final class ServeOutcome: @unchecked Sendable {
+    let done = DispatchSemaphore(value: 0)
+    var error: (any Error)?
 }

@@ -195,8 +195,8 @@ final class InferenceServerTests: XCTestCase {
             let first = try XCTUnwrap(predictions[0][expected.names[0]] as? Double, "\(predictions[0])")
             XCTAssertEqual(first, expected.columns[0][0], accuracy: 1e-12, name)
         }
-        let user = try XCTUnwrap(records[0][CustomerSchema.idColumn])
-        guard case .text(let id) = user else { return XCTFail("user ids are text: \(user)") }
+        let user = try XCTUnwrap(try FeatureRows(records: records).identifiers(CustomerSchema.idColumn)?.first ?? nil)
+        let id = user
         let recommended = try await HTTPClient.send("POST", server.url("/v1/models/recommender:recommend"), json: ["user": id, "k": 4])
         XCTAssertEqual(recommended.status, 200, recommended.text)
         let lists = try XCTUnwrap(recommended.json["recommendations"] as? [[String: Any]])
