@@ -138,7 +138,8 @@ models:
                          "--leaves", str(self.leaves), "--out", model_dir], cwd=d)
             mlflow_port = free_port()
             mlflow = shutil.which("mlflow", path=os.path.dirname(self.python)) or "mlflow"
-            env = dict(os.environ, MLFLOW_TRACKING_URI=os.path.join(d, "mlruns"))
+            env = dict(os.environ, MLFLOW_TRACKING_URI=os.path.join(d, "mlruns"),
+                       PATH=os.path.dirname(self.python) + os.pathsep + os.environ.get("PATH", ""))
             peer = Server("mlflow", [mlflow, "models", "serve", "-m", model_dir, "-h", "127.0.0.1", "-p", str(mlflow_port),
                                      "--env-manager", "local", "-w", "2"], d, "/ping", mlflow_port, env=env)
             servers.append(peer)

@@ -5,7 +5,7 @@ import Foundation
 /// Exists because the protocol's tensors mix numbers, strings, booleans and nulls in nested
 /// arrays, and a clear error has to name the field that is wrong rather than report a
 /// decoding path.
-indirect enum JSONValue: Decodable, Sendable, Equatable {
+indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
@@ -13,32 +13,9 @@ indirect enum JSONValue: Decodable, Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let bool = try? container.decode(Bool.self) {
-            self = .bool(bool)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let string = try? container.decode(String.self) {
-            self = .string(string)
-        } else if let array = try? container.decode([JSONValue].self) {
-            self = .array(array)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
     /// Parses a request body; anything but a JSON object is an error.
     static func object(from body: Data) throws -> [String: JSONValue] {
-        let value: JSONValue
-        do {
-            value = try JSONDecoder().decode(JSONValue.self, from: body)
-        } catch {
-            throw RequestError("the body is not valid JSON")
-        }
-        guard case .object(let object) = value else { throw RequestError("the body must be a JSON object") }
+        guard case .object(let object) = try JSONParser.parse(body) else { throw RequestError("the body must be a JSON object") }
         return object
     }
 

@@ -24,6 +24,11 @@ final class HotSwapTests: XCTestCase {
         func add(_ answer: Answer) { lock.withLock { answers.append(answer) } }
         var all: [Answer] { lock.withLock { answers } }
         var count: Int { lock.withLock { answers.count } }
+        private var promoted: Date?
+        var promotedAt: Date? {
+            get { lock.withLock { promoted } }
+            set { lock.withLock { promoted = newValue } }
+        }
     }
 
     func testPromotionUnderLoadSwapsWithinTwoSecondsWithoutAFailedRequest() async throws {
@@ -61,9 +66,11 @@ final class HotSwapTests: XCTestCase {
             while answers.count < total / 3, Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
             let promoted = Date()
             try registry.promote(model: "churn", version: 2, to: .production, policy: PromotionPolicy(), force: true, reason: "hot swap test: new version")
+            answers.promotedAt = promoted
             return promoted
         }
-        await load { answers.count >= total }
+        // At least `total` requests, and the load runs on for 3 s after the promotion.
+        await load { answers.count >= total && (answers.promotedAt.map { Date() > $0.addingTimeInterval(3) } ?? false) }
         let promotedAt = try await promoter.value
         let all = answers.all
         XCTAssertGreaterThanOrEqual(all.count, total)

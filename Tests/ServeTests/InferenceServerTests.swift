@@ -3,7 +3,7 @@ import Foundation
 import ModelZoo
 import Registry
 import Serving
-import ServingHTTP
+@testable import ServingHTTP
 import TestSupport
 import XCTest
 
@@ -289,5 +289,23 @@ final class InferenceServerTests: XCTestCase {
         XCTAssertEqual(table.names, model.header.schema.names)
         let outputs = try JSONSerialization.jsonObject(with: Data(logged.last!.outputs.utf8)) as? [String: [Double]]
         XCTAssertEqual(outputs?["prediction"]?.count, 1)
+    }
+}
+
+/// The request-body JSON reader against Foundation's on the same documents, and its refusals.
+final class JSONParserTests: XCTestCase {
+    func testReadsWhatFoundationReadsAndRefusesWhatIsNotJSON() throws {
+        let text = #"{"id": "a\"b\\c\/\u00e9\ud83d\ude00", "n": [-1.5e3, 0, 12, 3.25, true, false, null], "o": {"x": [[1], []], "y": {}}}"#
+        guard case .object(let object) = try JSONParser.parse(Data(text.utf8)) else { return XCTFail("not an object") }
+        let foundation = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        XCTAssertEqual(object["id"], .string(foundation["id"] as! String))
+        XCTAssertEqual(object["n"], .array([.number(-1500), .number(0), .number(12), .number(3.25), .bool(true), .bool(false), .null]))
+        XCTAssertEqual(object["o"], .object(["x": .array([.array([.number(1)]), .array([])]), "y": .object([:])]))
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "{\"a\": 1,}", "tru", "[1] 2", "\"\\ud800\"", "\"\\q\"", "[+1]", "[-]", "\"a\nb\"",
+                    String(repeating: "[", count: 65) + String(repeating: "]", count: 65)] {
+            XCTAssertThrowsError(try JSONParser.parse(Data(bad.utf8)), bad) { error in
+                XCTAssertTrue("\(error)".contains("not valid JSON"), "\(bad): \(error)")
+            }
+        }
     }
 }
