@@ -34,7 +34,7 @@ enum OpenInferenceV2 {
         var rowCount: Int?
         for (position, tensor) in tensors.enumerated() {
             guard case .object(let object) = tensor else { throw RequestError("request.inputs[\(position)] must be an object, not \(tensor.typeName)") }
-            let input = try JSONFields(object, context: "request.inputs[\(position)]", allowed: ["name", "shape", "datatype", "data", "parameters"])
+            let input = try JSONFields(object, context: "request.inputs[\(position)]", allowed: ["name", "shape", "datatype", "data"])
             let name = try input.requiredString("name")
             let context = "input '\(name)'"
             guard let feature = byName[name] else {
@@ -67,7 +67,7 @@ enum OpenInferenceV2 {
         }
         var request = InferRequest(id: try fields.string("id"), rows: try FeatureRows(rowCount: rowCount ?? 0, columns: columns))
         if let parameters = try fields.objectField("parameters") {
-            let options = try JSONFields(parameters, context: "request.parameters", allowed: ["explain", "top_k", "content_type", "headers"])
+            let options = try JSONFields(parameters, context: "request.parameters", allowed: ["explain", "top_k"])
             request.explain = try options.bool("explain") ?? false
             request.topK = try options.integer("top_k") ?? request.topK
         }
@@ -75,7 +75,7 @@ enum OpenInferenceV2 {
             let known = Set(outputNames(of: model, explain: request.explain))
             request.outputs = try outputs.enumerated().map { position, entry in
                 guard case .object(let object) = entry else { throw RequestError("request.outputs[\(position)] must be an object") }
-                let output = try JSONFields(object, context: "request.outputs[\(position)]", allowed: ["name", "parameters"])
+                let output = try JSONFields(object, context: "request.outputs[\(position)]", allowed: ["name"])
                 let name = try output.requiredString("name")
                 guard known.contains(name) else { throw RequestError("request.outputs[\(position)]: '\(name)' is not an output; outputs are \(known.sorted().joined(separator: ", "))") }
                 return name
