@@ -46,6 +46,7 @@ $(VENV)/.installed: bench/requirements.txt $(VENV)/bin/python
 	touch $@
 
 bench: build $(VENV)/.installed
+	@dpkg -s wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 	$(VENV)/bin/python bench/compare.py --engage .build/release/engage
 	ENGAGE_LONG_TESTS=1 $(SWIFT) test -c release --filter RegistryLongTests
 

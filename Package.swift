@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
     ],
     targets: [
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
@@ -28,8 +29,14 @@ let package = Package(
         .target(name: "Worker", dependencies: ["Wire", "Dataset", "ModelZoo", "Training", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Stream", dependencies: ["Coordinator", "Registry", "ModelZoo", "Dataset", "Wire", .product(name: "GRDB", package: "GRDB.swift"),
                                          .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Serving", dependencies: ["Registry", "ModelZoo", "Dataset", "Training", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "ServingHTTP", dependencies: ["Serving", "Registry", "ModelZoo", "Dataset", "Wire",
+                                              .product(name: "Hummingbird", package: "hummingbird"),
+                                              .product(name: "Logging", package: "swift-log"),
+                                              .product(name: "Prometheus", package: "swift-prometheus"),
+                                              .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(name: "engage", dependencies: [
-            "Coordinator", "Stream", "Worker", "Registry", "Report", "Dataset", "ModelZoo", "Training", "Wire", "Yams",
+            "Coordinator", "Stream", "Serving", "ServingHTTP", "Worker", "Registry", "Report", "Dataset", "ModelZoo", "Training", "Wire", "Yams",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -43,6 +50,7 @@ let package = Package(
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Dataset", "ModelZoo", "Training", "Registry", "Wire", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Wire", "Dataset", "Training", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StreamTests", dependencies: ["Stream", "Registry", "Dataset", "Wire", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ServeTests", dependencies: ["Serving", "ServingHTTP", "Registry", "Dataset", "ModelZoo", "Training", "Coordinator", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Registry", "Dataset", "Wire", "ModelZoo", "Training", "Coordinator", "Stream", "TestSupport",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
     ]

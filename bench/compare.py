@@ -38,10 +38,11 @@ import real_anomaly  # noqa: E402
 import real_tables  # noqa: E402
 import recommender_bench  # noqa: E402
 import recommender_real  # noqa: E402
+import serve_bench  # noqa: E402
 from peer_params import Settings  # noqa: E402
 from report import Scoreboard  # noqa: E402
 
-SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "curve", "fairness", "registry", "drift", "real", "real-tables")
+SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "curve", "fairness", "registry", "drift", "real", "real-tables", "serve")
 PEER_PACKAGES = ("lightgbm", "xgboost-cpu", "xgboost", "scikit-learn", "shap", "pandas", "numpy", "scipy", "fairlearn", "ray", "implicit")
 
 
@@ -193,6 +194,26 @@ class Run:
         self.show(curve_bench.table(result))
         print(f"CURVE cost: off median {result['curve_off_median']:.2f} s, on median {result['curve_on_median']:.2f} s, "
               f"ratio on/off {result['ratio_on_off']:.3f}", flush=True)
+
+    def serve(self):
+        """engage serve against mlflow models serve (bench/serve_bench.py)."""
+        name = "serve: mlflow models serve ran beside engage serve"
+        try:
+            import mlflow  # noqa: F401
+        except ImportError as error:
+            self.board.skip(name, f"n/a: mlflow is not installed here ({error})")
+            return
+        result = serve_bench.ServeBench(self.engage, self.work, self.log, seed=self.args.seed).run()
+        self.results["serve"] = result
+        self.show(serve_bench.table(result))
+        p99 = result["engage_single_100rps_p99_ms"]
+        ratio = result["throughput_ratio_single"]
+        print(f"serve: p99 at ~100 req/s of single rows {p99:.2f} ms (bar <= 5 ms); "
+              f"max throughput engage/mlflow {ratio:.2f}x single rows, {result['throughput_ratio_batch100']:.2f}x 100 rows (bar >= 5x)", flush=True)
+        self.board.check("serve: p99 <= 5 ms at ~100 req/s of single rows", p99 <= 5, f"{p99:.2f} ms")
+        self.board.check("serve: max single-row throughput >= 5x mlflow models serve", ratio >= 5, f"{ratio:.2f}x")
+        self.board.check("serve: no wrk errors on either side", result["engage_single_max_errors"] + result["mlflow_single_max_errors"] == 0,
+                         f"engage {result['engage_single_max_errors']}, mlflow {result['mlflow_single_max_errors']}")
 
     def fairness(self):
         script = os.path.join(HERE, "fairness_agreement.py")

@@ -14,6 +14,7 @@ enum Schema {
         migrator.registerMigration("v5", migrate: v5)
         migrator.registerMigration("v6", migrate: v6)
         migrator.registerMigration("v7", migrate: v7)
+        migrator.registerMigration("v8", migrate: v8)
         return migrator
     }
 
@@ -236,6 +237,24 @@ enum Schema {
         try db.execute(sql: """
             ALTER TABLE jobs ADD COLUMN seconds REAL CHECK (seconds IS NULL OR seconds >= 0);
             ALTER TABLE jobs ADD COLUMN units REAL CHECK (units IS NULL OR units >= 0);
+            """)
+    }
+
+    /// `engage serve`'s sampled request log: the features each logged request sent and the
+    /// outputs the answering version gave, so that served traffic can be compared with the
+    /// version's reference profile.
+    private static func v8(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE served_requests (
+                id        INTEGER PRIMARY KEY AUTOINCREMENT,
+                model     TEXT NOT NULL,
+                version   INTEGER NOT NULL CHECK (version >= 1),
+                served_at TEXT NOT NULL,
+                rows      INTEGER NOT NULL CHECK (rows >= 1),
+                features  TEXT NOT NULL,
+                outputs   TEXT NOT NULL
+            );
+            CREATE INDEX served_requests_by_version ON served_requests(model, version, served_at);
             """)
     }
 }

@@ -121,19 +121,9 @@ public struct NCFJobRunner: Sendable {
         try LeaveOneOutSplit(log, negatives: evaluationNegatives, seed: seed)
     }
 
-    /// Each row's user's affinity; a user the model has never seen gets the mean affinity of the
-    /// known users, which the stacking ensemble's standardisation reads as "no information".
+    /// Each row's user's affinity (`RecommenderAffinity`), the ensemble's input from this model.
     func affinity(_ model: NeuMFModel, for table: Table, column: String) throws -> [Double] {
-        guard let index = table.index(of: column) else {
-            throw RecommenderError.missingColumn(column, table: "customers", available: table.names)
-        }
-        let perUser = model.userAffinity(threads: threads)
-        let known = perUser.filter(\.isFinite)
-        let fallback = known.isEmpty ? 0 : known.reduce(0, +) / Double(known.count)
-        return IDVocabulary.keys(table.columns[index]).map { id in
-            guard let id, let user = model.users.index(of: id), perUser[Int(user)].isFinite else { return fallback }
-            return perUser[Int(user)]
-        }
+        try RecommenderAffinity(model, threads: threads).values(for: table, column: column)
     }
 
     /// HR@k by sensitive group and category exposure of the top-k lists, for the evaluated users

@@ -8,6 +8,6 @@ struct Engage: ParsableCommand {
         commandName: "engage",
         abstract: "Distributed training coordinator for customer models, with a SQLite model registry.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self, TrainCommand.self, PredictCommand.self, InspectCommand.self, RecommendCommand.self, GenerateCommand.self, RegistryCommand.self, FairnessCommand.self, ReportCommand.self, KeysCommand.self, DriftCommand.self, WatchCommand.self, StreamCommand.self]
+        subcommands: [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self, TrainCommand.self, PredictCommand.self, InspectCommand.self, RecommendCommand.self, GenerateCommand.self, RegistryCommand.self, FairnessCommand.self, ReportCommand.self, KeysCommand.self, DriftCommand.self, WatchCommand.self, StreamCommand.self, ServeCommand.self]
     )
 }

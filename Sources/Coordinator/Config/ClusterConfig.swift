@@ -83,6 +83,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var watch: WatchConfig?
     /// The `metrics:` section: where the coordinator serves Prometheus text; nil serves none.
     public var metrics: MetricsSettings?
+    /// The `serve:` section (`engage serve`); nil when absent.
+    public var serve: ServeConfig?
 
     public init(file: String) { self.file = file }
 
@@ -112,7 +114,7 @@ public struct ClusterConfig: Sendable, Equatable {
     public static func parse(_ text: String, file: String = "cluster.yaml") throws -> ClusterConfig {
         var config = ClusterConfig(file: file)
         let root = try YAMLNodeReader.root(file: file, text: text,
-            allowedKeys: ["cluster", "data", "registry", "models", "fairness", "promotion", "drift", "work_dir", "watch", "metrics"])
+            allowedKeys: ["cluster", "data", "registry", "models", "fairness", "promotion", "drift", "work_dir", "watch", "metrics", "serve"])
         if let cluster = try root.mapping("cluster", allowedKeys: ["coordinator", "hosts", "security"]) {
             try config.readCluster(cluster)
         }
@@ -138,6 +140,7 @@ public struct ClusterConfig: Sendable, Equatable {
         try config.readDrift(root)
         try config.readWatch(root)
         config.metrics = try MetricsSettings.read(root)
+        config.serve = try ServeConfig.read(root)
         // Sections owned by later features are still checked for shape so a typo cannot hide.
         for section in ["fairness", "promotion", "drift"] where root.has(section) {
             if let node = root.child(section), node.mapping == nil {

@@ -54,7 +54,7 @@ struct StackingAssembly {
         let matrix = try outOfFold.matrix()
         let inputs = zip(matrix.names, matrix.columns).map { model, values in
             let column = values + testValues[model, default: []]
-            return (name: model, values: objectives[model] == .binary ? column.map(OutOfFoldAssembler.logOdds) : column)
+            return (name: model, values: StackingInput.entering(column, objective: objectives[model]))
         }
         let foldOfShard = Dictionary(uniqueKeysWithValues: foldShards.enumerated().flatMap { fold, shards in shards.map { ($0.id, fold) } })
         return try StackingTable.make(trainFolds: train.flatMap { Array(repeating: foldOfShard[$0.id] ?? -1, count: $0.rows) },

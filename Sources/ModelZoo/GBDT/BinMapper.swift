@@ -27,9 +27,14 @@ struct BinMapper: Sendable, Equatable {
     let isTrivial: Bool
 
     private init(kind: Kind, sawMissing: Bool, filledValueBins: Int) {
+        self.init(kind: kind, sawMissing: sawMissing, isTrivial: filledValueBins + (sawMissing ? 1 : 0) < 2)
+    }
+
+    /// A mapper read back from bytes (`BinnedDataset`), which carry whether it was trivial.
+    init(kind: Kind, sawMissing: Bool, isTrivial: Bool) {
         self.kind = kind
         self.sawMissing = sawMissing
-        isTrivial = filledValueBins + (sawMissing ? 1 : 0) < 2
+        self.isTrivial = isTrivial
     }
 
     var isCategorical: Bool {

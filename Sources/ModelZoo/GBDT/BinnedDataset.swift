@@ -131,6 +131,7 @@ public struct BinnedDataset: Sendable, Equatable {
         for (f, mapper) in mappers.enumerated() {
             writer.write(names[f])
             writer.write(mapper.sawMissing)
+            writer.write(mapper.isTrivial)
             switch mapper.kind {
             case .numeric(let bounds):
                 writer.write(Self.numericTag)
@@ -164,6 +165,7 @@ public struct BinnedDataset: Sendable, Equatable {
         for f in 0..<count {
             let name = try reader.readString("feature \(f) name")
             let sawMissing = try reader.readBool("feature \(name) missing flag")
+            let isTrivial = try reader.readBool("feature \(name) trivial flag")
             let tag = try reader.read(UInt8.self, "feature \(name) kind")
             let edges = Int(try reader.read(UInt32.self, "feature \(name) edge count"))
             switch tag {
@@ -172,7 +174,7 @@ public struct BinnedDataset: Sendable, Equatable {
                 guard (1...255).contains(bounds.count), bounds.last == .infinity, zip(bounds, bounds.dropFirst()).allSatisfy({ $0 < $1 }) else {
                     throw ModelArtifactError.corrupt("feature \(name): bin bounds must be 1–255 increasing values ending at +infinity")
                 }
-                mappers.append(BinMapper(kind: .numeric(upperBounds: bounds), sawMissing: sawMissing))
+                mappers.append(BinMapper(kind: .numeric(upperBounds: bounds), sawMissing: sawMissing, isTrivial: isTrivial))
             case Self.categoricalTag:
                 let codes = try reader.readArray(Int64.self, count: edges, "feature \(name) codes").map { Int($0) }
                 guard codes.count <= 254, codes.allSatisfy({ $0 >= 0 && $0 <= Int(Int32.max) }), Set(codes).count == codes.count else {
@@ -180,7 +182,7 @@ public struct BinnedDataset: Sendable, Equatable {
                 }
                 var codeToBin = [Int: Int](minimumCapacity: codes.count)
                 for (bin, code) in codes.enumerated() { codeToBin[code] = bin }
-                mappers.append(BinMapper(kind: .categorical(codes: codes, codeToBin: codeToBin), sawMissing: sawMissing))
+                mappers.append(BinMapper(kind: .categorical(codes: codes, codeToBin: codeToBin), sawMissing: sawMissing, isTrivial: isTrivial))
             default:
                 throw ModelArtifactError.corrupt("feature \(name): unknown kind tag \(tag)")
             }
