@@ -103,19 +103,23 @@ public final class WorkerNode {
             try connect()
             return nil
         }
-        if let frames = try transport.receive(timeoutMs: timeoutMs) {
-            if let exit = try handle(frames) { return exit }
-        }
+        let frames = try transport.receive(timeoutMs: timeoutMs)
+        // The coordinator is judged at the time of this poll: handling a message can take this
+        // thread a while (a chunk that completes a shard is verified and written), and whatever the
+        // coordinator sent meanwhile is only read at the next poll.
+        let polled = clock.now
+        if let frames, let exit = try handle(frames) { return exit }
         let now = clock.now
         if let report = progress.take(now: now) { send(Envelope.make(.progress, report)) }
         for envelope in outbox.drain() { try finish(envelope) }
-        if liveness.isDead(now: now) {
+        if liveness.isDead(now: polled) {
             let wait = awaitingNextRun ? min(backoff.next(), Self.nextRunRetryMs) : backoff.next()
             // Between two watch runs silence is expected, possibly for hours: not worth a warning every few seconds.
             logger.log(level: awaitingNextRun ? .debug : .warning, "coordinator silent for \(liveness.liveness) heartbeats; reconnecting in \(wait) ms")
             reconnectAt = now + .milliseconds(wait)
         } else if liveness.heartbeatDue(now: now) {
-            send(Envelope.make(.heartbeat, HeartbeatHeader(workerID: options.workerID, busyJobs: job.map { [$0.header.jobID] } ?? [])))
+            send(Envelope.make(.heartbeat, HeartbeatHeader(workerID: options.workerID, busyJobs: job.map { [$0.header.jobID] } ?? [],
+                                                            peakRSSBytes: PeakRSS.currentBytes())))
             liveness.sentHeartbeat(at: now)
         }
         return nil
@@ -236,16 +240,18 @@ public final class WorkerNode {
     }
 
     private func chunk(_ header: ChunkHeader, bytes: Data) throws {
-        guard var fetch = job?.fetch, let active = job else {
+        guard var fetch = job?.fetch, let jobHeader = job?.header else {
             throw DroppedMessage("chunk without a transfer")
         }
+        // `fetch` is now the only holder of the transfer buffers, so the chunk is written in place.
+        job?.fetch = nil
         do {
             if let done = try fetch.receive(header, bytes: bytes) {
                 try store.write(data: done.data, expectedID: done.id)
             }
         } catch {
             job = nil
-            send(Envelope.make(.failed, FailedHeader(jobID: active.header.jobID, attempt: active.header.attempt, error: "shard transfer failed: \(error)")))
+            send(Envelope.make(.failed, FailedHeader(jobID: jobHeader.jobID, attempt: jobHeader.attempt, error: "shard transfer failed: \(error)")))
             return
         }
         job?.fetch = fetch
@@ -278,7 +284,8 @@ public final class WorkerNode {
                 let report = try EngageJSONEncoder().encode(outcome.report)
                 let seconds = (ContinuousClock.now - started).seconds
                 let payload = ResultPayload(artifact: outcome.artifact, predictions: outcome.evalPredictions + outcome.scoredPredictions).encode()
-                outbox.post(Envelope.make(.result, ResultHeader(jobID: header.jobID, attempt: header.attempt, seconds: seconds, report: report), payload: payload))
+                outbox.post(Envelope.make(.result, ResultHeader(jobID: header.jobID, attempt: header.attempt, seconds: seconds, report: report,
+                                                                peakRSSBytes: PeakRSS.currentBytes()), payload: payload))
             } catch {
                 logger.error("job \(header.jobID) failed: \(error)")
                 outbox.post(Envelope.make(.failed, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: String(describing: error))))
