@@ -40,7 +40,7 @@ public enum PeakRSS {
     /// The `VmHWM:` line of a `/proc/PID/status` text (kB there), in bytes; nil without one.
     public static func highWaterMark(status: String) -> UInt64? {
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let fields = line.dropFirst("VmHWM:".count).split(separator: " ", omittingEmptySubsequences: true)
+            let fields = line.dropFirst("VmHWM:".count).split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard let kilobytes = fields.first.flatMap({ UInt64($0) }), fields.dropFirst().first == "kB" else { return nil }
             return kilobytes * 1024
         }

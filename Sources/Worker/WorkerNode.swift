@@ -23,6 +23,8 @@ public final class WorkerNode {
         var header: JobHeader
         var spec: TrainingJobSpec
         var fetch: ShardFetch?
+        /// Fetched shards still being verified and stored (``ShardWrites``); training waits for them.
+        var storing: Set<String> = []
         var training = false
     }
 
@@ -30,6 +32,7 @@ public final class WorkerNode {
     private let logger: Logger
     private let store: ShardStore
     private let outbox = Outbox()
+    private let writes = ShardWrites()
     private let progress = ProgressGate()
     private let connector: any TransportConnector
     private let clock: any MonotonicClock
@@ -109,6 +112,7 @@ public final class WorkerNode {
         // coordinator sent meanwhile is only read at the next poll.
         let polled = clock.now
         if let frames, let exit = try handle(frames) { return exit }
+        settleWrites()
         let now = clock.now
         if let report = progress.take(now: now) { send(Envelope.make(.progress, report)) }
         for envelope in outbox.drain() { try finish(envelope) }
@@ -246,21 +250,48 @@ public final class WorkerNode {
         // `fetch` is now the only holder of the transfer buffers, so the chunk is written in place.
         job?.fetch = nil
         do {
-            if let done = try fetch.receive(header, bytes: bytes) {
-                try store.write(data: done.data, expectedID: done.id)
-            }
+            if let done = try fetch.receive(header, bytes: bytes) { store(done.data, id: done.id, for: jobHeader) }
         } catch {
-            job = nil
-            send(Envelope.make(.failed, FailedHeader(jobID: jobHeader.jobID, attempt: jobHeader.attempt, error: "shard transfer failed: \(error)")))
+            fail(jobHeader, "shard transfer failed: \(error)")
             return
         }
         job?.fetch = fetch
         if fetch.isComplete {
             job?.fetch = nil
-            startTraining()
+            settleWrites()
         } else {
             requestChunks()
         }
+    }
+
+    /// Verifies and stores a fetched shard away from this thread (with ``JobExecution/launch``).
+    private func store(_ data: Data, id: String, for header: JobHeader) {
+        job?.storing.insert(id)
+        let store = self.store, writes = self.writes, jobID = header.jobID, attempt = header.attempt
+        execution.launch {
+            var error: String?
+            do { try store.write(data: data, expectedID: id) } catch let failure { error = "\(failure)" }
+            writes.post(ShardWrites.Outcome(jobID: jobID, attempt: attempt, shardID: id, error: error))
+        }
+    }
+
+    /// Takes the stored shards' outcomes: a failed one fails its job; once every shard of the
+    /// job is fetched and stored, training starts.
+    private func settleWrites() {
+        for outcome in writes.drain() {
+            guard let active = job, active.header.jobID == outcome.jobID, active.header.attempt == outcome.attempt else { continue }
+            job?.storing.remove(outcome.shardID)
+            if let error = outcome.error {
+                fail(active.header, "shard transfer failed: \(error)")
+                return
+            }
+        }
+        if let active = job, active.fetch == nil, active.storing.isEmpty, !active.training { startTraining() }
+    }
+
+    private func fail(_ header: JobHeader, _ error: String) {
+        job = nil
+        send(Envelope.make(.failed, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: error)))
     }
 
     private func startTraining() {

@@ -1,5 +1,6 @@
 @testable import Coordinator
 import Foundation
+import Registry
 import Training
 import Wire
 import XCTest

@@ -60,6 +60,7 @@ final class PeakRSSTests: XCTestCase {
     func testHighWaterMarkReadsVmHWMInKilobytes() {
         XCTAssertEqual(PeakRSS.highWaterMark(status: "Name:\tengage\nVmPeak:\t  900 kB\nVmHWM:\t    2048 kB\nVmRSS:\t 1024 kB\n"), 2048 * 1024)
         XCTAssertNil(PeakRSS.highWaterMark(status: "Name:\tengage\nVmRSS:\t 1024 kB\n"))
+        XCTAssertEqual(PeakRSS.highWaterMark(status: "VmHWM:\t339864 kB\n"), 339_864 * 1024, "a tab alone after the colon, as Linux writes it")
         XCTAssertNil(PeakRSS.highWaterMark(status: "VmHWM:\t lots kB\n"))
     }
 
@@ -67,7 +68,7 @@ final class PeakRSSTests: XCTestCase {
         func residentNow() throws -> UInt64 {
             let status = try XCTUnwrap(PeakRSS.procStatus())
             let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
-            return try XCTUnwrap(UInt64(line.split(separator: " ", omittingEmptySubsequences: true)[1])) * 1024
+            return try XCTUnwrap(UInt64(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[1])) * 1024
         }
         let resident = try residentNow()
         let size = 256 << 20
