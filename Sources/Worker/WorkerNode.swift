@@ -23,7 +23,7 @@ public final class WorkerNode {
         var header: JobHeader
         var spec: TrainingJobSpec
         var fetch: ShardFetch?
-        /// Fetched shards still being verified and stored (``ShardWrites``); training waits for them.
+        /// Fetched shards still being verified and stored (``StoredShard``); training waits for them.
         var storing: Set<String> = []
         var training = false
     }
@@ -31,8 +31,8 @@ public final class WorkerNode {
     private let options: WorkerOptions
     private let logger: Logger
     private let store: ShardStore
-    private let outbox = Outbox()
-    private let writes = ShardWrites()
+    private let outbox = Outbox<Envelope>()
+    private let writes = Outbox<StoredShard>()
     private let progress = ProgressGate()
     private let connector: any TransportConnector
     private let clock: any MonotonicClock
@@ -271,7 +271,7 @@ public final class WorkerNode {
         execution.launch {
             var error: String?
             do { try store.write(data: data, expectedID: id) } catch let failure { error = "\(failure)" }
-            writes.post(ShardWrites.Outcome(jobID: jobID, attempt: attempt, shardID: id, error: error))
+            writes.post(StoredShard(jobID: jobID, attempt: attempt, shardID: id, error: error))
         }
     }
 
