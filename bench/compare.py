@@ -38,11 +38,12 @@ import real_anomaly  # noqa: E402
 import real_tables  # noqa: E402
 import recommender_bench  # noqa: E402
 import recommender_real  # noqa: E402
+import scale_bench  # noqa: E402
 import serve_bench  # noqa: E402
 from peer_params import Settings  # noqa: E402
 from report import Scoreboard  # noqa: E402
 
-SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "curve", "fairness", "registry", "drift", "real", "real-tables", "serve")
+SECTIONS = ("gbdt", "anomaly", "recommender", "pipeline", "scale", "curve", "fairness", "registry", "drift", "real", "real-tables", "serve")
 PEER_PACKAGES = ("lightgbm", "xgboost-cpu", "xgboost", "scikit-learn", "shap", "pandas", "numpy", "scipy", "fairlearn", "ray", "implicit")
 
 
@@ -53,7 +54,7 @@ def parse_arguments():
     parser.add_argument("--threads", type=int, default=0, help="threads for every side (default: this machine's cores)")
     parser.add_argument("--rows", type=int, default=100_000, help="customers for the main comparison")
     parser.add_argument("--large-rows", type=int, default=1_000_000, help="customers for the scaling repeat")
-    parser.add_argument("--skip-1m", action="store_true", help="skip the scaling repeat at --large-rows")
+    parser.add_argument("--skip-1m", action="store_true", help="skip the scaling repeats at --large-rows (GBDT training and the scale section's pipeline run)")
     parser.add_argument("--curve-rows", type=int, default=None, help="rows for the CURVE on/off runs (default: cluster.yaml's)")
     parser.add_argument("--seed", type=int, default=42, help="generator seed")
     parser.add_argument("--pipeline-rounds", type=int, default=2,
@@ -187,6 +188,13 @@ class Run:
             json.dump(result, handle, indent=1, default=str)  # kept before rendering: `pipeline_bench.py --render` redraws it
         self.show(pipeline_bench.table(result))
         pipeline_bench.bars(self.board, result)
+
+    def scale(self):
+        """`engage run` at --rows, then at --large-rows (unless --skip-1m): the 12× bar on wall time, peak RSS per process."""
+        result = scale_bench.ScaleBench(self.engage, self.work, self.log).run(self.args.rows, None if self.args.skip_1m else self.args.large_rows)
+        self.results["scale"] = result
+        self.show(scale_bench.table(result))
+        scale_bench.bars(self.board, result, self.args.large_rows)
 
     def curve(self):
         result = curve_bench.CurveBench(self.engage, self.work, self.log, rows=self.args.curve_rows).run()

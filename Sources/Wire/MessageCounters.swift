@@ -9,6 +9,7 @@ public final class MessageCounters: @unchecked Sendable {
     private var receivedCount = 0
     private var sentCount = 0
     private var droppedCounts: [String: Int] = [:]
+    private var droppedValueCounts: [String: Int] = [:]
 
     public init() {}
 
@@ -44,6 +45,24 @@ public final class MessageCounters: @unchecked Sendable {
         }
     }
 
+    /// Counts one optional field value dropped from a message that was still handled (a
+    /// malformed ``ReportedPeakRSS``), by field name; such messages also count as received.
+    public func countDroppedValue(_ field: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        droppedValueCounts[field, default: 0] += 1
+    }
+
+    /// Field values dropped from handled messages, by field name.
+    public var droppedValuesByField: [String: Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        return droppedValueCounts
+    }
+
+    /// Field values dropped from handled messages, all fields together.
+    public var droppedValues: Int { droppedValuesByField.values.reduce(0, +) }
+
     /// Counts a dropped message and passes `log` a line for the first ``loggedDropsPerReason``
     /// of its reason, so a flood of garbage is counted in full but cannot flood the log.
     public func drop(_ error: any Error, what: String, log: (String) -> Void) {
@@ -54,11 +73,13 @@ public final class MessageCounters: @unchecked Sendable {
 
     public static let loggedDropsPerReason = 10
 
-    /// One JSON line, `{"dropped":{reason:count},"received":n,"sent":n}`, for logs that tests
-    /// and operators read back.
+    /// One JSON line, `{"dropped":{reason:count},"received":n,"sent":n}` (with
+    /// `"droppedValues":{field:count}` once a field value was dropped), for logs that tests and
+    /// operators read back.
     public var json: String {
         lock.lock()
-        let body = Snapshot(received: receivedCount, sent: sentCount, dropped: droppedCounts)
+        let body = Snapshot(received: receivedCount, sent: sentCount, dropped: droppedCounts,
+                            droppedValues: droppedValueCounts.isEmpty ? nil : droppedValueCounts)
         lock.unlock()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -70,6 +91,7 @@ public final class MessageCounters: @unchecked Sendable {
         public var received: Int
         public var sent: Int
         public var dropped: [String: Int]
+        public var droppedValues: [String: Int]?
     }
 
     /// The prefix of the log line that carries ``json``.

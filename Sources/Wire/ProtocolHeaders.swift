@@ -44,13 +44,32 @@ public struct WelcomeHeader: Codable, Sendable, Equatable {
 
 /// HEARTBEAT (both ways): proof of life, with the jobs the worker is running
 /// (from the coordinator: the jobs it has assigned to that worker).
+/// From a worker it also carries the worker's peak RSS so far (`peakRSSBytes`, optional).
 public struct HeartbeatHeader: Codable, Sendable, Equatable {
     public var workerID: String
     public var busyJobs: [String]
+    public var peakRSS: ReportedPeakRSS
 
-    public init(workerID: String, busyJobs: [String]) {
+    public init(workerID: String, busyJobs: [String], peakRSSBytes: UInt64? = nil) {
         self.workerID = workerID
         self.busyJobs = busyJobs
+        self.peakRSS = ReportedPeakRSS(peakRSSBytes)
+    }
+
+    private enum CodingKeys: String, CodingKey { case workerID, busyJobs }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        workerID = try container.decode(String.self, forKey: .workerID)
+        busyJobs = try container.decode([String].self, forKey: .busyJobs)
+        peakRSS = try ReportedPeakRSS(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(workerID, forKey: .workerID)
+        try container.encode(busyJobs, forKey: .busyJobs)
+        try peakRSS.encode(to: encoder)
     }
 }
 
@@ -116,18 +135,41 @@ public struct ProgressHeader: Codable, Sendable, Equatable {
 }
 
 /// RESULT (worker → coordinator); the payload is the artifact bytes. `report` holds the
-/// job's JSON reports as bytes, which travel base64-encoded inside the header JSON.
+/// job's JSON reports as bytes, which travel base64-encoded inside the header JSON;
+/// `peakRSSBytes` (optional) is the worker's peak RSS when the result was ready.
 public struct ResultHeader: Codable, Sendable, Equatable {
     public var jobID: String
     public var attempt: Int
     public var seconds: Double
     public var report: Data?
+    public var peakRSS: ReportedPeakRSS
 
-    public init(jobID: String, attempt: Int, seconds: Double, report: Data?) {
+    public init(jobID: String, attempt: Int, seconds: Double, report: Data?, peakRSSBytes: UInt64? = nil) {
         self.jobID = jobID
         self.attempt = attempt
         self.seconds = seconds
         self.report = report
+        self.peakRSS = ReportedPeakRSS(peakRSSBytes)
+    }
+
+    private enum CodingKeys: String, CodingKey { case jobID, attempt, seconds, report }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        jobID = try container.decode(String.self, forKey: .jobID)
+        attempt = try container.decode(Int.self, forKey: .attempt)
+        seconds = try container.decode(Double.self, forKey: .seconds)
+        report = try container.decodeIfPresent(Data.self, forKey: .report)
+        peakRSS = try ReportedPeakRSS(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(jobID, forKey: .jobID)
+        try container.encode(attempt, forKey: .attempt)
+        try container.encode(seconds, forKey: .seconds)
+        try container.encodeIfPresent(report, forKey: .report)
+        try peakRSS.encode(to: encoder)
     }
 }
 
@@ -163,5 +205,47 @@ public struct ByeHeader: Codable, Sendable, Equatable {
 
     public init(reason: String) {
         self.reason = reason
+    }
+}
+
+/// A worker's own peak RSS in bytes (``PeakRSS``), the optional `peakRSSBytes` field of
+/// HEARTBEAT and RESULT. Older workers leave it out (`bytes` nil). A value that is not a
+/// non-negative integer is dropped on its own, so the message still counts: `malformed` is then
+/// true and the receiver counts it (``MessageCounters/countDroppedValue(_:)``).
+public struct ReportedPeakRSS: Codable, Sendable, Equatable {
+    public var bytes: UInt64?
+    public var malformed: Bool
+
+    public static let field = "peakRSSBytes"
+
+    public init(_ bytes: UInt64?) {
+        self.bytes = bytes
+        malformed = false
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+        static let peakRSSBytes = Key(stringValue: ReportedPeakRSS.field)
+    }
+
+    /// Reads the field from the header object around it; never throws for the field's value.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        guard container.contains(.peakRSSBytes), !(try container.decodeNil(forKey: .peakRSSBytes)) else {
+            self.init(nil)
+            return
+        }
+        let value = try? container.decode(UInt64.self, forKey: .peakRSSBytes)
+        self.init(value)
+        malformed = value == nil
+    }
+
+    /// Writes the field into the header object around it, only when there is a value.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encodeIfPresent(bytes, forKey: .peakRSSBytes)
     }
 }

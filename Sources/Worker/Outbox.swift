@@ -1,18 +1,21 @@
 import Foundation
 import Wire
 
-/// Messages that training threads hand to the I/O thread, which alone owns the socket.
-final class Outbox: @unchecked Sendable {
+/// What other threads hand to the I/O thread, which alone owns the socket: the messages a
+/// training thread produced (`Outbox<Envelope>`), the outcomes of shards stored off the I/O
+/// thread (`Outbox<StoredShard>`).
+/// `@unchecked Sendable`: `items` is guarded by `lock`.
+final class Outbox<Item>: @unchecked Sendable {
     private let lock = NSLock()
-    private var items: [Envelope] = []
+    private var items: [Item] = []
 
-    func post(_ envelope: Envelope) {
+    func post(_ item: Item) {
         lock.lock()
-        items.append(envelope)
+        items.append(item)
         lock.unlock()
     }
 
-    func drain() -> [Envelope] {
+    func drain() -> [Item] {
         lock.lock()
         defer { lock.unlock() }
         let out = items

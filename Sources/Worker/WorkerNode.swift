@@ -23,6 +23,8 @@ public final class WorkerNode {
         var header: JobHeader
         var spec: TrainingJobSpec
         var fetch: ShardFetch?
+        /// Fetched shards still being verified and stored (``StoredShard``); training waits for them.
+        var storing: Set<String> = []
         var training = false
         /// When the first FETCH went out and the bytes missing then, for the log line that closes the transfer.
         var fetchStarted = ContinuousClock.now
@@ -32,7 +34,8 @@ public final class WorkerNode {
     private let options: WorkerOptions
     private let logger: Logger
     private let store: ShardStore
-    private let outbox = Outbox()
+    private let outbox = Outbox<Envelope>()
+    private let writes = Outbox<StoredShard>()
     private let progress = ProgressGate()
     private let connector: any TransportConnector
     private let clock: any MonotonicClock
@@ -107,19 +110,24 @@ public final class WorkerNode {
             try connect()
             return nil
         }
-        if let frames = try transport.receive(timeoutMs: timeoutMs) {
-            if let exit = try handle(frames) { return exit }
-        }
+        let frames = try transport.receive(timeoutMs: timeoutMs)
+        // The coordinator is judged at the time of this poll: handling a message can take this
+        // thread a while (a chunk that completes a shard is verified and written), and whatever the
+        // coordinator sent meanwhile is only read at the next poll.
+        let polled = clock.now
+        if let frames, let exit = try handle(frames) { return exit }
+        settleWrites()
         let now = clock.now
         if let report = progress.take(now: now) { send(Envelope.make(.progress, report)) }
         for envelope in outbox.drain() { try finish(envelope) }
-        if liveness.isDead(now: now) {
+        if liveness.isDead(now: polled) {
             let wait = awaitingNextRun ? min(backoff.next(), Self.nextRunRetryMs) : backoff.next()
             // Between two watch runs silence is expected, possibly for hours: not worth a warning every few seconds.
             logger.log(level: awaitingNextRun ? .debug : .warning, "coordinator silent for \(liveness.liveness) heartbeats; reconnecting in \(wait) ms")
             reconnectAt = now + .milliseconds(wait)
         } else if liveness.heartbeatDue(now: now) {
-            send(Envelope.make(.heartbeat, HeartbeatHeader(workerID: options.workerID, busyJobs: job.map { [$0.header.jobID] } ?? [])))
+            send(Envelope.make(.heartbeat, HeartbeatHeader(workerID: options.workerID, busyJobs: job.map { [$0.header.jobID] } ?? [],
+                                                            peakRSSBytes: PeakRSS.currentBytes())))
             liveness.sentHeartbeat(at: now)
         }
         return nil
@@ -241,26 +249,55 @@ public final class WorkerNode {
     }
 
     private func chunk(_ header: ChunkHeader, bytes: Data) throws {
-        guard var fetch = job?.fetch, let active = job else {
+        guard var fetch = job?.fetch, let jobHeader = job?.header else {
             throw DroppedMessage("chunk without a transfer")
         }
+        // `fetch` is now the only holder of the transfer buffers, so the chunk is written in place.
+        job?.fetch = nil
         do {
-            if let done = try fetch.receive(header, bytes: bytes) {
-                try store.write(data: done.data, expectedID: done.id)
-            }
+            if let done = try fetch.receive(header, bytes: bytes) { store(done.data, id: done.id, for: jobHeader) }
         } catch {
-            job = nil
-            send(Envelope.make(.failed, FailedHeader(jobID: active.header.jobID, attempt: active.header.attempt, error: "shard transfer failed: \(error)")))
+            fail(jobHeader, "shard transfer failed: \(error)")
             return
         }
         job?.fetch = fetch
         if fetch.isComplete {
             job?.fetch = nil
             logger.info("job \(active.header.jobID): fetched \(active.fetchBytes) bytes in \(Self.milliseconds(since: active.fetchStarted)) ms")
-            startTraining()
+            settleWrites()
         } else {
             requestChunks()
         }
+    }
+
+    /// Verifies and stores a fetched shard away from this thread (with ``JobExecution/launch``).
+    private func store(_ data: Data, id: String, for header: JobHeader) {
+        job?.storing.insert(id)
+        let store = self.store, writes = self.writes, jobID = header.jobID, attempt = header.attempt
+        execution.launch {
+            var error: String?
+            do { try store.write(data: data, expectedID: id) } catch let failure { error = "\(failure)" }
+            writes.post(StoredShard(jobID: jobID, attempt: attempt, shardID: id, error: error))
+        }
+    }
+
+    /// Takes the stored shards' outcomes: a failed one fails its job; once every shard of the
+    /// job is fetched and stored, training starts.
+    private func settleWrites() {
+        for outcome in writes.drain() {
+            guard let active = job, active.header.jobID == outcome.jobID, active.header.attempt == outcome.attempt else { continue }
+            job?.storing.remove(outcome.shardID)
+            if let error = outcome.error {
+                fail(active.header, "shard transfer failed: \(error)")
+                return
+            }
+        }
+        if let active = job, active.fetch == nil, active.storing.isEmpty, !active.training { startTraining() }
+    }
+
+    private func fail(_ header: JobHeader, _ error: String) {
+        job = nil
+        send(Envelope.make(.failed, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: error)))
     }
 
     private func startTraining() {
@@ -286,7 +323,8 @@ public final class WorkerNode {
                 let report = try EngageJSONEncoder().encode(outcome.report)
                 let seconds = (ContinuousClock.now - started).seconds
                 let payload = ResultPayload(artifact: outcome.artifact, predictions: outcome.evalPredictions + outcome.scoredPredictions).encode()
-                outbox.post(Envelope.make(.result, ResultHeader(jobID: header.jobID, attempt: header.attempt, seconds: seconds, report: report), payload: payload))
+                outbox.post(Envelope.make(.result, ResultHeader(jobID: header.jobID, attempt: header.attempt, seconds: seconds, report: report,
+                                                                peakRSSBytes: PeakRSS.currentBytes()), payload: payload))
             } catch {
                 logger.error("job \(header.jobID) failed: \(error)")
                 outbox.post(Envelope.make(.failed, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: String(describing: error))))

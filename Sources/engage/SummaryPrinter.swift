@@ -19,8 +19,20 @@ enum SummaryPrinter {
             + (summary.journalFailures > 0 ? ", \(summary.journalFailures) journal write(s) failed" : "")
             + (summary.qualityWarnings.isEmpty ? "" : ", \(summary.qualityWarnings.count) data-quality warning(s)"))
         if !summary.jobs.isEmpty { lines.append(timeBreakdown(summary)) }
+        lines.append(memory(summary.peakRSS))
         return lines.joined(separator: "\n")
     }
+
+    /// The peak RSS of the coordinator and of each worker, largest worker first.
+    static func memory(_ peak: PeakRSSSummary) -> String {
+        let workers = peak.workers.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { "\($0.key) \(mebibytes($0.value))" }
+        return "memory: peak RSS coordinator \(peak.coordinator.map(mebibytes) ?? "unknown"); "
+            + (workers.isEmpty ? "no worker reported its own" : workers.joined(separator: ", "))
+            + (peak.droppedValues > 0 ? "; \(peak.droppedValues) malformed peak RSS value(s) dropped" : "")
+    }
+
+    private static func mebibytes(_ bytes: UInt64) -> String { "\(format(Double(bytes) / 1_048_576, digits: 0)) MiB" }
 
     /// How many versions the run produced; for a resumed run, also what the journal already held.
     static func headline(_ summary: RunSummary) -> String {
@@ -59,6 +71,8 @@ enum SummaryPrinter {
             let runID: String; let wallSeconds: Double; let dataSeconds: Double; let failure: String?; let versions: [Row]
             let jobs: [RunSummary.JobTime]; let droppedMessages: Int; let workersLost: Int; let journalFailures: Int; let refusedHandshakes: Int
             let backupTasks: Int
+            /// Bytes: `{"coordinator": n, "workers": {name: n}, "droppedValues": n}`.
+            let peakRSS: PeakRSSSummary
             let resumed: Bool; let resumedJobs: Int; let rerunJobs: Int; let totalJobs: Int
         }
         let body = Body(runID: summary.runID, wallSeconds: summary.wallSeconds, dataSeconds: summary.dataSeconds, failure: summary.failure,
@@ -67,7 +81,7 @@ enum SummaryPrinter {
                                                          seconds: $0.seconds, worker: $0.worker, resumed: $0.resumed) },
                         jobs: summary.jobs, droppedMessages: summary.droppedMessages, workersLost: summary.workersLost,
                         journalFailures: summary.journalFailures, refusedHandshakes: summary.refusedHandshakes, backupTasks: summary.backupTasks,
-                        resumed: summary.resumed, resumedJobs: summary.resumedJobs, rerunJobs: summary.rerunJobs, totalJobs: summary.totalJobs)
+                        peakRSS: summary.peakRSS, resumed: summary.resumed, resumedJobs: summary.resumedJobs, rerunJobs: summary.rerunJobs, totalJobs: summary.totalJobs)
         let encoder = EngageJSONEncoder([.prettyPrinted, .sortedKeys])
         return String(decoding: (try? encoder.encode(body)) ?? Data(), as: UTF8.self)
     }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ModelZoo
 import Registry
+import Wire
 
 /// One finished pipeline run, as `engage run` prints it.
 public struct RunSummary: Sendable {
@@ -47,6 +48,24 @@ public struct RunSummary: Sendable {
     public var totalJobs = 0
     /// Journal writes that failed; any fails the run (`failure` names the first).
     public var journalFailures = 0
+    /// Peak RSS of the coordinator process and of each worker, in bytes.
+    public var peakRSS = PeakRSSSummary()
+}
+
+/// The peak resident set size of each process of a run, in bytes: the coordinator's own
+/// (``PeakRSS``, read at the end of the run) and the largest each worker reported of itself.
+public struct PeakRSSSummary: Sendable, Codable, Equatable {
+    public var coordinator: UInt64?
+    /// By worker name (`local-1@host`), as in the jobs' `worker`.
+    public var workers: [String: UInt64] = [:]
+    /// Malformed `peakRSSBytes` values the coordinator dropped.
+    public var droppedValues = 0
+
+    public init(coordinator: UInt64? = nil, workers: [String: UInt64] = [:], droppedValues: Int = 0) {
+        self.coordinator = coordinator
+        self.workers = workers
+        self.droppedValues = droppedValues
+    }
 }
 
 /// Runs the whole pipeline once: data → shards → job graph → workers → registry.
@@ -100,6 +119,17 @@ public struct PipelineRunner {
         return "run-\(formatter.string(from: Date()))-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
     }
 
+    /// Loads, checks and shards the data. The tables stay inside this call, so the coordinator
+    /// does not hold the whole customer table and interaction log while it serves the jobs.
+    private func prepareData(store: ShardStore) throws -> (PreparedData, DataQualityReport) {
+        let preparer = DataPreparer(config: config, store: store)
+        let tables = try preparer.loadTables()
+        let quality = try preparer.qualityReport(tables.customers)
+        try quality.requireNoErrors()
+        for warning in quality.warnings { logger.warning("data quality: \(warning)") }
+        return (try preparer.prepare(tables), quality)
+    }
+
     public func run() throws -> RunSummary {
         let started = ContinuousClock.now
         if let warning = try ExposureCheck.verdict(endpoint: config.coordinator.bind, curve: config.security.curve, insecure: insecure) {
@@ -115,13 +145,7 @@ public struct PipelineRunner {
             }
         }
         let store = try ShardStore(directory: (config.workDirectory as NSString).appendingPathComponent("shards"))
-        let preparer = DataPreparer(config: config, store: store)
-        let tables = try preparer.loadTables()
-        let table = tables.customers
-        let quality = try preparer.qualityReport(table)
-        try quality.requireNoErrors()
-        for warning in quality.warnings { logger.warning("data quality: \(warning)") }
-        let data = try preparer.prepare(tables)
+        let (data, quality) = try prepareData(store: store)
         logger.info("data: \(data.rows) rows, \(data.columns.count) columns, \(data.trainShards.count) train + \(data.testShards.count) test shards, dataset \(data.datasetSHA256.prefix(12))")
         let registry = try ModelRegistry(path: config.registryPath)
         let costs = JobCostModel().learning(from: try JobHistory(registry: registry).observations(),
@@ -201,6 +225,8 @@ public struct PipelineRunner {
         summary.journalFailures = sink.journalFailures
         summary.refusedHandshakes = outcome.refusedHandshakes
         summary.backupTasks = outcome.backupTasks
+        summary.peakRSS = PeakRSSSummary(coordinator: PeakRSS.currentBytes(), workers: outcome.workerPeakRSS,
+                                         droppedValues: outcome.droppedPeakRSSValues)
         return summary
     }
 }

@@ -31,6 +31,10 @@ public struct ServeOutcome: Sendable {
     public var refusedHandshakes = 0
     /// Backup copies started for straggling jobs (extra work; the first result of a copy wins).
     public var backupTasks = 0
+    /// Each worker's peak RSS in bytes, the largest it reported (HEARTBEAT, RESULT), by worker name.
+    public var workerPeakRSS: [String: UInt64] = [:]
+    /// Malformed `peakRSSBytes` values dropped (their messages were still handled).
+    public var droppedPeakRSSValues = 0
 }
 
 /// The coordinator's event loop: one thread owns the ROUTER transport, admits workers, hands out
@@ -62,8 +66,12 @@ public final class CoordinatorServer {
     private var workers = WorkerTable()
     private var book: JobBook
     private var lastHeartbeat: ContinuousClock.Instant
+    /// Messages that arrived while a slow sink call ran (``keepingWorkersAlive(_:)``), handled next.
+    private var deferred: [[Data]] = []
     private var completed: [String: String] = [:]
     private var workersLost = 0
+    /// The largest peak RSS each worker reported, by worker name; kept after the worker leaves.
+    public private(set) var workerPeakRSS: [String: UInt64] = [:]
     public let counters = MessageCounters()
     /// When a running job gets a backup copy on an idle worker.
     public var stragglers = StragglerWatch()
@@ -124,10 +132,11 @@ public final class CoordinatorServer {
     /// One round of the loop: handles at most one message (waiting up to `timeoutMs` for it),
     /// heartbeats and buries workers as the clock says, and hands out jobs to idle workers.
     public func step(sink: ResultSink, timeoutMs: Int32 = 0) throws {
-        if let frames = try transport.receive(timeoutMs: timeoutMs) {
-            handle(frames, sink: sink)
-        }
-        tick(sink: sink)
+        let frames = deferred.isEmpty ? try transport.receive(timeoutMs: timeoutMs) : deferred.removeFirst()
+        // Workers are judged at the time of this poll, not after the handling of what it returned.
+        let polled = clock.now
+        if let frames { handle(frames, sink: sink) }
+        tick(sink: sink, polled: polled)
         dispatch(sink: sink)
         events?.tick()
     }
@@ -149,7 +158,8 @@ public final class CoordinatorServer {
 
     private func outcome(failure: String?) -> ServeOutcome {
         ServeOutcome(completed: completed, failure: failure, droppedMessages: counters.dropped, workersLost: workersLost,
-                     refusedHandshakes: gate?.refused ?? 0, backupTasks: book.backupsStarted)
+                     refusedHandshakes: gate?.refused ?? 0, backupTasks: book.backupsStarted, workerPeakRSS: workerPeakRSS,
+                     droppedPeakRSSValues: counters.droppedValuesByField[ReportedPeakRSS.field] ?? 0)
     }
 
     // MARK: messages
@@ -184,7 +194,9 @@ public final class CoordinatorServer {
             }
             workers[peer]?.liveness.heard(at: clock.now)
             switch message.command {
-            case .heartbeat: break
+            case .heartbeat:
+                // Only the optional peak RSS is read: a heartbeat is proof of life whatever else its header holds.
+                if let heartbeat = try? message.decodeHeader(HeartbeatHeader.self) { note(heartbeat.peakRSS, from: peer) }
             case .fetch: try fetch(peer, try message.decodeHeader(FetchHeader.self))
             case .progress:
                 let progress = try message.decodeHeader(ProgressHeader.self)
@@ -251,6 +263,7 @@ public final class CoordinatorServer {
         guard let worker = workers[peer], let job = book.job(header.jobID) else {
             throw DroppedMessage("result for unknown job")
         }
+        note(header.peakRSS, from: peer)
         if worker.runningJob == header.jobID { workers[peer]?.runningJob = nil }
         guard let reportData = header.report, let report = try? EngageJSONDecoder().decode(JobReport.self, from: reportData) else {
             failed(peer, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: "result without a readable report"), sink: sink)
@@ -265,7 +278,7 @@ public final class CoordinatorServer {
         }
         do {
             let payload = try ResultPayload.decode(message.payload ?? Data())
-            let label = try sink.accept(job: job, attempt: header.attempt, worker: worker.name, report: report, result: payload)
+            let label = try keepingWorkersAlive { try sink.accept(job: job, attempt: header.attempt, worker: worker.name, report: report, result: payload) }
             let otherCopy = book.backups[job.id].map { $0.attempt == header.attempt ? primaryWorker(of: job.id) : $0.worker } ?? nil
             _ = book.complete(job.id, attempt: header.attempt, worker: worker.name)
             stragglers.finished(job, at: clock.now)
@@ -279,6 +292,17 @@ public final class CoordinatorServer {
         } catch {
             failed(peer, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: "could not register the result: \(error)"), sink: sink)
         }
+    }
+
+    /// Keeps the largest peak RSS a worker reported; a malformed value is counted and dropped.
+    private func note(_ reported: ReportedPeakRSS, from peer: Data) {
+        guard let name = workers[peer]?.name else { return }
+        if reported.malformed {
+            counters.countDroppedValue(ReportedPeakRSS.field)
+            return
+        }
+        guard let bytes = reported.bytes else { return }
+        workerPeakRSS[name] = max(workerPeakRSS[name] ?? 0, bytes)
     }
 
     private func failed(_ peer: Data, _ failure: FailedHeader, sink: ResultSink) {
@@ -306,16 +330,38 @@ public final class CoordinatorServer {
 
     // MARK: liveness and dispatch
 
-    private func tick(sink: ResultSink) {
-        let now = clock.now
-        if now - lastHeartbeat >= .milliseconds(settings.heartbeatMs) {
-            lastHeartbeat = now
-            for worker in workers.all {
-                // busyJobs is the implicit acknowledgement: a result the worker sent is recorded once its job leaves this list.
-                send(worker.peer, Envelope.make(.heartbeat, HeartbeatHeader(workerID: worker.hello.workerID, busyJobs: worker.runningJob.map { [$0] } ?? [])))
-            }
+    private func heartbeatIfDue(now: ContinuousClock.Instant) {
+        guard now - lastHeartbeat >= .milliseconds(settings.heartbeatMs) else { return }
+        lastHeartbeat = now
+        for worker in workers.all {
+            // busyJobs is the implicit acknowledgement: a result the worker sent is recorded once its job leaves this list.
+            send(worker.peer, Envelope.make(.heartbeat, HeartbeatHeader(workerID: worker.hello.workerID, busyJobs: worker.runningJob.map { [$0] } ?? [])))
         }
-        for worker in workers.all where worker.liveness.isDead(now: now) {
+    }
+
+    /// Runs a sink call that can take long (registering a result at a million rows: the artifact's
+    /// fsync, the reference profile over every training row, one SQLite transaction; or building
+    /// the ensemble's table) on a thread of its own, while this thread goes on heartbeating and
+    /// hears the workers. Without it the loop fell silent for longer than `liveness` heartbeats:
+    /// the workers reconnected and the coordinator declared them dead and requeued their jobs.
+    /// Messages that arrive meanwhile only refresh their sender's liveness and are handled
+    /// afterwards, in order, so the sink and the job book are still touched by one thread at a time.
+    private func keepingWorkersAlive<T>(_ body: @escaping () throws -> T) throws -> T {
+        let call = BackgroundCall(body)
+        while true {
+            if let outcome = call.outcome(waitingMs: 20) { return try outcome.get() }
+            while let frames = try transport.receive(timeoutMs: 0) {
+                if let routed = try? RoutedEnvelope.parse(frames) { workers[routed.peer]?.liveness.heard(at: clock.now) }
+                deferred.append(frames)
+            }
+            heartbeatIfDue(now: clock.now)
+        }
+    }
+
+    private func tick(sink: ResultSink, polled: ContinuousClock.Instant) {
+        let now = clock.now
+        heartbeatIfDue(now: now)
+        for worker in workers.all where worker.liveness.isDead(now: polled) {
             logger.warning("worker \(worker.name) is silent for \(settings.liveness) heartbeats: declared dead")
             lose(worker.peer, reason: "missed heartbeats", sink: sink)
         }
@@ -365,7 +411,8 @@ public final class CoordinatorServer {
                 continue
             }
             do {
-                job = try sink.materialize(job)
+                let ready = job
+                job = try keepingWorkersAlive { try sink.materialize(ready) }
                 book.replace(job)
             } catch {
                 let attempt = book.start(job.id, worker: "coordinator")
@@ -414,5 +461,32 @@ public final class CoordinatorServer {
         } catch {
             logger.warning("send to a worker failed: \(error)")
         }
+    }
+}
+
+/// One call on a thread of its own, whose outcome the caller polls.
+/// `@unchecked Sendable`: `result` is guarded by `lock`; `body` is run once, by the thread.
+private final class BackgroundCall<T>: @unchecked Sendable {
+    private let lock = NSCondition()
+    private var result: Result<T, any Error>?
+    private let body: () throws -> T
+
+    init(_ body: @escaping () throws -> T) {
+        self.body = body
+        Thread { [self] in
+            let outcome = Result { try self.body() }
+            lock.lock()
+            result = outcome
+            lock.broadcast()
+            lock.unlock()
+        }.start()
+    }
+
+    /// The outcome once the call has returned, waiting at most `waitingMs` for it.
+    func outcome(waitingMs: Int) -> Result<T, any Error>? {
+        lock.lock()
+        defer { lock.unlock() }
+        if result == nil { _ = lock.wait(until: Date().addingTimeInterval(Double(waitingMs) / 1000)) }
+        return result
     }
 }
