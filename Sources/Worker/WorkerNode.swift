@@ -263,7 +263,9 @@ public final class WorkerNode {
         job?.fetch = fetch
         if fetch.isComplete {
             job?.fetch = nil
-            logger.info("job \(active.header.jobID): fetched \(active.fetchBytes) bytes in \(Self.milliseconds(since: active.fetchStarted)) ms")
+            if let active = job {
+                logger.info("job \(active.header.jobID): fetched \(active.fetchBytes) bytes in \(Self.milliseconds(since: active.fetchStarted)) ms")
+            }
             settleWrites()
         } else {
             requestChunks()
