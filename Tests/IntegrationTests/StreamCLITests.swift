@@ -89,19 +89,7 @@ final class StreamCLITests: XCTestCase {
         let arguments = ["stream", "--model", "churn@production", "--from", "inbox:inbox", "--batch", "1000", "--max-wait", "1s",
                          "--db", "stream.sqlite", "--once"]
         let first = try engage.start(arguments, in: directory, log: "stream-1.log")
-        var killedAt: Int?
-        let deadline = Date().addingTimeInterval(240)
-        while Date() < deadline, first.process.isRunning {
-            let scored = (try? predictions(directory + "/stream.sqlite")) ?? 0
-            if scored >= count / 4 + 500 {
-                first.kill(SIGKILL)
-                killedAt = scored
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        XCTAssertTrue(first.waitForExit(timeout: 10))
-        let cut = try XCTUnwrap(killedAt, "the stream was not caught mid-way:\n\(first.output)")
+        let cut = try killed(first, onceScored: count / 4 + 500, in: directory + "/stream.sqlite")
         XCTAssertLessThan(cut, count, "killed after it had scored everything:\n\(first.output)")
         XCTAssertEqual(first.process.terminationReason, .uncaughtSignal)
 
@@ -155,19 +143,7 @@ final class StreamCLITests: XCTestCase {
                 delivery.finish(replies: [:], resends: 0, failure: error)
             }
         }
-        var killedAt: Int?
-        let deadline = Date().addingTimeInterval(240)
-        while Date() < deadline, first.process.isRunning {
-            let scored = (try? predictions(directory + "/stream.sqlite")) ?? 0
-            if scored >= count / 4 {
-                first.kill(SIGKILL)
-                killedAt = scored
-                break
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        XCTAssertTrue(first.waitForExit(timeout: 10))
-        let cut = try XCTUnwrap(killedAt, "the stream was not caught mid-way:\n\(first.output)")
+        let cut = try killed(first, onceScored: count / 4, in: directory + "/stream.sqlite")
         XCTAssertLessThan(cut, count)
 
         let second = try engage.start(arguments(endpoint), in: directory, log: "stream-2.log")
@@ -228,6 +204,24 @@ final class StreamCLITests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(snapshot.dropped.values.reduce(0, +), 100, "most fuzzed messages are dropped: \(snapshot)")
         XCTAssertTrue(second.output.contains("churn@production now names churn@2"), second.output)
+    }
+
+    /// SIGKILLs `child` as soon as the stream database holds `threshold` predictions, and returns
+    /// how many it held then; fails when the stream ends first.
+    private func killed(_ child: EngageBinary.Child, onceScored threshold: Int, in database: String) throws -> Int {
+        var killedAt: Int?
+        let deadline = Date().addingTimeInterval(240)
+        while Date() < deadline, child.process.isRunning {
+            let scored = (try? predictions(database)) ?? 0
+            if scored >= threshold {
+                child.kill(SIGKILL)
+                killedAt = scored
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        XCTAssertTrue(child.waitForExit(timeout: 10))
+        return try XCTUnwrap(killedAt, "the stream was not caught mid-way:\n\(child.output)")
     }
 
     private func listening(_ child: EngageBinary.Child) throws -> String {

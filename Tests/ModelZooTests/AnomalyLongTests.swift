@@ -17,9 +17,12 @@ final class AnomalyLongTests: XCTestCase {
     ///  for s in (0, 1, 2)]   # → 0.93913, 0.95815, 0.95250; mean 0.94993
     /// ```
     /// Over 60 seeds scikit-learn averages 0.9493 (sd 0.0107): the reference for engage's mean
-    /// over 10 seeds (3 seeds cannot separate two forests whose AUC moves by 0.011 per seed).
+    /// over 10 seeds (3 seeds cannot separate two forests whose AUC moves by 0.011 per seed). The
+    /// forest now splits as scikit-learn's does, so the two means differ by seed noise alone (the
+    /// standard error of a 10-seed mean is 0.0034); the bar is the real-data issue's, scikit-learn − 0.005.
     static let scikitLearnAUC = [0.93913, 0.95815, 0.95250]
     static let scikitLearn60SeedAUC = 0.9493
+    static let forestMargin = 0.005
 
     func testIsolationForestMatchesScikitLearnAndDetectorBeatsBothParts() throws {
         let data = CustomerGenerator(rows: 100_000, seed: 42).generate()
@@ -39,7 +42,7 @@ final class AnomalyLongTests: XCTestCase {
         let mean = forestAUC.reduce(0, +) / 10, firstThree = forestAUC.prefix(3).reduce(0, +) / 3
         print(String(format: "isolation forest mean AUC %.5f over 10 seeds (seeds 0-2: %.5f, scikit-learn %.5f), scikit-learn over 60 seeds %.5f",
                      mean, firstThree, Self.scikitLearnAUC.reduce(0, +) / 3, Self.scikitLearn60SeedAUC))
-        XCTAssertGreaterThanOrEqual(mean, Self.scikitLearn60SeedAUC)
+        XCTAssertGreaterThanOrEqual(mean, Self.scikitLearn60SeedAUC - Self.forestMargin)
 
         let start = clock.now
         let detector = try AnomalyDetectorTrainer().fit(x)
