@@ -10,13 +10,13 @@ import Darwin
 /// Fixed width, so text order is time order and SQLite's date functions read it;
 /// exact at millisecond precision, so a date read back equals the one returned
 /// when it was written (GRDB's own `DateFormatter` path does not promise that).
-enum StoredDate {
+public enum StoredDate {
     /// The date rounded to the nearest millisecond, the precision the registry keeps.
     static func normalized(_ date: Date) -> Date {
         Date(timeIntervalSince1970: Double(milliseconds(date)) / 1000)
     }
 
-    static func encode(_ date: Date) -> String {
+    public static func encode(_ date: Date) -> String {
         let ms = milliseconds(date)
         var seconds = time_t(ms.floorDiv(1000))
         let fraction = Int(ms - Int64(seconds) * 1000)

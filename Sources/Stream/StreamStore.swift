@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Registry
 
 /// The stream database: every scored event once, its alert, the hourly and daily aggregates,
 /// and the deliveries (files, producer batches) whose rows are all committed.
@@ -210,28 +211,23 @@ public struct StreamCounts: Codable, Sendable, Equatable {
     }
 }
 
-/// The stream's one text form of a time and its hour and day buckets (UTC).
+/// The stream's hour and day buckets (UTC); its times are written in the registry's one text form (`StoredDate`).
 enum StreamTime {
-    static func text(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    static func text(_ date: Date) -> String { StoredDate.encode(date) }
 
     /// `2026-12-02T06:00:00Z` for any time in that hour.
     static func hourStart(_ date: Date) -> String {
-        text(hour: Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 3600).rounded(.down) * 3600))
+        wholeSeconds(Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 3600).rounded(.down) * 3600))
     }
 
     /// `2026-12-02T00:00:00Z` for any time that day.
     static func dayStart(_ date: Date) -> String {
-        text(hour: Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 86400).rounded(.down) * 86400))
+        wholeSeconds(Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 86400).rounded(.down) * 86400))
     }
 
-    private static func text(hour: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: hour)
+    /// `StoredDate`'s form without its (zero) milliseconds.
+    private static func wholeSeconds(_ date: Date) -> String {
+        String(StoredDate.encode(date).dropLast(5)) + "Z"
     }
 }
 
