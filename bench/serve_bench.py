@@ -5,11 +5,14 @@ registry (`engage serve --model churn@1`, V1 records endpoint); LightGBM trains 
 size (trees, leaves, learning rate) on the same CSV rows and features, saved as an MLflow pyfunc
 (a thin wrapper that gives the categorical columns their training categories, as engage's schema
 does) and served by `mlflow models serve --env-manager local` on `/invocations` with
-`dataframe_records`. Both get the same JSON records. Measured with wrk, alternating servers:
+`dataframe_records`. Both get the same JSON records, alternating servers:
 
-- single rows at about 100 requests/s (wrk, 1 connection, a 10 ms pause between requests): p50, p99;
-- single rows flat out (2 threads, 16 connections): requests/s, p50, p99;
-- 100-row requests flat out (2 threads, 8 connections): requests/s, p50, p99.
+- single rows at exactly 100 requests/s with the open-loop client (bench/paced_client.py: sent on a
+  fixed schedule over keep-alive connections, latency from each request's scheduled send time, so
+  coordinated omission is counted): p50, p95, p99; the same client against a trivial server that
+  answers at once gives the client's own floor;
+- single rows flat out (wrk, 2 threads, 16 connections): requests/s, p50, p99;
+- 100-row requests flat out (wrk, 2 threads, 8 connections): requests/s, p50, p99.
 
     python bench/serve_bench.py --engage .build/release/engage [--rows 20000] [--trees 100] [--seconds 8]
 """
@@ -28,16 +31,13 @@ import urllib.request
 import measure
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+PACED_RATE = 100.0
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local f = io.open("{body}", "rb")
 wrk.body = f:read("*a")
 f:close()
-local pause = {pause}
-if pause > 0 then
-  function delay() return pause end
-end
 function done(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
   io.write(string.format('WRK {{"requests": %d, "seconds": %f, "errors": %d, "p50_us": %f, "p99_us": %f, "max_us": %f}}\\n',
@@ -94,12 +94,14 @@ class Server:
 
 
 class ServeBench:
-    def __init__(self, engage, work_dir, log, rows=20000, trees=100, leaves=31, seconds=8, seed=42, python=sys.executable):
+    def __init__(self, engage, work_dir, log, rows=20000, trees=100, leaves=31, seconds=8, seed=42, python=sys.executable,
+                 paced_seconds=20):
         self.engage = engage
         self.directory = os.path.join(work_dir, "serve")
         self.log = log
         self.rows, self.trees, self.leaves, self.seconds, self.seed = rows, trees, leaves, seconds, seed
         self.python = python
+        self.paced_seconds = paced_seconds
 
     def run(self):
         if shutil.which("wrk") is None:
@@ -151,11 +153,22 @@ models:
             assert len(check["engage"]) == 100 and len(check["mlflow"]) == 100, "both servers answer 100 rows"
 
             result = {"rows": self.rows, "trees": self.trees, "leaves": self.leaves, "features": len(features),
-                      "engage_version": self.engage.path, "mlflow_workers": 2, "load_before": os.getloadavg()[0], "runs": []}
-            plan = [("single_100rps", 1, 1, 1, 10), ("single_max", 1, 2, 16, 0), ("batch100_max", 100, 2, 8, 0)]
-            for label, rows, threads, connections, pause in plan:
+                      "engage_version": self.engage.path, "mlflow_workers": 2, "load_before": os.getloadavg()[0], "runs": [], "paced": [],
+                      "paced_rate": PACED_RATE, "paced_seconds": self.paced_seconds}
+            floor = self.trivial_floor(bodies["engage"][1])
+            result["client_floor"] = floor
+            self.log(f"serve: paced client against a trivial server at {PACED_RATE:.0f} req/s: p99 {floor['p99_ms']:.2f} ms, "
+                     f"send lag p99 {floor['send_lag_p99_ms']:.2f} ms")
+            for side in ("engage", "mlflow", "engage", "mlflow"):
+                measured = self.paced(urls[side], bodies[side][1])
+                measured.update(side=side, load=os.getloadavg()[0])
+                self.log(f"serve: paced {PACED_RATE:.0f} req/s {side}: {measured['achieved_rps']:.1f} req/s answered, "
+                         f"p50 {measured.get('p50_ms', float('nan')):.2f} ms, p99 {measured.get('p99_ms', float('nan')):.2f} ms, errors {measured['errors']}")
+                result["paced"].append(measured)
+            plan = [("single_max", 1, 2, 16), ("batch100_max", 100, 2, 8)]
+            for label, rows, threads, connections in plan:
                 for side in ("engage", "mlflow", "engage", "mlflow"):
-                    measured = self.wrk(urls[side], bodies[side][rows], threads, connections, pause)
+                    measured = self.wrk(urls[side], bodies[side][rows], threads, connections)
                     measured.update(side=side, case=label, load=os.getloadavg()[0])
                     self.log(f"serve: {label} {side}: {measured['requests'] / measured['seconds']:.0f} req/s, "
                              f"p99 {measured['p99_us'] / 1000:.2f} ms, errors {measured['errors']}")
@@ -190,10 +203,35 @@ models:
         assert names
         return paths
 
-    def wrk(self, url, body, threads, connections, pause):
-        script = os.path.join(self.directory, f"wrk-{os.path.basename(body)}-{pause}.lua")
+    def paced(self, url, body):
+        """One open-loop run of bench/paced_client.py in its own process (so it never shares an
+        interpreter with this script)."""
+        argv = [self.python, os.path.join(HERE, "paced_client.py"), "--url", url, "--body", body,
+                "--rate", str(PACED_RATE), "--seconds", str(self.paced_seconds)]
+        output = subprocess.run(argv, capture_output=True, text=True, timeout=self.paced_seconds + 120)
+        found = re.search(r"^PACED (\{.*\})$", output.stdout, re.MULTILINE)
+        if not found:
+            raise RuntimeError(f"paced_client.py printed no summary:\n{output.stdout}\n{output.stderr}")
+        return json.loads(found.group(1))
+
+    def trivial_floor(self, body):
+        """The paced client against a server that answers at once: what the client itself adds."""
+        server = subprocess.Popen([self.python, os.path.join(HERE, "paced_client.py"), "--trivial-server", "0"],
+                                  stdout=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            line = server.stdout.readline()
+            found = re.match(r"trivial server on (\d+)", line)
+            if not found:
+                raise RuntimeError(f"the trivial server did not start: {line!r}")
+            return self.paced(f"http://127.0.0.1:{found.group(1)}/invocations", body)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    def wrk(self, url, body, threads, connections):
+        script = os.path.join(self.directory, f"wrk-{os.path.basename(body)}.lua")
         with open(script, "w") as f:
-            f.write(WRK_SCRIPT.format(body=body, pause=pause))
+            f.write(WRK_SCRIPT.format(body=body))
         argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{self.seconds}s", "--timeout", "10s", "-s", script, url]
         output = subprocess.run(argv, capture_output=True, text=True, timeout=self.seconds + 60).stdout
         found = re.search(r"^WRK (\{.*\})$", output, re.MULTILINE)
@@ -208,11 +246,18 @@ def summarize(result):
         return pick(values)
 
     for side in ("engage", "mlflow"):
-        for case in ("single_100rps", "single_max", "batch100_max"):
+        paced = [r for r in result["paced"] if r["side"] == side and "p99_ms" in r]
+        chosen = min(paced, key=lambda r: r["p99_ms"]) if paced else {}
+        for key in ("p50_ms", "p95_ms", "p99_ms", "achieved_rps"):
+            result[f"{side}_paced_{key}"] = chosen.get(key)
+        result[f"{side}_paced_errors"] = sum(r["errors"] for r in result["paced"] if r["side"] == side)
+        for case in ("single_max", "batch100_max"):
             result[f"{side}_{case}_rps"] = best(side, case, "requests", max) / best(side, case, "seconds", max)
             result[f"{side}_{case}_p50_ms"] = best(side, case, "p50_us", min) / 1000
             result[f"{side}_{case}_p99_ms"] = best(side, case, "p99_us", min) / 1000
             result[f"{side}_{case}_errors"] = sum(r["errors"] for r in result["runs"] if r["side"] == side and r["case"] == case)
+    if result["engage_paced_p99_ms"] and result["mlflow_paced_p99_ms"]:
+        result["paced_p99_ratio"] = result["mlflow_paced_p99_ms"] / result["engage_paced_p99_ms"]
     result["throughput_ratio_single"] = result["engage_single_max_rps"] / result["mlflow_single_max_rps"]
     result["throughput_ratio_batch100"] = result["engage_batch100_max_rps"] / result["mlflow_batch100_max_rps"]
     return result
@@ -223,11 +268,19 @@ def table(result):
 
     t = Table(f"engage serve against mlflow models serve — churn GBDT, {result['trees']} trees × {result['leaves']} leaves, "
               f"{result['features']} features, wrk on the same machine", peers=("mlflow", "-"))
-    for case, title in (("single_100rps", "single row at ~100 req/s"), ("single_max", "single row, flat out"),
-                        ("batch100_max", "100 rows, flat out")):
+    rate = result["paced_rate"]
+    floor = result["client_floor"]
+    t.add(f"single row at {rate:.0f} req/s (open loop): answered/s", result["engage_paced_achieved_rps"], result["mlflow_paced_achieved_rps"])
+    for key in ("p50", "p95", "p99"):
+        t.add(f"single row at {rate:.0f} req/s (open loop): {key} latency", result[f"engage_paced_{key}_ms"], result[f"mlflow_paced_{key}_ms"], unit="ms")
+    t.add(f"client floor at {rate:.0f} req/s (trivial server): p99 latency", floor.get("p99_ms"), None, unit="ms")
+    for case, title in (("single_max", "single row, flat out (wrk)"), ("batch100_max", "100 rows, flat out (wrk)")):
         t.add(f"{title}: requests/s", result[f"engage_{case}_rps"], result[f"mlflow_{case}_rps"])
         t.add(f"{title}: p50 latency", result[f"engage_{case}_p50_ms"], result[f"mlflow_{case}_p50_ms"], unit="ms")
         t.add(f"{title}: p99 latency", result[f"engage_{case}_p99_ms"], result[f"mlflow_{case}_p99_ms"], unit="ms")
+    t.notes.append(f"open loop: {result['paced_seconds']} s per run at {rate:.0f} req/s after 1 s of warm-up, latency from the scheduled "
+                   f"send time; client send lag p99 {floor.get('send_lag_p99_ms', float('nan')):.2f} ms on the trivial server; errors: "
+                   + ", ".join(f"{s} {result[f'{s}_paced_errors']}" for s in ("engage", "mlflow")))
     t.notes.append("each case twice per side, alternating; best of the two; wrk errors: "
                    + ", ".join(f"{s} {sum(r['errors'] for r in result['runs'] if r['side'] == s)}" for s in ("engage", "mlflow")))
     t.notes.append(f"load average before {result['load_before']:.2f}, after {result['load_after']:.2f}")
@@ -243,12 +296,14 @@ def main():
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--trees", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=8, help="seconds per wrk run")
+    parser.add_argument("--paced-seconds", type=int, default=20, help="seconds per open-loop run at 100 req/s")
     args = parser.parse_args()
     log = lambda message: sys.stderr.write(f"[serve {time.strftime('%H:%M:%S')}] {message}\n")
     result = ServeBench(engage_cli.Engage(args.engage), os.path.join(os.path.abspath(args.out), "work"), log,
-                        rows=args.rows, trees=args.trees, seconds=args.seconds).run()
+                        rows=args.rows, trees=args.trees, seconds=args.seconds, paced_seconds=args.paced_seconds).run()
     print(table(result).render())
-    print(f"p99 at ~100 req/s single rows: engage {result['engage_single_100rps_p99_ms']:.2f} ms (bar ≤ 5 ms)")
+    print(f"p99 at {result['paced_rate']:.0f} req/s single rows (open loop): engage {result['engage_paced_p99_ms']:.2f} ms (bar ≤ 5 ms), "
+          f"mlflow {result['mlflow_paced_p99_ms']:.2f} ms: mlflow/engage {result.get('paced_p99_ratio', float('nan')):.1f}×")
     print(f"max throughput engage/mlflow: single rows {result['throughput_ratio_single']:.2f}×, "
           f"100 rows {result['throughput_ratio_batch100']:.2f}× (bar ≥ 5×)")
     with open(os.path.join(os.path.abspath(args.out), "serve.json"), "w") as f:

@@ -37,15 +37,17 @@ extension ModelRegistry {
         }
     }
 
-    /// The logged requests of a model (of one version, when given), oldest first, at most `limit`.
-    public func servedRequests(model: String, version: Int? = nil, limit: Int = 100_000) throws -> [ServedRequestRecord] {
+    /// The logged requests of a model (of one version, when given), oldest first: the first
+    /// `limit`, or with `newest` the newest `newest` of them.
+    public func servedRequests(model: String, version: Int? = nil, limit: Int = 100_000, newest: Int? = nil) throws -> [ServedRequestRecord] {
         try pool.read { db in
             let filter = version == nil ? "model = ?" : "model = ? AND version = ?"
             var arguments: [any DatabaseValueConvertible] = [model]
             if let version { arguments.append(version) }
-            arguments.append(limit)
-            return try Row.fetchAll(db, sql: "SELECT * FROM served_requests WHERE \(filter) ORDER BY id LIMIT ?",
-                                    arguments: StatementArguments(arguments)).map { row in
+            arguments.append(newest ?? limit)
+            let sql = newest == nil ? "SELECT * FROM served_requests WHERE \(filter) ORDER BY id LIMIT ?"
+                : "SELECT * FROM (SELECT * FROM served_requests WHERE \(filter) ORDER BY id DESC LIMIT ?) ORDER BY id"
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
                 ServedRequestRecord(model: row["model"], version: row["version"], servedAt: try Self.date(row, "served_at"),
                                     rows: row["rows"], features: row["features"], outputs: row["outputs"])
             }

@@ -1,23 +1,7 @@
 import Foundation
 
-/// How single-row requests are gathered into one scoring call.
-public struct BatchSettings: Sendable, Equatable {
-    /// Rows scored together at most; 1 turns batching off.
-    public var maxRows: Int
-    /// How long the first row of a batch waits for company at most.
-    public var maxWait: Duration
-
-    public init(maxRows: Int = 32, maxWait: Duration = .microseconds(500)) {
-        self.maxRows = maxRows
-        self.maxWait = maxWait
-    }
-
-    public static let off = BatchSettings(maxRows: 1, maxWait: .zero)
-    public var isOff: Bool { maxRows <= 1 || maxWait <= .zero }
-}
-
-/// Scores single-row requests that arrive together as one batch: the first row of a batch
-/// waits at most `maxWait`, a batch that reaches `maxRows` is scored at once.
+/// Scores single-row requests that arrive together as one batch, by its `FlushPolicy`: the first
+/// row of a batch waits at most `maxWait`, a batch that reaches `maxRows` is scored at once.
 ///
 /// Exists because a tree ensemble scores 32 rows in little more time than one: under load,
 /// batching turns per-request overhead into per-batch overhead. Rows are batched per
@@ -25,7 +9,7 @@ public struct BatchSettings: Sendable, Equatable {
 /// that fails as a whole (one row with a mistyped feature) is scored row by row, so each
 /// request gets its own answer or its own error.
 public final class MicroBatcher: @unchecked Sendable {
-    public let settings: BatchSettings
+    public let policy: FlushPolicy
     private struct Waiting {
         let rows: FeatureRows
         let continuation: CheckedContinuation<ScoredRows, any Error>
@@ -37,18 +21,18 @@ public final class MicroBatcher: @unchecked Sendable {
     private let lock = NSLock()
     private var queues: [String: Queue] = [:]
 
-    public init(settings: BatchSettings) { self.settings = settings }
+    public init(policy: FlushPolicy) { self.policy = policy }
 
     /// The request's outputs, scored alone or in a batch with others of the same version.
     public func score(_ rows: FeatureRows, with model: LoadedModel) async throws -> ScoredRows {
-        guard !settings.isOff, rows.rowCount == 1 else { return try model.score(rows) }
+        guard !policy.isOff, rows.rowCount == 1 else { return try model.score(rows) }
         return try await withCheckedThrowingContinuation { continuation in
             let key = model.label
             lock.lock()
             let queue = queues[key] ?? Queue()
             queues[key] = queue
             queue.waiting.append(Waiting(rows: rows, continuation: continuation))
-            let full = queue.waiting.count >= settings.maxRows
+            let full = queue.waiting.count >= policy.maxRows
             let first = queue.waiting.count == 1
             let generation = queue.generation
             let batch = full ? take(queue, key: key) : []
@@ -56,7 +40,7 @@ public final class MicroBatcher: @unchecked Sendable {
             if full {
                 Self.run(batch, model: model)
             } else if first {
-                let wait = settings.maxWait
+                let wait = policy.maxWait
                 Task {
                     try? await Task.sleep(for: wait)
                     self.flush(key: key, generation: generation, model: model)

@@ -1,6 +1,7 @@
 import Dataset
 import Foundation
 import Logging
+import ModelZoo
 import Registry
 
 extension FeatureValue: Encodable {
@@ -73,26 +74,31 @@ public final class RequestLog: @unchecked Sendable {
         flush(logger: logger)
     }
 
-    /// A model's logged features as a table (numbers numeric, text categorical), for drift
-    /// against the version's reference profile.
-    public static func servedTable(_ records: [ServedRequestRecord], features: [String]) throws -> Table {
+    /// Logged requests' rows as a table with the columns `features` name, typed by the model's
+    /// schema (a categorical feature's numbers read as text, as when it was served), for drift
+    /// against the version's reference profile. A record that is not the JSON the log writes is
+    /// an error naming its position.
+    public static func servedTable(_ records: [ServedRequestRecord], features: [FeatureSchema.Feature]) throws -> Table {
         var columns: [String: [FeatureValue]] = [:]
         var rows = 0
-        for record in records {
-            let decoded = try JSONDecoder().decode([String: [LoggedValue]].self, from: Data(record.features.utf8))
-            for name in features {
-                columns[name, default: Array(repeating: .missing, count: rows)] += decoded[name]?.map(\.value) ?? Array(repeating: .missing, count: record.rows)
+        let decoder = JSONDecoder()
+        for (position, record) in records.enumerated() {
+            let decoded: [String: [LoggedValue]]
+            do {
+                decoded = try decoder.decode([String: [LoggedValue]].self, from: Data(record.features.utf8))
+            } catch {
+                throw RegistryError.invalid("served_requests: record \(position + 1) of \(record.model)@\(record.version) (\(StoredDate.encode(record.servedAt))): features is not a JSON object of columns (\(error))")
+            }
+            for feature in features {
+                let values = decoded[feature.name]?.map(\.value) ?? Array(repeating: .missing, count: record.rows)
+                guard values.count == record.rows else {
+                    throw RegistryError.invalid("served_requests: record \(position + 1) of \(record.model)@\(record.version): feature '\(feature.name)' has \(values.count) values for \(record.rows) rows")
+                }
+                columns[feature.name, default: []] += values
             }
             rows += record.rows
         }
-        var table = try Table(names: [], columns: [])
-        for name in features {
-            let values = columns[name] ?? Array(repeating: .missing, count: rows)
-            let isText = values.contains { if case .text = $0 { return true } else { return false } }
-            let column = try FeatureRows(rowCount: rows, columns: [name: values]).table(for: [.init(name: name, categorical: isText)]).column(name)
-            try table.set(name, column)
-        }
-        return table
+        return try FeatureRows(rowCount: rows, columns: columns).table(for: features)
     }
 
     private struct LoggedValue: Decodable {

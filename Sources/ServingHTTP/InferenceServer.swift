@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import ModelZoo
 import Serving
+import ServiceLifecycle
 
 /// How `engage serve` runs: where it listens, who may call it, batching, the registry watch
 /// and the request log.
@@ -11,7 +12,7 @@ public struct ServeSettings: Sendable {
     public var bind: ServeBind
     /// Required for a bind other hosts can reach.
     public var apiKeys: APIKeys?
-    public var batch: BatchSettings
+    public var batch: FlushPolicy
     /// How often each served reference is resolved again (hot swap).
     public var pollInterval: Duration
     /// The share of requests written to the registry's request log (0 for none).
@@ -19,7 +20,7 @@ public struct ServeSettings: Sendable {
     public var logFlushInterval: Duration = .seconds(1)
     public var maxBodyBytes = 16 << 20
 
-    public init(bind: ServeBind, apiKeys: APIKeys? = nil, batch: BatchSettings = BatchSettings(), pollInterval: Duration = .milliseconds(250),
+    public init(bind: ServeBind, apiKeys: APIKeys? = nil, batch: FlushPolicy = FlushPolicy(), pollInterval: Duration = .milliseconds(250),
                 logSampleRate: Double = 0.01) {
         self.bind = bind
         self.apiKeys = apiKeys
@@ -49,21 +50,31 @@ public final class InferenceServer: Sendable {
         self.catalog = catalog
         self.settings = settings
         self.logger = logger
-        batcher = MicroBatcher(settings: settings.batch)
+        batcher = MicroBatcher(policy: settings.batch)
         requestLog = try RequestLog(registry: catalog.registry, rate: settings.logSampleRate)
         for model in catalog.served { metrics.serving(model: model.name, version: model.current.version.version) }
     }
 
     /// Serves until the task is cancelled; `onListening` gets the bound port (useful with port 0).
+    ///
+    /// Cancelling stops the HTTP server by a graceful shutdown (requests in flight are answered,
+    /// idle connections closed), not by cancelling it: a cancelled Hummingbird server logs its
+    /// accept loop's `CancellationError` as an error.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let app = Application(router: router(), configuration: ApplicationConfiguration(address: .hostname(settings.bind.host, port: settings.bind.port)),
                               onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            group.addTask { await self.watchRegistry() }
-            group.addTask { await self.requestLog.run(every: self.settings.logFlushInterval, logger: self.logger) }
-            defer { group.cancelAll() }
-            try await group.next()
+        let services = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], logger: logger))
+        let http = Task { try await services.run() }
+        try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await http.value }
+                group.addTask { await self.watchRegistry() }
+                group.addTask { await self.requestLog.run(every: self.settings.logFlushInterval, logger: self.logger) }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        } onCancel: {
+            Task { await services.triggerGracefulShutdown() }
         }
     }
 

@@ -8,6 +8,7 @@ import Serving
 /// One input tensor per feature, named as the artifact's schema names it: a numeric feature in
 /// any number type (`FP64`, `FP32`, `INT64`, …, `BOOL`), a categorical one as `BYTES` (strings).
 /// Each tensor has shape `[N]` or `[N, 1]` for N rows; `data` may be flat or nested (row-major).
+/// Or one number tensor of shape `[N, F]` alone, its columns the features in metadata order.
 enum OpenInferenceV2 {
     static let datatypes: Set<String> = ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"]
     static let maximumRows = 100_000
@@ -30,36 +31,28 @@ enum OpenInferenceV2 {
         guard let tensors = try fields.array("inputs"), !tensors.isEmpty else {
             throw RequestError("request.inputs is required: one tensor per feature (\(expected.map(\.name).joined(separator: ", ")))")
         }
+        let parsed = try tensors.enumerated().map { try tensor($1, position: $0) }
         var columns: [String: [FeatureValue]] = [:]
         var rowCount: Int?
-        for (position, tensor) in tensors.enumerated() {
-            guard case .object(let object) = tensor else { throw RequestError("request.inputs[\(position)] must be an object, not \(tensor.typeName)") }
-            let input = try JSONFields(object, context: "request.inputs[\(position)]", allowed: ["name", "shape", "datatype", "data"])
-            let name = try input.requiredString("name")
-            let context = "input '\(name)'"
-            guard let feature = byName[name] else {
-                throw RequestError("\(context) is not an input of \(model.name); its inputs are \(expected.map(\.name).joined(separator: ", "))")
-            }
-            guard columns[name] == nil else { throw RequestError("\(context) is given twice") }
-            let datatype = try input.requiredString("datatype")
-            guard datatypes.contains(datatype) else { throw RequestError("\(context): unknown datatype '\(datatype)'; one of \(datatypes.sorted().joined(separator: ", "))") }
-            if !feature.text, datatype == "BYTES" { throw RequestError("\(context) is numeric: send a number type such as FP64, not BYTES") }
-            guard let shapeValues = try input.array("shape") else { throw RequestError("\(context).shape is required, e.g. [N] for N rows") }
-            let shape = try shapeValues.map { value -> Int in
-                guard case .number(let n) = value, n == n.rounded(), n >= 0, n <= Double(maximumRows) else {
-                    throw RequestError("\(context).shape must hold non-negative integers, found \(value.typeName)")
+        if let matrix = parsed.first, parsed.count == 1, matrix.shape.count == 2, expected.count > 1 || byName[matrix.name] == nil {
+            (rowCount, columns) = try matrixColumns(matrix, expected: expected)
+        } else {
+            for input in parsed {
+                let context = "input '\(input.name)'"
+                guard let feature = byName[input.name] else {
+                    throw RequestError("\(context) is not an input of \(model.name); its inputs are \(expected.map(\.name).joined(separator: ", ")) "
+                        + "(or send one FP64 tensor of shape [N, \(expected.count)] with the columns in that order)")
                 }
-                return Int(n)
+                guard columns[input.name] == nil else { throw RequestError("\(context) is given twice") }
+                if !feature.text, input.datatype == "BYTES" { throw RequestError("\(context) is numeric: send a number type such as FP64, not BYTES") }
+                guard input.shape.count == 1 || (input.shape.count == 2 && input.shape[1] == 1) else {
+                    throw RequestError("\(context).shape must be [N] or [N, 1] with N ≥ 1 rows (one tensor per feature), not \(input.shape)")
+                }
+                let rows = input.shape[0]
+                if let rowCount, rowCount != rows { throw RequestError("\(context) has \(rows) rows, the inputs before it \(rowCount)") }
+                rowCount = rows
+                columns[input.name] = try input.values()
             }
-            guard shape.count == 1 || (shape.count == 2 && shape[1] == 1), let rows = shape.first, rows >= 1 else {
-                throw RequestError("\(context).shape must be [N] or [N, 1] with N ≥ 1 rows (one tensor per feature), not \(shape)")
-            }
-            guard let data = try input.array("data") else { throw RequestError("\(context).data is required") }
-            let flat = try flatten(data, context: context)
-            guard flat.count == rows else { throw RequestError("\(context): shape \(shape) holds \(rows) values, data has \(flat.count)") }
-            if let rowCount, rowCount != rows { throw RequestError("\(context) has \(rows) rows, the inputs before it \(rowCount)") }
-            rowCount = rows
-            columns[name] = try flat.enumerated().map { try value($1, datatype: datatype, context: "\(context).data[\($0)]") }
         }
         let absent = expected.map(\.name).filter { columns[$0] == nil }
         guard absent.isEmpty else {
@@ -82,6 +75,65 @@ enum OpenInferenceV2 {
             }
         }
         return request
+    }
+
+    /// One input tensor as the request spells it, checked on its own (its shape holds its data).
+    private struct ParsedTensor {
+        let name: String
+        let datatype: String
+        let shape: [Int]
+        let data: [JSONValue]
+        let context: String
+
+        func values(from offset: Int = 0, stride: Int = 1, count: Int? = nil) throws -> [FeatureValue] {
+            try (0..<(count ?? data.count)).map { row in
+                let index = offset + row * stride
+                return try OpenInferenceV2.value(data[index], datatype: datatype, context: "\(context).data[\(index)]")
+            }
+        }
+    }
+
+    private static func tensor(_ tensor: JSONValue, position: Int) throws -> ParsedTensor {
+        guard case .object(let object) = tensor else { throw RequestError("request.inputs[\(position)] must be an object, not \(tensor.typeName)") }
+        let input = try JSONFields(object, context: "request.inputs[\(position)]", allowed: ["name", "shape", "datatype", "data"])
+        let name = try input.requiredString("name")
+        let context = "input '\(name)'"
+        let datatype = try input.requiredString("datatype")
+        guard datatypes.contains(datatype) else { throw RequestError("\(context): unknown datatype '\(datatype)'; one of \(datatypes.sorted().joined(separator: ", "))") }
+        guard let shapeValues = try input.array("shape") else { throw RequestError("\(context).shape is required, e.g. [N] for N rows") }
+        let shape = try shapeValues.map { value -> Int in
+            guard case .number(let n) = value, n == n.rounded(), n >= 0, n <= Double(maximumRows) else {
+                throw RequestError("\(context).shape must hold non-negative integers, found \(value.typeName)")
+            }
+            return Int(n)
+        }
+        guard (1...2).contains(shape.count), shape[0] >= 1, shape.allSatisfy({ $0 >= 1 }) else {
+            throw RequestError("\(context).shape must be [N], [N, 1] or, as the only input, [N, F] with N ≥ 1 rows, not \(shape)")
+        }
+        guard let data = try input.array("data") else { throw RequestError("\(context).data is required") }
+        let flat = try flatten(data, context: context)
+        let holds = shape.reduce(1, *)
+        guard flat.count == holds else { throw RequestError("\(context): shape \(shape) holds \(holds) values, data has \(flat.count)") }
+        return ParsedTensor(name: name, datatype: datatype, shape: shape, data: flat, context: context)
+    }
+
+    /// The columns of a single `[N, F]` tensor: row-major, the columns in the metadata's feature
+    /// order; numbers only (a categorical feature's number is read as its text, as in V1 records).
+    private static func matrixColumns(_ matrix: ParsedTensor, expected: [Input]) throws -> (Int, [String: [FeatureValue]]) {
+        let context = matrix.context
+        guard matrix.shape[1] == expected.count else {
+            throw RequestError("\(context).shape \(matrix.shape): a single [N, F] tensor needs F = \(expected.count) columns, "
+                + "the model's inputs in metadata order (\(expected.map(\.name).joined(separator: ", ")))")
+        }
+        guard matrix.datatype != "BYTES" else {
+            throw RequestError("\(context): a single [N, F] tensor holds numbers (FP64); send categorical text as one BYTES tensor per feature")
+        }
+        let rows = matrix.shape[0], width = matrix.shape[1]
+        var columns: [String: [FeatureValue]] = [:]
+        for (index, input) in expected.enumerated() {
+            columns[input.name] = try matrix.values(from: index, stride: width, count: rows)
+        }
+        return (rows, columns)
     }
 
     private static func flatten(_ data: [JSONValue], context: String) throws -> [JSONValue] {

@@ -95,12 +95,14 @@ public struct InboxEventSource: EventSource {
 /// acknowledged gets at-least-once delivery and, through the sink's event-id key, exactly-once
 /// results. Malformed messages are dropped and counted in ``counters``.
 ///
-/// Loopback only unless `insecure`: the socket has no authentication, and whoever reaches it can
-/// write predictions and alerts.
+/// Loopback only unless secured by CURVE (`keys`, the Ironhouse pattern of the cluster: the
+/// folder's coordinator key pair is the socket's, and only producers whose public keys are in its
+/// `allowed/` get through): whoever reaches an open socket could write predictions and alerts.
 public final class ZMQEventSource: EventSource {
     public typealias Token = (identity: Data, batchID: String)
 
     private let context: ZMQContext
+    private let gate: ClientKeyGate?
     private let socket: ZMQSocket
     private let categorical: Set<String>
     private let validate: (EventBatch) throws -> Void
@@ -109,37 +111,51 @@ public final class ZMQEventSource: EventSource {
     /// The bound endpoint, with the port the system chose for `:*`.
     public let endpoint: String
 
-    public init(endpoint requested: String, insecure: Bool, categorical: Set<String>, validate: @escaping (EventBatch) throws -> Void,
+    public init(endpoint requested: String, keys: CurveKeyDirectory?, categorical: Set<String>, validate: @escaping (EventBatch) throws -> Void,
                 logger: Logger) throws {
-        if case .network(let host) = BindScope(endpoint: requested), !insecure {
+        if case .network(let host) = BindScope(endpoint: requested), keys == nil {
             throw StreamError("""
-                refusing to bind \(requested): '\(host)' is reachable from other hosts and the stream socket has no \
-                authentication, so anyone who reaches it could write predictions and alerts. Bind a loopback address \
-                (zmq:tcp://127.0.0.1:5600) and put the producer on this host, or, on a trusted network only, pass --insecure.
+                refusing to bind \(requested): '\(host)' is reachable from other hosts, and without CURVE the stream socket \
+                authenticates no one, so anyone who reaches it could write predictions and alerts. Bind a loopback address \
+                (zmq:tcp://127.0.0.1:5600) and put the producer on this host, or secure the socket: `engage keys generate \
+                --out keys --workers producer-1` and `--keys keys` (producers connect with keys/workers/NAME.key_secret).
                 """)
         }
-        context = try ZMQContext()
+        gate = try keys.map { try ClientKeyGate(keys: $0) }
+        context = try gate?.context ?? ZMQContext()
         socket = try ZMQSocket(context: context, type: .router)
         try socket.setMaxMessageSize(StreamFrames.maxMessageBytes)
         try socket.setLinger(milliseconds: 1000)
+        if let gate { try socket.makeCurveServer(secretKey: gate.serverSecretKey) }
         try socket.bind(requested)
         endpoint = socket.lastEndpoint ?? requested
         self.categorical = categorical
         self.validate = validate
         self.logger = logger
-        if insecure, !BindScope(endpoint: requested).isLocal {
-            logger.warning("binding \(requested) without authentication (--insecure): anyone who reaches this port can write predictions and alerts")
+        if let gate {
+            logger.info("CURVE: admitting the producers in \(gate.directory.allowedDirectory): \(gate.allowedNames.joined(separator: ", "))")
         }
     }
 
     deinit {
         socket.close()
+        gate?.stop()
         context.terminate()
     }
 
     public var kind: String { "zmq" }
 
     public func receive(timeout: Double, wanted: Int) throws -> [(batch: EventBatch, token: Token)] {
+        if let gate {
+            for refusal in gate.drainRefusals() {
+                logger.warning("CURVE: refused a producer from \(refusal.address) (key \(refusal.fingerprint ?? "none")): \(refusal.reason)")
+            }
+            switch gate.reloadIfChanged(now: .now) {
+            case .reloaded(let added, let removed, let trigger)?: logger.info("CURVE: allowed producers reloaded (\(trigger)): \(added.count) added, \(removed.count) removed")
+            case .failed(let reason)?: logger.error("CURVE: allowed producers not reloaded, the old list stays: \(reason)")
+            case nil: break
+            }
+        }
         var deliveries: [(batch: EventBatch, token: Token)] = []
         var rows = 0
         var wait = Int32(max(0, min(timeout, 60)) * 1000)

@@ -13,11 +13,14 @@ public final class StreamProducer {
     /// Sends of a batch after its first, all batches together.
     public private(set) var resends = 0
 
-    public init(connect endpoint: String) throws {
+    /// `curve`: the stream's public key and this producer's key pair (one admitted in the
+    /// stream's `allowed/`), for a stream secured with `--keys`.
+    public init(connect endpoint: String, curve: (serverPublicKey: String, keys: CurveKeyPair)? = nil) throws {
         context = try ZMQContext()
         socket = try ZMQSocket(context: context, type: .dealer)
         try socket.setLinger(milliseconds: 0)
         try socket.setMaxMessageSize(1 << 20)
+        if let curve { try socket.makeCurveClient(serverPublicKey: curve.serverPublicKey, publicKey: curve.keys.publicKey, secretKey: curve.keys.secretKey) }
         try socket.connect(endpoint)
     }
 

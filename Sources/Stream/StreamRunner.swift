@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Serving
 
 /// `engage stream`'s loop: take deliveries from the source, cut them into micro-batches, score
 /// each batch with the model the reference names now, commit it, then acknowledge the deliveries
@@ -11,7 +12,7 @@ public struct StreamRunner<Source: EventSource> {
     public let scorer: StreamScorer
     public let store: StreamStore
     public let threshold: Double
-    public var batcher: MicroBatcher<Source.Token>
+    public var batcher: DeliveryQueue<Source.Token>
     public var logger: Logger
     public private(set) var totals = StreamTotals()
     /// Deliveries buffered and not yet committed, by SHA-256, with the tokens of copies that
@@ -23,7 +24,7 @@ public struct StreamRunner<Source: EventSource> {
         self.scorer = scorer
         self.store = store
         self.threshold = threshold
-        self.batcher = MicroBatcher(size: batchSize, maxWait: maxWait)
+        self.batcher = DeliveryQueue(policy: FlushPolicy(maxRows: batchSize, maxWait: .seconds(maxWait)))
         self.logger = logger
     }
 

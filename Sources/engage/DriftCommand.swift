@@ -2,7 +2,9 @@ import ArgumentParser
 import Coordinator
 import Dataset
 import Foundation
+import ModelZoo
 import Registry
+import Serving
 
 /// `engage drift`: compares a new CSV with a reference CSV feature by feature, so that a user or
 /// a scheduler can decide to retrain from one exit status.
@@ -34,6 +36,10 @@ struct DriftCommand: ParsableCommand {
         with the version and reports the drift of its predictions against its predictions on the training rows \
         (shown apart; the dataset verdict and exit status come from the features).
 
+        --served MODEL@REF instead of --data compares the rows `engage serve` logged for that version (the \
+        registry's served_requests, sampled by --log-sample; the newest --served-limit requests) with its stored \
+        profile, with the same tests; the prediction drift is of the version's outputs on those rows.
+
         Exit status: 0 no dataset drift, 1 dataset drift, 2 bad input or usage.
         """)
 
@@ -47,7 +53,14 @@ struct DriftCommand: ParsableCommand {
     var registry: String?
 
     @Option(help: ArgumentHelp("The new CSV to check.", valueName: "NEW.csv"))
-    var data: String
+    var data: String?
+
+    @Option(help: ArgumentHelp("A served version whose logged requests are the new data, against its stored profile, e.g. churn@production.",
+                               valueName: "MODEL@REF"))
+    var served: String?
+
+    @Option(help: "With --served: the newest logged requests compared at most.")
+    var servedLimit = 100_000
 
     @Option(help: "Columns to compare, comma-separated (default: every column of the reference).")
     var columns: String?
@@ -74,7 +87,7 @@ struct DriftCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let outcome: (report: DriftReport, prediction: FeatureDrift?, referenceName: String)
+        let outcome: (report: DriftReport, prediction: FeatureDrift?, referenceName: String, dataName: String)
         do {
             outcome = try compare()
         } catch {
@@ -82,12 +95,19 @@ struct DriftCommand: ParsableCommand {
             throw ExitCode(Self.usageStatus)
         }
         let report = outcome.report
-        print(json ? try DriftReportJSON.render(report, reference: outcome.referenceName, data: data, prediction: outcome.prediction)
-                   : DriftTableRenderer(report: report, reference: outcome.referenceName, data: data, prediction: outcome.prediction).render())
+        print(json ? try DriftReportJSON.render(report, reference: outcome.referenceName, data: outcome.dataName, prediction: outcome.prediction)
+                   : DriftTableRenderer(report: report, reference: outcome.referenceName, data: outcome.dataName, prediction: outcome.prediction).render())
         if report.drifted { throw ExitCode(Self.driftStatus) }
     }
 
-    private func compare() throws -> (report: DriftReport, prediction: FeatureDrift?, referenceName: String) {
+    private func compare() throws -> (report: DriftReport, prediction: FeatureDrift?, referenceName: String, dataName: String) {
+        if let served {
+            guard data == nil, reference == nil, against == nil, columns == nil else {
+                throw CLIFailure(message: "--served compares a version's logged requests with its stored profile: give it without --data, --reference, --against and --columns")
+            }
+            return try compareServed(served)
+        }
+        guard let data else { throw CLIFailure(message: "give --data NEW.csv (with --reference or --against), or --served MODEL@REF") }
         let currentTable = try CSV.read(path: data)
         switch (reference, against) {
         case (let reference?, nil):
@@ -98,17 +118,36 @@ struct DriftCommand: ParsableCommand {
                 guard !names.isEmpty else { throw CLIFailure(message: "--columns: no column names in '\(list)'") }
                 return names
             } ?? referenceTable.names
-            return (try detector.compare(reference: referenceTable, current: currentTable, features: features, sources: (reference, data)), nil, reference)
+            return (try detector.compare(reference: referenceTable, current: currentTable, features: features, sources: (reference, data)), nil, reference, data)
         case (nil, let against?):
             guard columns == nil else { throw CLIFailure(message: "--columns: --against compares the model's own features") }
-            let path = try registry ?? ClusterConfig.loadIfPresent(path: config ?? "cluster.yaml").registryPath
-            let store = try ModelRegistry.openReadOnly(path: path)
+            let store = try ModelRegistry.openReadOnly(path: try registryPath())
             let version = try store.version(reference: against)
             let drift = try VersionDrift(registry: store, version: version, current: currentTable, thresholds: try thresholds(), source: data)
-            return (drift.report, drift.prediction, "\(version.reference) (stored profile)")
+            return (drift.report, drift.prediction, "\(version.reference) (stored profile)", data)
         default:
             throw CLIFailure(message: "give exactly one of --reference REF.csv and --against MODEL@REF")
         }
+    }
+
+    /// The requests `engage serve` logged for the version `reference` names, against its profile.
+    private func compareServed(_ reference: String) throws -> (report: DriftReport, prediction: FeatureDrift?, referenceName: String, dataName: String) {
+        guard servedLimit >= 1 else { throw CLIFailure(message: "--served-limit must be at least 1 (got \(servedLimit))") }
+        let store = try ModelRegistry.openReadOnly(path: try registryPath())
+        let version = try store.version(reference: reference)
+        let records = try store.servedRequests(model: version.model, version: version.version, newest: servedLimit)
+        guard !records.isEmpty else {
+            throw CLIFailure(message: "\(version.reference): no served requests logged (engage serve keeps a share of them: --log-sample, serve.log_sample)")
+        }
+        let model = try TrainedModel.decode(try store.artifact(model: version.model, version: version.version))
+        let table = try RequestLog.servedTable(records, features: model.header.schema.features)
+        let name = "requests served by \(version.reference) (\(records.count) logged, \(StoredDate.encode(records[0].servedAt)) – \(StoredDate.encode(records[records.count - 1].servedAt)))"
+        let drift = try VersionDrift(registry: store, version: version, current: table, thresholds: try thresholds(), source: "served:\(version.reference)")
+        return (drift.report, drift.prediction, "\(version.reference) (stored profile)", name)
+    }
+
+    private func registryPath() throws -> String {
+        try registry ?? ClusterConfig.loadIfPresent(path: config ?? "cluster.yaml").registryPath
     }
 
     private func thresholds() throws -> DriftThresholds {

@@ -39,8 +39,8 @@ struct ServeCommand: ParsableCommand {
             let maxWait = batchMaxWaitMs ?? file.batchMaxWaitMilliseconds
             guard maxRows >= 1, (0...1000).contains(maxWait) else { throw CLIFailure(message: "--batch-max-rows must be ≥ 1 and --batch-max-wait-ms within 0–1000") }
             let keyFile = apiKeyFile ?? file.apiKeyFile
-            var settings = ServeSettings(bind: try ServeBind(parsing: bind ?? file.bind), apiKeys: try keyFile.map { try APIKeys(file: $0) },
-                                         batch: BatchSettings(maxRows: maxRows, maxWait: .microseconds(Int64(maxWait * 1000))),
+            let settings = ServeSettings(bind: try ServeBind(parsing: bind ?? file.bind), apiKeys: try keyFile.map { try APIKeys(file: $0) },
+                                         batch: FlushPolicy(maxRows: maxRows, maxWait: .microseconds(Int64(maxWait * 1000))),
                                          pollInterval: .milliseconds(poll), logSampleRate: logSample ?? file.logSample)
             guard (0...1).contains(settings.logSampleRate) else { throw CLIFailure(message: "--log-sample must be within 0–1") }
             let store = try ModelRegistry.openExisting(path: registry ?? cluster.registryPath)

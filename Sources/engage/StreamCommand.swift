@@ -22,7 +22,7 @@ struct StreamCommand: ParsableCommand {
     @Option(help: "The model: a registry reference such as churn@production, churn@3 or churn@champion.")
     var model: String
 
-    @Option(help: "inbox:DIR, or zmq:tcp://HOST:PORT to bind (loopback unless --insecure).")
+    @Option(help: "inbox:DIR, or zmq:tcp://HOST:PORT to bind (loopback unless secured with --keys).")
     var from: String
 
     @Option(help: "Events per micro-batch.")
@@ -46,8 +46,8 @@ struct StreamCommand: ParsableCommand {
     @Flag(help: "Inbox only: score what the inbox holds (and what an earlier stream left in processing/), then exit.")
     var once = false
 
-    @Flag(help: "Allow a zmq bind other hosts can reach (no authentication: trusted networks only).")
-    var insecure = false
+    @Option(help: ArgumentHelp("zmq only: secure the socket with CURVE from this key folder (engage keys generate): only producers whose keys are in its allowed/ get in. Required for a bind other hosts can reach; default: the cluster file's security.keys when security.curve is on.", valueName: "DIR"))
+    var keys: String?
 
     @Flag(name: .shortAndLong, help: "Log every committed micro-batch.")
     var verbose = false
@@ -60,7 +60,7 @@ struct StreamCommand: ParsableCommand {
     func run() throws {
         try failing {
             let source = try StreamSourceSpec(parsing: from)
-            if case .inbox = source, insecure { throw CLIFailure(message: "--insecure is about a zmq bind; an inbox source binds nothing") }
+            if case .inbox = source, keys != nil { throw CLIFailure(message: "--keys secures a zmq bind; an inbox source binds nothing") }
             if case .zmq = source, once { throw CLIFailure(message: "--once reads an inbox; a zmq source has no end to wait for") }
             let wait = try StreamSourceSpec.seconds(maxWait, option: "--max-wait")
             let cluster = try ClusterConfig.loadIfPresent(path: config)
@@ -80,8 +80,8 @@ struct StreamCommand: ParsableCommand {
                 try runner.run(untilIdle: once, shouldStop: { stop.requested })
                 totals = runner.totals
             case .zmq(let endpoint):
-                let socket = try ZMQEventSource(endpoint: endpoint, insecure: insecure, categorical: scorer.categorical, validate: validate,
-                                                logger: logger)
+                let curve = try keys.map { CurveKeyDirectory(path: $0) } ?? cluster.security.coordinatorKeys(file: config)
+                let socket = try ZMQEventSource(endpoint: endpoint, keys: curve, categorical: scorer.categorical, validate: validate, logger: logger)
                 FileHandle.standardOutput.write(Data("stream listening on \(socket.endpoint)\n".utf8))
                 var runner = StreamRunner(source: socket, scorer: scorer, store: store, threshold: alertThreshold, batchSize: batch,
                                           maxWait: wait, logger: logger)

@@ -128,7 +128,10 @@ final class StreamCLITests: XCTestCase {
         let arguments = { (endpoint: String) in
             ["stream", "--model", "churn@production", "--from", "zmq:\(endpoint)", "--batch", "1000", "--max-wait", "300ms", "--db", "stream.sqlite"]
         }
-        XCTAssertEqual(try engage.run(arguments("tcp://0.0.0.0:*"), in: directory).status, 1, "a non-loopback bind without --insecure is refused")
+        let exposed = try engage.run(arguments("tcp://0.0.0.0:*"), in: directory)
+        XCTAssertEqual(exposed.status, 1, "a non-loopback bind without CURVE is refused")
+        XCTAssertTrue(exposed.output.contains("without CURVE") && exposed.output.contains("--keys"), exposed.output)
+        XCTAssertEqual(try engage.run(arguments("tcp://0.0.0.0:*") + ["--insecure"], in: directory).status, 64, "there is no way around CURVE")
         let first = try engage.start(arguments("tcp://127.0.0.1:*"), in: directory, log: "stream-1.log")
         defer { first.kill(SIGKILL) }
         let endpoint = try listening(first)
@@ -204,6 +207,29 @@ final class StreamCLITests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(snapshot.dropped.values.reduce(0, +), 100, "most fuzzed messages are dropped: \(snapshot)")
         XCTAssertTrue(second.output.contains("churn@production now names churn@2"), second.output)
+
+        // Secured by CURVE, a bind other hosts can reach is allowed, and only an admitted producer gets in.
+        let generated = try engage.run(["keys", "generate", "--out", "keys", "--name", "producer-1"], in: directory)
+        XCTAssertEqual(generated.status, 0, generated.output)
+        let secured = try engage.start(["stream", "--model", "churn@production", "--from", "zmq:tcp://0.0.0.0:*", "--keys", "keys",
+                                        "--batch", "100", "--max-wait", "200ms", "--db", "secured.sqlite"], in: directory, log: "stream-3.log")
+        defer { secured.kill(SIGKILL) }
+        let port = try XCTUnwrap(try listening(secured).split(separator: ":").last, secured.output)
+        let local = "tcp://127.0.0.1:\(port)"
+        let keys = CurveKeyDirectory(path: directory + "/keys")
+        let serverKey = try keys.coordinatorPublicKey()
+        let body = try XCTUnwrap(final.first).body
+        let admitted = try StreamProducer(connect: local, curve: (serverKey, try keys.worker("producer-1").keyPair()))
+        XCTAssertEqual(try admitted.deliver([(id: "curve-1", body: body)], timeout: 60)["curve-1"], .ack(batchID: "curve-1", rows: 100), secured.output)
+        let stranger = try StreamProducer(connect: local, curve: (serverKey, try CurveKeyPair.generate()))
+        XCTAssertThrowsError(try stranger.deliver([(id: "curve-2", body: body)], resendAfter: 1, timeout: 3), "a key not in allowed/ is refused")
+        let open = try StreamProducer(connect: local)
+        XCTAssertThrowsError(try open.deliver([(id: "curve-3", body: body)], resendAfter: 1, timeout: 3), "a producer without CURVE is refused")
+        secured.kill(SIGTERM)
+        XCTAssertTrue(secured.waitForExit(timeout: 60), secured.output)
+        XCTAssertEqual(secured.process.terminationStatus, 0, secured.output)
+        XCTAssertTrue(secured.output.contains("CURVE: refused a producer"), secured.output)
+        XCTAssertTrue(secured.output.contains("\"inserted\":100"), secured.output)
     }
 
     /// SIGKILLs `child` as soon as the stream database holds `threshold` predictions, and returns

@@ -37,7 +37,7 @@ final class HotSwapTests: XCTestCase {
         try registry.promote(model: "churn", version: 1, to: .production, policy: PromotionPolicy(), force: true, reason: "hot swap test: start")
         let catalog = try ModelCatalog(registry: registry, references: [try VersionReference(parsing: "churn@production")])
         var settings = ServeSettings(bind: try ServeBind(parsing: "127.0.0.1:0"), pollInterval: .milliseconds(200), logSampleRate: 0)
-        settings.batch = BatchSettings(maxRows: 16, maxWait: .microseconds(500))
+        settings.batch = FlushPolicy(maxRows: 16, maxWait: .microseconds(500))
         let server = try await RunningServer(catalog: catalog, settings: settings)
         let body = try JSONSerialization.data(withJSONObject: ["instances": [InferenceServerTests.json(try fixture.records(rows: 0..<1)[0])]])
         let answers = Answers()
@@ -107,7 +107,7 @@ final class HotSwapTests: XCTestCase {
         let fixture = try ServeFixture.shared()
         let registry = try fixture.registry()
         let model = try LoadedModel.load(try registry.version(reference: "engagement@1"), from: registry)
-        let batcher = MicroBatcher(settings: BatchSettings(maxRows: 8, maxWait: .milliseconds(20)))
+        let batcher = MicroBatcher(policy: FlushPolicy(maxRows: 8, maxWait: .milliseconds(20)))
         let records = try fixture.records(rows: 0..<24)
         var bad = records[3]
         bad[model.inputs.first { !$0.categorical }!.name] = .text("not a number")

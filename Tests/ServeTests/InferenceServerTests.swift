@@ -77,6 +77,30 @@ final class InferenceServerTests: XCTestCase {
             }
         }
 
+        // One [N, F] number tensor, the columns in the metadata's order: the same answers as one
+        // tensor per feature (the categorical columns sent as null, missing, in both).
+        let numericOnly = records.map { record in
+            Dictionary(uniqueKeysWithValues: churn.trained.header.schema.features.map { ($0.name, $0.categorical ? FeatureValue.missing : record[$0.name] ?? .missing) })
+        }
+        let expectedMatrix = try churn.score(try FeatureRows(records: numericOnly)).columns[0]
+        let matrix: [[Any]] = numericOnly.map { record in
+            churn.trained.header.schema.features.map { feature -> Any in
+                if case .number(let x) = record[feature.name] ?? .missing { return x }
+                return NSNull()
+            }
+        }
+        for nested in [false, true] {
+            let data: [Any] = nested ? matrix : matrix.flatMap { $0 }
+            let width = churn.trained.header.schema.features.count
+            let body: [String: Any] = ["inputs": [["name": "input-0", "datatype": "FP64", "shape": [records.count, width], "data": data]]]
+            let reply = try await HTTPClient.send("POST", server.url("/v2/models/churn/infer"), json: body)
+            XCTAssertEqual(reply.status, 200, reply.text)
+            let outputs = try XCTUnwrap(reply.json["outputs"] as? [[String: Any]])
+            let answered = try XCTUnwrap(outputs.first { $0["name"] as? String == "prediction" }?["data"] as? [Double])
+            XCTAssertEqual(answered.count, records.count)
+            for (a, b) in zip(answered, expectedMatrix) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        }
+
         let quantiles = try LoadedModel.load(try registry.version(reference: "lifetime_value@1"), from: registry)
         let q = try await HTTPClient.send("POST", server.url("/v2/models/lifetime_value/infer"), json: ["inputs": v2Inputs(quantiles.trained, records)])
         XCTAssertEqual(q.status, 200, q.text)
@@ -121,6 +145,11 @@ final class InferenceServerTests: XCTestCase {
             ("unknown datatype", try JSONSerialization.data(withJSONObject: ["inputs": replacing(numeric) { $0["datatype"] = "FP128" }]), "unknown datatype 'FP128'"),
             ("no shape", try JSONSerialization.data(withJSONObject: ["inputs": replacing(numeric) { $0["shape"] = nil }]), "shape is required"),
             ("unknown output", try JSONSerialization.data(withJSONObject: ["inputs": good, "outputs": [["name": "probability"]]]), "'probability' is not an output"),
+            ("[N, F] with the wrong F", try JSONSerialization.data(withJSONObject: ["inputs": [["name": "input-0", "datatype": "FP64", "shape": [2, 3], "data": [1, 2, 3, 4, 5, 6]]]]), "needs F = \(churn.header.schema.features.count) columns"),
+            ("[N, F] as BYTES", try JSONSerialization.data(withJSONObject: ["inputs": [["name": "input-0", "datatype": "BYTES", "shape": [1, churn.header.schema.features.count], "data": Array(repeating: "a", count: churn.header.schema.features.count)]]]), "holds numbers"),
+            ("[N, F] that its data does not fill", try JSONSerialization.data(withJSONObject: ["inputs": [["name": "input-0", "datatype": "FP64", "shape": [2, churn.header.schema.features.count], "data": [1, 2]]]]), "data has 2"),
+            ("[N, F] beside other tensors", try JSONSerialization.data(withJSONObject: ["inputs": good + [["name": "input-0", "datatype": "FP64", "shape": [2, churn.header.schema.features.count], "data": Array(repeating: 1, count: 2 * churn.header.schema.features.count)]]]), "'input-0' is not an input"),
+            ("a zero-row shape", try JSONSerialization.data(withJSONObject: ["inputs": replacing(numeric) { $0["shape"] = [0]; $0["data"] = [Any]() }]), "N ≥ 1 rows"),
             ("explain not a boolean", try JSONSerialization.data(withJSONObject: ["inputs": good, "parameters": ["explain": "yes"]]), "explain must be true or false"),
         ]
         for (label, body, message) in cases {
@@ -284,7 +313,7 @@ final class InferenceServerTests: XCTestCase {
         let logged = try registry.servedRequests(model: "engagement", version: 1)
         XCTAssertEqual(logged.count - before, 5, "every second request is kept at rate 0.5")
         let model = try TrainedModel.decode(try registry.artifact(model: "engagement", version: 1))
-        let table = try RequestLog.servedTable(Array(logged.suffix(5)), features: model.header.schema.names)
+        let table = try RequestLog.servedTable(Array(logged.suffix(5)), features: model.header.schema.features)
         XCTAssertEqual(table.rowCount, 5)
         XCTAssertEqual(table.names, model.header.schema.names)
         let outputs = try JSONSerialization.jsonObject(with: Data(logged.last!.outputs.utf8)) as? [String: [Double]]

@@ -1,11 +1,12 @@
 import Foundation
+import Serving
 @testable import Stream
 import Wire
 import XCTest
 
 /// Micro-batches flush on count or on the oldest event's wait, and a delivery is completed only
 /// by the batch holding its last event.
-final class MicroBatcherTests: XCTestCase {
+final class DeliveryQueueTests: XCTestCase {
     private func delivery(_ name: String, rows: Int) throws -> EventBatch {
         let body = "event_id,user_id,x\n" + (0..<rows).map { "\(name)-\($0),c\($0),\($0)" }.joined(separator: "\n") + "\n"
         return try EventBatch.parse(Data(body.utf8), source: name, categorical: [])
@@ -13,7 +14,7 @@ final class MicroBatcherTests: XCTestCase {
 
     func testABatchIsDueOnCountOrOnTheOldestEventsWait() throws {
         let start = Date(timeIntervalSince1970: 1000)
-        var batcher = MicroBatcher<String>(size: 10, maxWait: 5)
+        var batcher = DeliveryQueue<String>(policy: FlushPolicy(maxRows: 10, maxWait: .seconds(5)))
         XCTAssertFalse(batcher.isDue(at: start))
         XCTAssertNil(batcher.deadline)
         batcher.add(try delivery("a", rows: 4), token: "a", at: start)
@@ -29,7 +30,7 @@ final class MicroBatcherTests: XCTestCase {
     }
 
     func testALargeDeliveryIsSpreadOverBatchesAndCompletedByItsLast() throws {
-        var batcher = MicroBatcher<String>(size: 10, maxWait: 30)
+        var batcher = DeliveryQueue<String>(policy: FlushPolicy(maxRows: 10, maxWait: .seconds(30)))
         let now = Date()
         batcher.add(try delivery("big", rows: 25), token: "big", at: now)
         batcher.add(try delivery("small", rows: 3), token: "small", at: now)

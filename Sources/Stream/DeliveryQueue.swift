@@ -1,21 +1,21 @@
 import Foundation
+import Serving
 
-/// Cuts the events of arriving deliveries into micro-batches: a batch is due when `size` events
-/// wait, or when the oldest waiting event has waited `maxWait` seconds, whichever comes first.
+/// Cuts the events of arriving deliveries into micro-batches by a `FlushPolicy`: a batch is due
+/// when `maxRows` events wait, or when the oldest waiting event has waited `maxWait`, whichever
+/// comes first.
 ///
 /// A delivery larger than `size` is spread over several batches; it is *completed* by the batch
 /// that holds its last event, and only then may it be acknowledged (the file moved to `done/`,
 /// the producer's batch ACKed), after that batch is committed.
-public struct MicroBatcher<Token> {
-    public let size: Int
-    public let maxWait: Double
+public struct DeliveryQueue<Token> {
+    public let policy: FlushPolicy
     private var queue: [(batch: EventBatch, token: Token, offset: Int, arrived: Date)] = []
 
-    public init(size: Int, maxWait: Double) {
-        precondition(size > 0 && maxWait >= 0)
-        self.size = size
-        self.maxWait = maxWait
-    }
+    public init(policy: FlushPolicy) { self.policy = policy }
+
+    /// Events per micro-batch at most.
+    public var size: Int { policy.maxRows }
 
     /// Events waiting, all deliveries together.
     public private(set) var pending = 0
@@ -23,7 +23,7 @@ public struct MicroBatcher<Token> {
     public var isEmpty: Bool { queue.isEmpty }
 
     /// When the oldest waiting event's wait runs out; nil when nothing waits.
-    public var deadline: Date? { queue.first.map { $0.arrived.addingTimeInterval(maxWait) } }
+    public var deadline: Date? { queue.first.map { policy.deadline(oldest: $0.arrived) } }
 
     public mutating func add(_ batch: EventBatch, token: Token, at time: Date) {
         queue.append((batch, token, 0, time))
@@ -31,8 +31,7 @@ public struct MicroBatcher<Token> {
     }
 
     public func isDue(at time: Date) -> Bool {
-        guard let deadline else { return false }
-        return pending >= size || time >= deadline
+        policy.isDue(rows: pending, oldest: queue.first?.arrived, now: time)
     }
 
     /// The next micro-batch: at most `size` events, oldest first, and the deliveries it completes.
