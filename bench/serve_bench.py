@@ -267,7 +267,7 @@ def table(result):
     from report import Table
 
     t = Table(f"engage serve against mlflow models serve — churn GBDT, {result['trees']} trees × {result['leaves']} leaves, "
-              f"{result['features']} features, wrk on the same machine", peers=("mlflow", "-"))
+              f"{result['features']} features, the open-loop client and wrk on the same machine", peers=("mlflow", "-"))
     rate = result["paced_rate"]
     floor = result["client_floor"]
     t.add(f"single row at {rate:.0f} req/s (open loop): answered/s", result["engage_paced_achieved_rps"], result["mlflow_paced_achieved_rps"])

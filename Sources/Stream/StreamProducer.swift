@@ -44,11 +44,11 @@ public final class StreamProducer {
                 let batch = batches[next]
                 next += 1
                 guard replies[batch.id] == nil else { continue }
-                try socket.send(StreamFrames.encodeEvents(batchID: batch.id, body: batch.body))
+                try send(batch.id, batch.body)
                 inFlight[batch.id] = (batch.body, Date())
             }
             for (id, flight) in inFlight where Date().timeIntervalSince(flight.sent) >= resendAfter {
-                try socket.send(StreamFrames.encodeEvents(batchID: id, body: flight.body))
+                try send(id, flight.body)
                 inFlight[id] = (flight.body, Date())
                 resends += 1
             }
@@ -63,5 +63,11 @@ public final class StreamProducer {
             }
         }
         return replies
+    }
+
+    /// Queues one batch without blocking: with no stream to route to (not up yet, or a CURVE
+    /// handshake it refused) the send is skipped, and the batch goes again after `resendAfter`.
+    private func send(_ id: String, _ body: Data) throws {
+        if try !socket.trySend(StreamFrames.encodeEvents(batchID: id, body: body)) { counters.countDropped("no stream to send to") }
     }
 }
