@@ -59,8 +59,8 @@ struct DriftCommand: ParsableCommand {
                                valueName: "MODEL@REF"))
     var served: String?
 
-    @Option(help: "With --served: the newest logged requests compared at most.")
-    var servedLimit = 100_000
+    @Option(help: "With --served: the newest logged requests compared at most (default 100000).")
+    var servedLimit: Int?
 
     @Option(help: "Columns to compare, comma-separated (default: every column of the reference).")
     var columns: String?
@@ -107,6 +107,7 @@ struct DriftCommand: ParsableCommand {
             }
             return try compareServed(served)
         }
+        guard servedLimit == nil else { throw CLIFailure(message: "--served-limit: it limits --served, which is not given") }
         guard let data else { throw CLIFailure(message: "give --data NEW.csv (with --reference or --against), or --served MODEL@REF") }
         let currentTable = try CSV.read(path: data)
         switch (reference, against) {
@@ -132,10 +133,11 @@ struct DriftCommand: ParsableCommand {
 
     /// The requests `engage serve` logged for the version `reference` names, against its profile.
     private func compareServed(_ reference: String) throws -> (report: DriftReport, prediction: FeatureDrift?, referenceName: String, dataName: String) {
-        guard servedLimit >= 1 else { throw CLIFailure(message: "--served-limit must be at least 1 (got \(servedLimit))") }
+        let limit = servedLimit ?? 100_000
+        guard limit >= 1 else { throw CLIFailure(message: "--served-limit must be at least 1 (got \(limit))") }
         let store = try ModelRegistry.openReadOnly(path: try registryPath())
         let version = try store.version(reference: reference)
-        let records = try store.servedRequests(model: version.model, version: version.version, newest: servedLimit)
+        let records = try store.servedRequests(model: version.model, version: version.version, newest: limit)
         guard !records.isEmpty else {
             throw CLIFailure(message: "\(version.reference): no served requests logged (engage serve keeps a share of them: --log-sample, serve.log_sample)")
         }

@@ -35,8 +35,8 @@ final class ServedDriftTests: XCTestCase {
         return (clean, shifted)
     }
 
-    private func drift(_ reference: String, _ fixture: ServeFixture) throws -> (status: Int32, json: [String: Any], output: String) {
-        let run = try fixture.engage.run(["drift", "--served", reference, "--registry", fixture.registryPath, "--json"], in: fixture.directory, timeout: 120)
+    private func drift(_ reference: String, _ fixture: ServeFixture, _ extra: [String] = []) throws -> (status: Int32, json: [String: Any], output: String) {
+        let run = try fixture.engage.run(["drift", "--served", reference, "--registry", fixture.registryPath, "--json"] + extra, in: fixture.directory, timeout: 120)
         let start = run.output.firstIndex(of: "{")
         let json = start.flatMap { try? JSONSerialization.jsonObject(with: Data(run.output[$0...].utf8)) as? [String: Any] } ?? [:]
         return (run.status, json, run.output)
@@ -63,6 +63,9 @@ final class ServedDriftTests: XCTestCase {
         XCTAssertEqual(calm.json["drifted"] as? Bool, false, calm.output)
         XCTAssertEqual(calm.json["current_rows"] as? Int, clean.count, "every served row of churn@1 was logged and compared")
         XCTAssertTrue((calm.json["data"] as? String)?.contains("requests served by churn@1") ?? false, calm.output)
+
+        let newest = try drift("churn@1", fixture, ["--served-limit", "5"])
+        XCTAssertEqual(newest.json["current_rows"] as? Int, 100, "the newest 5 requests of 20 rows: \(newest.output)")
 
         let moved = try drift("churn@2", fixture)
         XCTAssertEqual(moved.status, 1, moved.output)
