@@ -81,6 +81,10 @@ final class ServedDriftTests: XCTestCase {
         let mixed = try fixture.engage.run(["drift", "--served", "churn@1", "--data", "x.csv", "--registry", fixture.registryPath], in: fixture.directory)
         XCTAssertEqual(mixed.status, 2)
         XCTAssertTrue(mixed.output.contains("without --data"), mixed.output)
+        let stray = try fixture.engage.run(["drift", "--against", "churn@1", "--data", fixture.customersPath, "--served-limit", "5", "--registry", fixture.registryPath],
+                                           in: fixture.directory)
+        XCTAssertEqual(stray.status, 2)
+        XCTAssertTrue(stray.output.contains("--served-limit"), stray.output)
     }
 
     /// SIGTERM stops `engage serve` by a graceful shutdown: exit 0, nothing logged at error level.
