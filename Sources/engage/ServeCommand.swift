@@ -22,7 +22,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Single-row requests scored together at most (1 = no batching).") var batchMaxRows: Int?
     @Option(help: "How long a single-row request waits for others to batch with, in milliseconds.") var batchMaxWaitMs: Double?
     @Option(help: "How often the served references are resolved again, in milliseconds (10–500).") var pollMs: Int?
-    @Option(help: "Share of requests written to the registry's request log (0–1).") var logSample: Double?
+    @Option(help: "Share of requests written to the registry's request log (0–1), which `engage drift --served` reads.") var logSample: Double?
 
     func run() throws {
         let (catalog, settings) = try failing { () throws -> (ModelCatalog, ServeSettings) in
