@@ -16,6 +16,8 @@ final class RegistrySink: ResultSink {
     let configSHA256: String
     let store: ShardStore
     private let predictionStore: PredictionStore
+    /// Training rows kept for the profiles of the next versions (``trainingRows(_:)``).
+    private var trainingTables: [(key: String, rows: Table)] = []
     private(set) var registered: [String: ModelVersion] = [:]
     /// Job ids whose versions were registered before this coordinator resumed the run.
     let resumedVersions: Set<String>
@@ -110,8 +112,23 @@ final class RegistrySink: ResultSink {
     /// nil for an artifact that is not an `engage-model` (none the workers send).
     private func profile(of artifact: Data, job: PlannedJob) throws -> String? {
         guard let model = try? TrainedModel.decode(artifact) else { return nil }
-        let rows = try Table.concatenated(try job.spec.trainShards.map { try store.read($0.id) })
-        return try ModelProfile(model: model, rows: rows).json()
+        return try ModelProfile(model: model, rows: try trainingRows(job.spec.trainShards)).json()
+    }
+
+    /// The rows of `shards`, read once for the full jobs that share them (every customer model
+    /// trains on the run's training shards) rather than read, hashed and decoded per version.
+    /// The two most recent sets are kept: the customers' and the recommender's interactions.
+    private func trainingRows(_ shards: [ShardRef]) throws -> Table {
+        let key = shards.map(\.id).joined(separator: ",")
+        if let index = trainingTables.firstIndex(where: { $0.key == key }) {
+            let found = trainingTables.remove(at: index)
+            trainingTables.append(found)
+            return found.rows
+        }
+        let rows = try Table.concatenated(try shards.map { try store.read($0.id) })
+        trainingTables.append((key, rows))
+        if trainingTables.count > 2 { trainingTables.removeFirst() }
+        return rows
     }
 
     /// A stacking job gets its base-prediction table (`StackingAssembly`) once its inputs are done.
