@@ -17,7 +17,7 @@ final class RegistrySink: ResultSink {
     let store: ShardStore
     private let predictionStore: PredictionStore
     /// Training rows kept for the profiles of the next versions (``trainingRows(_:)``).
-    private var trainingTables: [(key: String, rows: Table)] = []
+    private var trainingTables: [(key: String, rows: Table, profiles: FeatureProfiles)] = []
     private(set) var registered: [String: ModelVersion] = [:]
     /// Job ids whose versions were registered before this coordinator resumed the run.
     let resumedVersions: Set<String>
@@ -112,23 +112,25 @@ final class RegistrySink: ResultSink {
     /// nil for an artifact that is not an `engage-model` (none the workers send).
     private func profile(of artifact: Data, job: PlannedJob) throws -> String? {
         guard let model = try? TrainedModel.decode(artifact) else { return nil }
-        return try ModelProfile(model: model, rows: try trainingRows(job.spec.trainShards)).json()
+        let (rows, known) = try trainingRows(job.spec.trainShards)
+        return try ModelProfile(model: model, rows: rows, known: known).json()
     }
 
     /// The rows of `shards`, read once for the full jobs that share them (every customer model
     /// trains on the run's training shards) rather than read, hashed and decoded per version.
     /// The two most recent sets are kept: the customers' and the recommender's interactions.
-    private func trainingRows(_ shards: [ShardRef]) throws -> Table {
+    private func trainingRows(_ shards: [ShardRef]) throws -> (rows: Table, profiles: FeatureProfiles) {
         let key = shards.map(\.id).joined(separator: ",")
         if let index = trainingTables.firstIndex(where: { $0.key == key }) {
             let found = trainingTables.remove(at: index)
             trainingTables.append(found)
-            return found.rows
+            return (found.rows, found.profiles)
         }
         let rows = try Table.concatenated(try shards.map { try store.read($0.id) })
-        trainingTables.append((key, rows))
+        let profiles = FeatureProfiles(rows: rows.rowCount)
+        trainingTables.append((key, rows, profiles))
         if trainingTables.count > 2 { trainingTables.removeFirst() }
-        return rows
+        return (rows, profiles)
     }
 
     /// A stacking job gets its base-prediction table (`StackingAssembly`) once its inputs are done.
