@@ -42,7 +42,7 @@ final class DecodedShardsTests: XCTestCase {
 
     func testTheLeastRecentlyUsedShardLeavesWhenTheBudgetIsFull() throws {
         let a = try shard(0), b = try shard(1000), c = try shard(2000)
-        let one = DecodedShards.bytes(of: try store.read(a.id))
+        let one = try store.read(a.id).decodedBytes
         let decoded = DecodedShards(store: store, budgetBytes: 2 * one)
         _ = try decoded.table(a.id)
         _ = try decoded.table(b.id)

@@ -16,8 +16,10 @@ final class RegistrySink: ResultSink {
     let configSHA256: String
     let store: ShardStore
     private let predictionStore: PredictionStore
-    /// Training rows kept for the profiles of the next versions (``trainingRows(_:)``).
-    private var trainingTables: [(key: String, rows: Table, profiles: FeatureProfiles)] = []
+    /// Training rows (while they fit) and their feature profiles, by training shards, for the
+    /// profiles of the next versions (``trainingRows(_:)``).
+    private var trainingSets: [String: (rows: Table?, profiles: FeatureProfiles)] = [:]
+    private var keptRowsBytes = 0
     private(set) var registered: [String: ModelVersion] = [:]
     /// Job ids whose versions were registered before this coordinator resumed the run.
     let resumedVersions: Set<String>
@@ -117,21 +119,23 @@ final class RegistrySink: ResultSink {
     }
 
     /// The rows of `shards`, read once for the full jobs that share them (every customer model
-    /// trains on the run's training shards) rather than read, hashed and decoded per version.
-    /// The two most recent sets are kept: the customers' and the recommender's interactions.
+    /// trains on the run's training shards) rather than read, hashed and decoded per version, with
+    /// the feature profiles already computed on them. The rows are kept only while they fit
+    /// ``keptRowsBudget`` (at ten million customers they would not); the profiles always are.
     private func trainingRows(_ shards: [ShardRef]) throws -> (rows: Table, profiles: FeatureProfiles) {
         let key = shards.map(\.id).joined(separator: ",")
-        if let index = trainingTables.firstIndex(where: { $0.key == key }) {
-            let found = trainingTables.remove(at: index)
-            trainingTables.append(found)
-            return (found.rows, found.profiles)
-        }
+        let known = trainingSets[key]
+        if let rows = known?.rows { return (rows, known!.profiles) }
         let rows = try Table.concatenated(try shards.map { try store.read($0.id) })
-        let profiles = FeatureProfiles(rows: rows.rowCount)
-        trainingTables.append((key, rows, profiles))
-        if trainingTables.count > 2 { trainingTables.removeFirst() }
+        let profiles = known?.profiles ?? FeatureProfiles(rows: rows.rowCount)
+        let keep = keptRowsBytes + rows.decodedBytes <= Self.keptRowsBudget
+        if keep { keptRowsBytes += rows.decodedBytes }
+        trainingSets[key] = (keep ? rows : nil, profiles)
         return (rows, profiles)
     }
+
+    /// A sixteenth of the host's memory, at most 2 GiB.
+    static var keptRowsBudget: Int { Int(min(UInt64(2) << 30, ProcessInfo.processInfo.physicalMemory / 16)) }
 
     /// A stacking job gets its base-prediction table (`StackingAssembly`) once its inputs are done.
     func materialize(_ job: PlannedJob) throws -> PlannedJob {
