@@ -195,6 +195,30 @@ def side_figures(runs, wall_key):
     return figures
 
 
+def timeline_rows(runs):
+    """engage's own timeline (`timeline` in `engage run --json`), medians over rounds: the
+    coordinator's CPU seconds outside and inside the jobs phase, its registration CPU seconds, the
+    workers' CPU seconds in their jobs and their input reading, and each worker's idle seconds."""
+    timelines = [r.get("timeline") for r in runs if r.get("timeline")]
+    if not timelines:
+        return []
+
+    def phase_cpu(t, jobs_phase):
+        return sum(p["cpuSeconds"] for p in t["phases"] if p["phase"].startswith("jobs") == jobs_phase)
+
+    rows = [
+        ("  engage: coordinator CPU seconds before the jobs (data, shards, binning)", median([phase_cpu(t, False) for t in timelines])),
+        ("  engage: coordinator CPU seconds during the jobs", median([phase_cpu(t, True) for t in timelines])),
+        ("    of which registering results", median([sum(j["registerCPUSeconds"] for j in t["jobs"]) for t in timelines])),
+        ("  engage: workers' CPU seconds in their jobs", median([sum(j.get("workerCPUSeconds") or 0 for j in t["jobs"]) for t in timelines])),
+        ("  engage: workers' seconds reading job inputs", median([sum(j.get("inputSeconds") or 0 for j in t["jobs"]) for t in timelines])),
+    ]
+    for worker in sorted({w["worker"] for t in timelines for w in t["workers"]}):
+        idle = [w["idleSeconds"] for t in timelines for w in t["workers"] if w["worker"] == worker]
+        rows.append((f"  engage: {worker} idle (first dispatch to end, less its jobs)", median(idle)))
+    return rows
+
+
 def engage_quality(run):
     return {v["model"]: v["metrics"] for v in run["versions"]}
 
@@ -255,6 +279,8 @@ def table(result):
     for model in sorted(set(e["models"]) | set(p["models"]), key=lambda m: -e["models"].get(m, (0, 0))[0]):
         (es, ec), (ps, pc) = e["models"].get(model, (None, 0)), p["models"].get(model, (None, 0))
         t.add(f"  {model}: {ec} / {pc} job(s)", es, ps, unit="s")
+    for label, figure in timeline_rows(result["engage"]):
+        t.add(label, figure, None, unit="s")
     t.add(f"longest job (engage {e['longest_job']}, Ray {p['longest_job']})", e["longest_seconds"], p["longest_seconds"], unit="s")
     t.add("critical path: longest input job + ensemble job", e["critical_path"], p["critical_path"], unit="s")
     for _, _, label, ev, pv in quality_pairs(result):

@@ -110,5 +110,29 @@ class JobTests(unittest.TestCase):
         self.assertEqual(out.tolist(), [[0.5, 2.0, 3.5]])
 
 
+class TimelineRowsTests(unittest.TestCase):
+    """The engage rows pipeline_bench.py prints from `engage run --json`'s timeline."""
+
+    def test_sums_and_medians_of_the_timeline(self):
+        import pipeline_bench
+
+        def run(register, idle):
+            return {"timeline": {
+                "phases": [{"phase": "data: generate", "seconds": 1, "cpuSeconds": 0.5},
+                           {"phase": "jobs (serving shards, registering results)", "seconds": 30, "cpuSeconds": 4}],
+                "jobs": [{"registerCPUSeconds": register, "workerCPUSeconds": 10, "inputSeconds": 0.25},
+                         {"registerCPUSeconds": 0, "workerCPUSeconds": None, "inputSeconds": None}],
+                "workers": [{"worker": "w1", "idleSeconds": idle}]}}
+
+        rows = dict(pipeline_bench.timeline_rows([run(1.0, 2.0), run(3.0, 4.0), {"jobs": []}]))
+        self.assertEqual(rows["  engage: coordinator CPU seconds before the jobs (data, shards, binning)"], 0.5)
+        self.assertEqual(rows["  engage: coordinator CPU seconds during the jobs"], 4)
+        self.assertEqual(rows["    of which registering results"], 2.0)
+        self.assertEqual(rows["  engage: workers' CPU seconds in their jobs"], 10)
+        self.assertEqual(rows["  engage: workers' seconds reading job inputs"], 0.25)
+        self.assertEqual(rows["  engage: w1 idle (first dispatch to end, less its jobs)"], 3.0)
+        self.assertEqual(pipeline_bench.timeline_rows([{"jobs": []}]), [])
+
+
 if __name__ == "__main__":
     unittest.main()

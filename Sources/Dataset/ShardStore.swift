@@ -211,3 +211,16 @@ public struct ShardStore: Sendable {
         }
     }
 }
+
+extension Table {
+    /// The memory a decoded table's values and category codes hold, roughly (levels left out):
+    /// what the caches of decoded shards count against their budgets.
+    public var decodedBytes: Int {
+        columns.reduce(0) { total, column in
+            switch column {
+            case .numeric(let values): return total + values.count * MemoryLayout<Double>.stride
+            case .categorical(let codes, _): return total + codes.count * MemoryLayout<Int32>.stride
+            }
+        }
+    }
+}

@@ -26,10 +26,16 @@ public struct ModelProfile: Codable, Sendable, Equatable {
     public var predictionName: String?
 
     /// Profiles `rows` (the training rows) for `model`; features the table lacks are left out.
-    public init(model: TrainedModel, rows table: Table, bins: Int = DriftThresholds().bins) throws {
+    /// With `known`, the profiles of these very rows that an earlier version computed are taken
+    /// from it, and the new ones added (the models of a run share their training rows and most
+    /// features, and sorting every column again cost each registration a third of a second).
+    public init(model: TrainedModel, rows table: Table, bins: Int = DriftThresholds().bins, known: FeatureProfiles? = nil) throws {
         rows = table.rowCount
-        features = try model.header.schema.names.filter { table.index(of: $0) != nil }.map {
-            Feature(name: $0, profile: FeatureProfile(try table.column($0), bins: bins))
+        features = try model.header.schema.names.filter { table.index(of: $0) != nil }.map { name in
+            if let profile = known?.profiles[name], known?.bins == bins, known?.rows == table.rowCount { return Feature(name: name, profile: profile) }
+            let profile = FeatureProfile(try table.column(name), bins: bins)
+            if known?.bins == bins, known?.rows == table.rowCount { known?.profiles[name] = profile }
+            return Feature(name: name, profile: profile)
         }
         if features.count == model.header.schema.features.count, model.header.kind != .ncf {
             let outputs = try model.predict(table)
@@ -44,5 +50,19 @@ public struct ModelProfile: Codable, Sendable, Equatable {
 
     public static func decode(json: String) throws -> ModelProfile {
         try JSONDecoder().decode(ModelProfile.self, from: Data(json.utf8))
+    }
+}
+
+/// The feature profiles of one table of training rows, shared by the versions trained on it
+/// (``ModelProfile/init(model:rows:bins:known:)``). Whoever makes it vouches that every table it
+/// is passed with holds the same rows.
+public final class FeatureProfiles {
+    public let rows: Int
+    public let bins: Int
+    var profiles: [String: FeatureProfile] = [:]
+
+    public init(rows: Int, bins: Int = DriftThresholds().bins) {
+        self.rows = rows
+        self.bins = bins
     }
 }

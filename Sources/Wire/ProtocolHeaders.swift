@@ -143,16 +143,24 @@ public struct ResultHeader: Codable, Sendable, Equatable {
     public var seconds: Double
     public var report: Data?
     public var peakRSS: ReportedPeakRSS
+    /// CPU seconds the worker process used from reading the job's inputs to sending this result
+    /// (optional: older workers do not send it; a negative or non-finite value is dropped).
+    public var cpuSeconds: Double?
+    /// Wall seconds of that spent reading the inputs (from memory or the disk cache).
+    public var inputSeconds: Double?
 
-    public init(jobID: String, attempt: Int, seconds: Double, report: Data?, peakRSSBytes: UInt64? = nil) {
+    public init(jobID: String, attempt: Int, seconds: Double, report: Data?, peakRSSBytes: UInt64? = nil,
+                cpuSeconds: Double? = nil, inputSeconds: Double? = nil) {
         self.jobID = jobID
         self.attempt = attempt
         self.seconds = seconds
         self.report = report
         self.peakRSS = ReportedPeakRSS(peakRSSBytes)
+        self.cpuSeconds = Self.duration(cpuSeconds)
+        self.inputSeconds = Self.duration(inputSeconds)
     }
 
-    private enum CodingKeys: String, CodingKey { case jobID, attempt, seconds, report }
+    private enum CodingKeys: String, CodingKey { case jobID, attempt, seconds, report, cpuSeconds, inputSeconds }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -161,6 +169,8 @@ public struct ResultHeader: Codable, Sendable, Equatable {
         seconds = try container.decode(Double.self, forKey: .seconds)
         report = try container.decodeIfPresent(Data.self, forKey: .report)
         peakRSS = try ReportedPeakRSS(from: decoder)
+        cpuSeconds = Self.duration(try? container.decodeIfPresent(Double.self, forKey: .cpuSeconds))
+        inputSeconds = Self.duration(try? container.decodeIfPresent(Double.self, forKey: .inputSeconds))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -169,7 +179,15 @@ public struct ResultHeader: Codable, Sendable, Equatable {
         try container.encode(attempt, forKey: .attempt)
         try container.encode(seconds, forKey: .seconds)
         try container.encodeIfPresent(report, forKey: .report)
+        try container.encodeIfPresent(cpuSeconds, forKey: .cpuSeconds)
+        try container.encodeIfPresent(inputSeconds, forKey: .inputSeconds)
         try peakRSS.encode(to: encoder)
+    }
+
+    /// A duration as reported, or nil when it is not a finite, non-negative number.
+    private static func duration(_ value: Double??) -> Double? {
+        guard let value = value ?? nil, value.isFinite, value >= 0 else { return nil }
+        return value
     }
 }
 

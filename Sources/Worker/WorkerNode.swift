@@ -34,6 +34,7 @@ public final class WorkerNode {
     private let options: WorkerOptions
     private let logger: Logger
     private let store: ShardStore
+    private let decoded: DecodedShards
     private let outbox = Outbox<Envelope>()
     private let writes = Outbox<StoredShard>()
     private let progress = ProgressGate()
@@ -70,6 +71,7 @@ public final class WorkerNode {
         self.execution = execution
         parentPID = options.parentPID ?? getppid()
         store = try ShardStore(directory: options.cacheDirectory)
+        decoded = DecodedShards(store: store)
         liveness = Liveness(heartbeatMs: options.heartbeatMs, liveness: options.liveness, now: clock.now)
     }
 
@@ -306,27 +308,27 @@ public final class WorkerNode {
         guard let active = job else { return }
         job?.training = true
         progress.begin()
-        let store = self.store, outbox = self.outbox, progress = self.progress, threads = options.effectiveThreads, logger = self.logger
+        let decoded = self.decoded, outbox = self.outbox, progress = self.progress, threads = options.effectiveThreads, logger = self.logger
         let header = active.header, spec = active.spec, train = execution.train
         execution.launch {
             let started = ContinuousClock.now
+            let cpuStarted = CPUTime.processSeconds()
             do {
-                func table(_ shards: [ShardRef]) throws -> Table? {
-                    shards.isEmpty ? nil : try Table.concatenated(try shards.map { try store.read($0.id) })
-                }
-                let binned = try spec.binnedShard.map { try BinnedShard(decoding: try store.bytes(of: $0.id), source: store.path(for: $0.id)) }
-                let inputs = JobInputs(train: try Table.concatenated(try spec.trainShards.map { try store.read($0.id) }),
-                                       eval: try table(spec.evalShards), scored: try table(spec.scoreShards),
-                                       items: try table(spec.itemShards), stacking: try table(spec.stackingShards), binned: binned)
-                logger.info("job \(header.jobID): inputs read from the cache in \(Self.milliseconds(since: started)) ms")
+                let inputs = JobInputs(train: try decoded.table(of: spec.trainShards) ?? Table.concatenated([]),
+                                       eval: try decoded.table(of: spec.evalShards), scored: try decoded.table(of: spec.scoreShards),
+                                       items: try decoded.table(of: spec.itemShards), stacking: try decoded.table(of: spec.stackingShards),
+                                       binned: try spec.binnedShard.map { try decoded.binned($0.id) })
+                let inputSeconds = (ContinuousClock.now - started).seconds
+                logger.info("job \(header.jobID): inputs read in \(Self.milliseconds(since: started)) ms (\(decoded.hits) decoded shard reads from memory, \(decoded.misses) from disk so far)")
                 let outcome = try train(spec, threads, inputs) { fraction in
                     progress.report(jobID: header.jobID, attempt: header.attempt, fraction: fraction)
                 }
                 let report = try EngageJSONEncoder().encode(outcome.report)
-                let seconds = (ContinuousClock.now - started).seconds
                 let payload = ResultPayload(artifact: outcome.artifact, predictions: outcome.evalPredictions + outcome.scoredPredictions).encode()
+                let seconds = (ContinuousClock.now - started).seconds
                 outbox.post(Envelope.make(.result, ResultHeader(jobID: header.jobID, attempt: header.attempt, seconds: seconds, report: report,
-                                                                peakRSSBytes: PeakRSS.currentBytes()), payload: payload))
+                                                                peakRSSBytes: PeakRSS.currentBytes(), cpuSeconds: CPUTime.processSeconds() - cpuStarted,
+                                                                inputSeconds: inputSeconds), payload: payload))
             } catch {
                 logger.error("job \(header.jobID) failed: \(error)")
                 outbox.post(Envelope.make(.failed, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: String(describing: error))))

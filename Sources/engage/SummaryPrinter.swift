@@ -74,6 +74,8 @@ enum SummaryPrinter {
             /// Bytes: `{"coordinator": n, "workers": {name: n}, "droppedValues": n}`.
             let peakRSS: PeakRSSSummary
             let resumed: Bool; let resumedJobs: Int; let rerunJobs: Int; let totalJobs: Int
+            /// Seconds since the run started: `{"phases": [...], "jobs": [...], "workers": [...]}`.
+            let timeline: RunTimeline
         }
         let body = Body(runID: summary.runID, wallSeconds: summary.wallSeconds, dataSeconds: summary.dataSeconds, failure: summary.failure,
                         versions: summary.rows.map { Row(model: $0.model, version: $0.version,
@@ -81,7 +83,8 @@ enum SummaryPrinter {
                                                          seconds: $0.seconds, worker: $0.worker, resumed: $0.resumed) },
                         jobs: summary.jobs, droppedMessages: summary.droppedMessages, workersLost: summary.workersLost,
                         journalFailures: summary.journalFailures, refusedHandshakes: summary.refusedHandshakes, backupTasks: summary.backupTasks,
-                        peakRSS: summary.peakRSS, resumed: summary.resumed, resumedJobs: summary.resumedJobs, rerunJobs: summary.rerunJobs, totalJobs: summary.totalJobs)
+                        peakRSS: summary.peakRSS, resumed: summary.resumed, resumedJobs: summary.resumedJobs, rerunJobs: summary.rerunJobs, totalJobs: summary.totalJobs,
+                        timeline: summary.timeline)
         let encoder = EngageJSONEncoder([.prettyPrinted, .sortedKeys])
         return String(decoding: (try? encoder.encode(body)) ?? Data(), as: UTF8.self)
     }

@@ -51,6 +51,34 @@ final class PeakRSSTests: XCTestCase {
         }
     }
 
+    func testResultCarriesItsCPUAndInputSecondsAndDropsBadOnes() throws {
+        let result = Envelope.make(.result, ResultHeader(jobID: "j", attempt: 1, seconds: 2.5, report: nil, cpuSeconds: 2.25, inputSeconds: 0.125),
+                                   payload: Data())
+        let back = try result.decodeHeader(ResultHeader.self)
+        XCTAssertEqual(back.cpuSeconds, 2.25)
+        XCTAssertEqual(back.inputSeconds, 0.125)
+        XCTAssertNil(ResultHeader(jobID: "j", attempt: 1, seconds: 1, report: nil, cpuSeconds: .nan, inputSeconds: -1).cpuSeconds)
+        for value in [#""fast""#, "-0.5", "null", "[1]"] {
+            let odd = try Envelope(command: .result, header: Data(#"{"attempt":1,"cpuSeconds":\#(value),"inputSeconds":\#(value),"jobID":"j","seconds":2}"#.utf8),
+                                   payload: Data()).decodeHeader(ResultHeader.self)
+            XCTAssertNil(odd.cpuSeconds, value)
+            XCTAssertNil(odd.inputSeconds, value)
+            XCTAssertEqual(odd.seconds, 2, value)
+        }
+        let old = try Envelope(command: .result, header: Data(#"{"attempt":1,"jobID":"j","seconds":0.5}"#.utf8), payload: Data())
+            .decodeHeader(ResultHeader.self)
+        XCTAssertNil(old.cpuSeconds)
+    }
+
+    func testCPUTimeGrowsWithWork() {
+        let process = CPUTime.processSeconds(), thread = CPUTime.threadSeconds()
+        var x = 0.0
+        for i in 0..<3_000_000 { x += Double(i).squareRoot() }
+        XCTAssertGreaterThan(x, 0)
+        XCTAssertGreaterThan(CPUTime.threadSeconds(), thread)
+        XCTAssertGreaterThanOrEqual(CPUTime.processSeconds() - process, CPUTime.threadSeconds() - thread - 0.01)
+    }
+
     func testAHeaderMissingARequiredFieldIsStillMalformed() {
         XCTAssertThrowsError(try header(#"{"peakRSSBytes":5,"workerID":"w"}"#).decodeHeader(HeartbeatHeader.self)) { error in
             XCTAssertEqual((error as? ProtocolError)?.kind, ProtocolError.malformedHeader("").kind)

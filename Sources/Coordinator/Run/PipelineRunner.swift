@@ -50,6 +50,8 @@ public struct RunSummary: Sendable {
     public var journalFailures = 0
     /// Peak RSS of the coordinator process and of each worker, in bytes.
     public var peakRSS = PeakRSSSummary()
+    /// Where the wall time went: the coordinator's phases, each job from dispatch to registration, each worker's idle time.
+    public var timeline = RunTimeline()
 }
 
 /// The peak resident set size of each process of a run, in bytes: the coordinator's own
@@ -121,17 +123,22 @@ public struct PipelineRunner {
 
     /// Loads, checks and shards the data. The tables stay inside this call, so the coordinator
     /// does not hold the whole customer table and interaction log while it serves the jobs.
-    private func prepareData(store: ShardStore) throws -> (PreparedData, DataQualityReport) {
+    private func prepareData(store: ShardStore, phases: inout PhaseClock) throws -> (PreparedData, DataQualityReport) {
         let preparer = DataPreparer(config: config, store: store)
         let tables = try preparer.loadTables()
+        phases.mark(config.data.source == .generate ? "data: generate" : "data: read")
         let quality = try preparer.qualityReport(tables.customers)
         try quality.requireNoErrors()
         for warning in quality.warnings { logger.warning("data quality: \(warning)") }
-        return (try preparer.prepare(tables), quality)
+        phases.mark("data: quality checks")
+        let prepared = try preparer.prepare(tables)
+        phases.mark("data: split and write shards")
+        return (prepared, quality)
     }
 
     public func run() throws -> RunSummary {
         let started = ContinuousClock.now
+        var phases = PhaseClock(origin: started)
         if let warning = try ExposureCheck.verdict(endpoint: config.coordinator.bind, curve: config.security.curve, insecure: insecure) {
             logger.warning("\(warning)")
         }
@@ -145,11 +152,12 @@ public struct PipelineRunner {
             }
         }
         let store = try ShardStore(directory: (config.workDirectory as NSString).appendingPathComponent("shards"))
-        let (data, quality) = try prepareData(store: store)
+        let (data, quality) = try prepareData(store: store, phases: &phases)
         logger.info("data: \(data.rows) rows, \(data.columns.count) columns, \(data.trainShards.count) train + \(data.testShards.count) test shards, dataset \(data.datasetSHA256.prefix(12))")
         let registry = try ModelRegistry(path: config.registryPath)
         let costs = JobCostModel().learning(from: try JobHistory(registry: registry).observations(),
                                              kinds: Dictionary(config.models.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a }))
+        phases.mark("registry and cost history")
         let binningStarted = ContinuousClock.now
         let binning = try SharedBinning(store: store, threads: ProcessInfo.processInfo.activeProcessorCount)
             .attach(to: try JobPlanner(config: config, data: data, costs: costs).plan(), trainShards: data.trainShards)
@@ -157,6 +165,7 @@ public struct PipelineRunner {
         for written in binning.shards {
             logger.info("binned the training rows once for \(written.jobs) GBDT jobs: shard \(written.shard.id.prefix(12)), \(written.shard.bytes) bytes, in \(String(format: "%.2f", (ContinuousClock.now - binningStarted).seconds)) s")
         }
+        phases.mark("binning for the GBDT jobs")
         let dataSeconds = (ContinuousClock.now - started).seconds
 
         let me = CoordinatorProcess.current
@@ -191,6 +200,7 @@ public struct PipelineRunner {
         let settings = CoordinatorServer.Settings(endpoint: config.coordinator.bind, heartbeatMs: config.coordinator.heartbeatMs, liveness: config.coordinator.liveness)
         let server = try CoordinatorServer(settings: settings, jobs: book, store: store, runID: runID, logger: logger, curveKeys: curveKeys)
         server.events = events
+        server.timelineOrigin = started
         let metricsEndpoint = try config.metrics.map { try MetricsEndpoint.start($0, server: server, sink: sink, registry: registry, events: events, logger: logger) }
         defer { metricsEndpoint?.stop() }
         let children = try LocalWorkers.start(count: book.isFinished ? 0 : localWorkers, executable: workerExecutable, endpoint: server.boundEndpoint,
@@ -198,10 +208,13 @@ public struct PipelineRunner {
                                               heartbeatMs: config.coordinator.heartbeatMs, curveKeys: curveKeys?.path, logDirectory: workerLogDirectory, logger: logger)
         defer { children.stop() }
 
+        phases.mark("run setup and worker start")
         var outcome = try server.serve(sink: EventingResultSink(sink, events: events)) {
             if localWorkers > 0, children.allExited { return "all \(localWorkers) local workers exited" }
             return nil
         }
+        phases.mark("jobs (serving shards, registering results)")
+        let jobsEnd = (ContinuousClock.now - started).seconds
         outcome.failure = outcome.failure ?? sink.journalFailure
         server.shutdownWorkers(keepingAllBut: keepRemoteWorkers ? Set(children.pids) : nil)
         children.waitForExit(seconds: 5)
@@ -225,6 +238,8 @@ public struct PipelineRunner {
         summary.journalFailures = sink.journalFailures
         summary.refusedHandshakes = outcome.refusedHandshakes
         summary.backupTasks = outcome.backupTasks
+        summary.timeline = RunTimeline(phases: phases.phases, jobs: server.timeline)
+        summary.timeline.summarizeWorkers(end: jobsEnd)
         summary.peakRSS = PeakRSSSummary(coordinator: PeakRSS.currentBytes(), workers: outcome.workerPeakRSS,
                                          droppedValues: outcome.droppedPeakRSSValues)
         return summary

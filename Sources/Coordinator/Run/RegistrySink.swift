@@ -16,6 +16,10 @@ final class RegistrySink: ResultSink {
     let configSHA256: String
     let store: ShardStore
     private let predictionStore: PredictionStore
+    /// Training rows (while they fit) and their feature profiles, by training shards, for the
+    /// profiles of the next versions (``trainingRows(_:)``).
+    private var trainingSets: [String: (rows: Table?, profiles: FeatureProfiles)] = [:]
+    private var keptRowsBytes = 0
     private(set) var registered: [String: ModelVersion] = [:]
     /// Job ids whose versions were registered before this coordinator resumed the run.
     let resumedVersions: Set<String>
@@ -110,9 +114,28 @@ final class RegistrySink: ResultSink {
     /// nil for an artifact that is not an `engage-model` (none the workers send).
     private func profile(of artifact: Data, job: PlannedJob) throws -> String? {
         guard let model = try? TrainedModel.decode(artifact) else { return nil }
-        let rows = try Table.concatenated(try job.spec.trainShards.map { try store.read($0.id) })
-        return try ModelProfile(model: model, rows: rows).json()
+        let (rows, known) = try trainingRows(job.spec.trainShards)
+        return try ModelProfile(model: model, rows: rows, known: known).json()
     }
+
+    /// The rows of `shards`, read once for the full jobs that share them (every customer model
+    /// trains on the run's training shards) rather than read, hashed and decoded per version, with
+    /// the feature profiles already computed on them. The rows are kept only while they fit
+    /// ``keptRowsBudget`` (at ten million customers they would not); the profiles always are.
+    private func trainingRows(_ shards: [ShardRef]) throws -> (rows: Table, profiles: FeatureProfiles) {
+        let key = shards.map(\.id).joined(separator: ",")
+        let known = trainingSets[key]
+        if let rows = known?.rows { return (rows, known!.profiles) }
+        let rows = try Table.concatenated(try shards.map { try store.read($0.id) })
+        let profiles = known?.profiles ?? FeatureProfiles(rows: rows.rowCount)
+        let keep = keptRowsBytes + rows.decodedBytes <= Self.keptRowsBudget
+        if keep { keptRowsBytes += rows.decodedBytes }
+        trainingSets[key] = (keep ? rows : nil, profiles)
+        return (rows, profiles)
+    }
+
+    /// A sixteenth of the host's memory, at most 2 GiB.
+    static var keptRowsBudget: Int { Int(min(UInt64(2) << 30, ProcessInfo.processInfo.physicalMemory / 16)) }
 
     /// A stacking job gets its base-prediction table (`StackingAssembly`) once its inputs are done.
     func materialize(_ job: PlannedJob) throws -> PlannedJob {

@@ -83,6 +83,12 @@ public final class CoordinatorServer {
     public var refusedHandshakes: Int { gate?.refused ?? 0 }
     /// The endpoint actually bound (resolves a `:*` port).
     public private(set) var boundEndpoint: String
+    /// Where the timeline's seconds count from (the run's start).
+    public var timelineOrigin: ContinuousClock.Instant
+    /// Every job attempt that returned a result, from dispatch to registration.
+    public private(set) var timeline: [RunTimeline.Job] = []
+    /// When each attempt in flight was sent, by job id and attempt.
+    private var dispatchedAt: [String: ContinuousClock.Instant] = [:]
 
     /// Serves over `transport`, a ROUTER end whose messages carry the peer id first; with `gate`,
     /// the CURVE server whose allow-list the loop reloads and whose refusals it logs.
@@ -97,6 +103,7 @@ public final class CoordinatorServer {
         self.transport = transport
         self.clock = clock
         lastHeartbeat = clock.now
+        timelineOrigin = clock.now
         boundEndpoint = settings.endpoint
     }
 
@@ -276,9 +283,22 @@ public final class CoordinatorServer {
         case .pending?, .running?:
             break
         }
+        let received = clock.now
+        // The worker is free: its next job goes out before this result is registered, so that it
+        // trains while the coordinator writes the registry instead of waiting for it.
+        dispatch(sink: sink)
         do {
             let payload = try ResultPayload.decode(message.payload ?? Data())
-            let label = try keepingWorkersAlive { try sink.accept(job: job, attempt: header.attempt, worker: worker.name, report: report, result: payload) }
+            let (label, registerCPU) = try keepingWorkersAlive {
+                let cpu = CPUTime.threadSeconds()
+                let label = try sink.accept(job: job, attempt: header.attempt, worker: worker.name, report: report, result: payload)
+                return (label, CPUTime.threadSeconds() - cpu)
+            }
+            timeline.append(RunTimeline.Job(job: job.id, worker: worker.name, attempt: header.attempt,
+                                            dispatched: offset(dispatchedAt.removeValue(forKey: "\(job.id)#\(header.attempt)") ?? received),
+                                            received: offset(received), registered: offset(clock.now), workerSeconds: header.seconds,
+                                            workerCPUSeconds: header.cpuSeconds, inputSeconds: header.inputSeconds,
+                                            registerCPUSeconds: registerCPU))
             let otherCopy = book.backups[job.id].map { $0.attempt == header.attempt ? primaryWorker(of: job.id) : $0.worker } ?? nil
             _ = book.complete(job.id, attempt: header.attempt, worker: worker.name)
             stragglers.finished(job, at: clock.now)
@@ -292,6 +312,11 @@ public final class CoordinatorServer {
         } catch {
             failed(peer, FailedHeader(jobID: header.jobID, attempt: header.attempt, error: "could not register the result: \(error)"), sink: sink)
         }
+    }
+
+    private func offset(_ instant: ContinuousClock.Instant) -> Double {
+        let (seconds, attoseconds) = timelineOrigin.duration(to: instant).components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 
     /// Keeps the largest peak RSS a worker reported; a malformed value is counted and dropped.
@@ -447,6 +472,7 @@ public final class CoordinatorServer {
         do {
             let payload = try JSONEncoder().encode(job.spec)
             send(worker.peer, try Envelope(command: .job, header: JobHeader(jobID: job.id, attempt: attempt, runID: runID), payload: payload))
+            dispatchedAt["\(job.id)#\(attempt)"] = clock.now
             workers[worker.peer]?.runningJob = job.id
             sink.jobChanged(job: job, status: .running, attempt: attempt, worker: worker.name, error: nil)
             logger.info("\(job.id) attempt \(attempt) → \(worker.name)\(note)")
