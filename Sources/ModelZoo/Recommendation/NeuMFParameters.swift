@@ -100,6 +100,11 @@ public struct NeuMFParameters: Codable, Sendable, Equatable {
 
     var mlpFactors: Int { layers[0] / 2 }
 
+    /// Passes over a log of `interactions` that `epochs` of these epochs take (`epochSteps`).
+    public func passes(forEpochs epochs: Int, interactions: Int) -> Int {
+        settings.passes(forEpochs: epochs, positives: interactions)
+    }
+
     /// The settings of the pre-training phase, which is the matrix-factorisation baseline.
     public var pretraining: MatrixFactorizationParameters {
         var p = MatrixFactorizationParameters()

@@ -30,6 +30,17 @@ struct PairwiseTrainingSettings: Sendable {
     /// tiny log, where `epochSteps` steps would be hundreds of passes.
     static let maximumPassesPerEpoch = 4.0
 
+    /// Positives per minibatch on a log of `positives`.
+    func batch(positives: Int) -> Int {
+        batchSize > 0 ? min(batchSize, positives) : Self.automaticBatchSize(positives)
+    }
+
+    /// `passes(forEpochs:stepsPerPass:)` on a log of `positives` at its minibatch size.
+    func passes(forEpochs epochs: Int, positives: Int) -> Int {
+        let batch = batch(positives: positives)
+        return passes(forEpochs: epochs, stepsPerPass: batch > 0 ? (positives + batch - 1) / batch : 0)
+    }
+
     /// Passes over the log that `epochs` epochs take when a pass is `stepsPerPass` minibatches:
     /// `epochs` where a pass is at least `epochSteps` steps, else round(epochs · r) with
     /// r = min(epochSteps / stepsPerPass, `maximumPassesPerEpoch`), so a log of 100,000
@@ -99,10 +110,9 @@ struct PairwiseTrainingLoop {
         let positives = log.interactionCount
         guard positives > 0 else { return [] }
         let groupSize = 1 + settings.negatives
-        let batch = settings.batchSize > 0 ? min(settings.batchSize, positives) : PairwiseTrainingSettings.automaticBatchSize(positives)
-        let stepsPerPass = (positives + batch - 1) / batch
-        let passes = settings.passes(forEpochs: settings.epochs, stepsPerPass: stepsPerPass)
-        let firstPass = settings.passes(forEpochs: settings.firstEpoch, stepsPerPass: stepsPerPass)
+        let batch = settings.batch(positives: positives)
+        let passes = settings.passes(forEpochs: settings.epochs, positives: positives)
+        let firstPass = settings.passes(forEpochs: settings.firstEpoch, positives: positives)
         let workers = max(1, min(ParallelRunner(threads: threads).threads, positives / batch))
         let kernels = [kernel] + (1..<workers).map { _ in kernel.sharingParameters() }
         let scratches = kernels.map {
