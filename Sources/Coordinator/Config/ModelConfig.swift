@@ -45,7 +45,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
             throw ConfigError(file: models.file, line: nil, column: nil, keyPath: models.keyPath(name), message: "expected a mapping with at least 'kind'")
         }
         let probe = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node,
-                                       allowedKeys: gbdtKeys + ["factors", "layers", "negatives", "epochs", "batch_size", "sample", "contamination", "inputs", "reference", "meta"])
+                                       allowedKeys: gbdtKeys + ["factors", "layers", "negatives", "epochs", "epoch_steps", "batch_size", "sample", "contamination", "inputs", "reference", "meta"])
         guard let kindText = try probe.string("kind", oneOf: ModelKind.allCases.map(\.rawValue)) else {
             throw YAMLNodeReader.error(models.file, node, models.keyPath(name) + ".kind",
                                        "missing; expected one of \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
