@@ -23,7 +23,7 @@ public struct MatrixFactorizationParameters: Codable, Sendable, Equatable {
     public var negatives = 4
     /// 0: automatic (`NeuMFParameters.batchSize`).
     public var batchSize = 0
-    public var learningRate: Float = 0.005
+    public var learningRate: Float = 0.0075
     public var l2: Float = 0
     /// Adam steps an epoch stands for (`NeuMFParameters.epochSteps`).
     public var epochSteps = PairwiseTrainingSettings.defaultEpochSteps
