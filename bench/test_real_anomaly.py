@@ -45,6 +45,19 @@ class RealDataTests(unittest.TestCase):
         self.assertEqual((wine.rows, wine.anomalies, wine.features), (129, 10, 13))
         self.assertEqual(again, wine)
 
+    def test_scikit_learns_float32_cast_and_constant_rule_cannot_act_on_the_tables(self):
+        """scikit-learn casts X to float32 and treats a node's feature as constant when its range is
+        ≤ 1e-7; engage splits doubles. On these tables neither can change a tree: float32 merges no
+        two distinct values of a column, and every column's distinct values are > 1e-7 apart."""
+        for prepared in real_data.prepare():
+            x = real_anomaly.Benchmark(prepared.table.name, "", "", prepared.csv).x
+            for j in range(x.shape[1]):
+                column = x[:, j][np.isfinite(x[:, j])]
+                distinct = np.unique(column)
+                self.assertEqual(len(np.unique(column.astype(np.float32))), len(distinct), (prepared.table.name, j))
+                if len(distinct) > 1:
+                    self.assertGreater(np.diff(distinct).min(), 1e-7, (prepared.table.name, j))
+
 
 class VerdictTests(unittest.TestCase):
     def test_bars_use_the_better_part_and_the_forest_seeds(self):
@@ -56,6 +69,26 @@ class VerdictTests(unittest.TestCase):
         self.assertTrue(forest)
         self.assertIn("30 seeds", detail)
         self.assertEqual(real_anomaly.forest_seeds((5, 6, 7), 5), (5, 6, 7, 8, 9))
+        self.assertIn("ABOVE the 0.002", detail)
+
+    def test_forest_seed_count_reaches_the_standard_error_aimed_at(self):
+        for name, sd in real_anomaly.PRIOR_SEED_SD.items():
+            n = real_anomaly.forest_seed_count(name)
+            self.assertGreaterEqual(n, real_anomaly.MIN_FOREST_SEEDS)
+            self.assertLessEqual(np.sqrt(2 * sd * sd / n), real_anomaly.FOREST_SE_TARGET + 1e-12, name)
+            if n > real_anomaly.MIN_FOREST_SEEDS:
+                self.assertGreater(np.sqrt(2 * sd * sd / (n - 1)), real_anomaly.FOREST_SE_TARGET, name)
+        self.assertEqual(real_anomaly.forest_seed_count("digits"), 1152)
+        self.assertEqual(real_anomaly.forest_seed_count("breast_cancer"), real_anomaly.MIN_FOREST_SEEDS)
+        self.assertEqual(real_anomaly.forest_seed_count("unknown"), real_anomaly.MIN_FOREST_SEEDS)
+
+    def test_parallel_scikit_learn_aucs_equal_the_sequential_ones(self):
+        rng = np.random.default_rng(1)
+        x = rng.normal(size=(300, 4))
+        x[:15] += 3
+        bench = real_anomaly._Matrix(x, np.array([1] * 15 + [0] * 285))
+        sequential = [r["auc"] for r in real_anomaly.sklearn_runs(bench, (3, 4, 5), 1)]
+        self.assertEqual(real_anomaly.sklearn_aucs_parallel(bench, (3, 4, 5), 2), sequential)
 
 
 if __name__ == "__main__":

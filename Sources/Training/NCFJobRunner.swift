@@ -41,8 +41,10 @@ public struct NCFJobRunner: Sendable {
         let split = try Self.evaluationSplit(log, seed: parameters.seed)
         let splitSeconds = (clock.now - started).seconds
 
-        let totalEpochs = Double(parameters.epochs + (settings.baselines || parameters.pretrainEpochs > 0 ? parameters.pretrainEpochs : 0)
-                                 + (settings.baselines && parameters.pretrainEpochs == 0 ? parameters.pretraining.epochs : 0))
+        let interactions = split.train.interactionCount
+        let pretrainEpochs = settings.baselines || parameters.pretrainEpochs > 0 ? parameters.pretrainEpochs : 0
+        let baselineEpochs = settings.baselines && parameters.pretrainEpochs == 0 ? parameters.pretraining.epochs : 0
+        let totalEpochs = Double(parameters.passes(forEpochs: parameters.epochs + pretrainEpochs + baselineEpochs, interactions: interactions))
         var finished = 0.0
         var epochs = [RecommenderEpoch]()
         func record(_ epoch: RecommenderEpoch) {

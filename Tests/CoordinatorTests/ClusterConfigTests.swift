@@ -53,7 +53,10 @@ final class ClusterConfigTests: XCTestCase {
         data: { rows: 5000, seed: 7, shards: 4, folds: 2 }
         models:
           churn: { kind: gbdt, objective: binary, target: churn_30_day, trees: 20, leaves: 7 }
+          recommender: { kind: ncf, epochs: 3, epoch_steps: 0 }
         """)
+        XCTAssertEqual(config.models.last?.recommender.parameters.epochs, 3)
+        XCTAssertEqual(config.models.last?.recommender.parameters.epochSteps, 0)
         XCTAssertEqual(config.coordinator.bind, "tcp://127.0.0.1:6000")
         XCTAssertEqual(config.coordinator.heartbeatMs, 250)
         XCTAssertEqual(config.localWorkers.count, 3)

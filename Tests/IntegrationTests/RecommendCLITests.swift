@@ -5,7 +5,7 @@ import XCTest
 
 /// `engage train --kind ncf` → `predict` → `recommend` through the real binary, on generated data.
 final class RecommendCLITests: XCTestCase {
-    private static let small = #"{"factors": 8, "layers": [16, 8], "pretrainEpochs": 2, "epochs": 1, "batchSize": 128, "wordBuckets": 256}"#
+    private static let small = #"{"factors": 8, "layers": [16, 8], "pretrainEpochs": 2, "epochs": 1, "batchSize": 128, "wordBuckets": 256, "epochSteps": 0}"#
 
     func testTrainPredictRecommendWithUnknownUsersAndItems() throws {
         let engage = try EngageBinary.locate()

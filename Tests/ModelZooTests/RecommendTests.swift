@@ -178,6 +178,7 @@ final class RecommendTests: XCTestCase {
         p.learningRate = 0.01
         p.sharedLearningRate = 0.002
         p.wordBuckets = 1_024
+        p.epochSteps = 0
         p.seed = 1
         return p
     }
@@ -475,6 +476,37 @@ final class RecommendTests: XCTestCase {
         }
     }
 
+    /// An epoch is a pass on a log of a million interactions (about 1,000 steps at the automatic
+    /// batch), and up to 4 passes on a smaller one.
+    func testEpochStepsRepeatPassesOnSmallLogsOnly() {
+        let settings = PairwiseTrainingSettings(epochs: 4, negatives: 4, batchSize: 0, l2: 0, epochSteps: 1_000, seed: 0)
+        XCTAssertEqual(settings.passes(forEpochs: 4, stepsPerPass: 999), 4)
+        XCTAssertEqual(settings.passes(forEpochs: 2, stepsPerPass: 999), 2)
+        XCTAssertEqual(settings.passes(forEpochs: 4, stepsPerPass: 5_000), 4)
+        XCTAssertEqual(settings.passes(forEpochs: 4, stepsPerPass: 388), 10)
+        XCTAssertEqual(settings.passes(forEpochs: 2, stepsPerPass: 388), 5)
+        XCTAssertEqual(settings.passes(forEpochs: 4, stepsPerPass: 12), 16)
+        XCTAssertEqual(settings.passes(forEpochs: 0, stepsPerPass: 388), 0)
+        let passes = PairwiseTrainingSettings(epochs: 4, negatives: 4, batchSize: 0, l2: 0, epochSteps: 0, seed: 0)
+        XCTAssertEqual(passes.passes(forEpochs: 4, stepsPerPass: 12), 4)
+    }
+
+    /// The loop trains the passes the epochs stand for, one loss each, and the MLP phase draws
+    /// its streams after the pre-training's passes.
+    func testLoopTrainsThePassesItsEpochsStandFor() throws {
+        let (log, features) = try Self.communities()
+        var p = Self.smallNeuMF()
+        p.pretrainEpochs = 0
+        p.epochs = 1
+        let stepsPerPass = (log.interactionCount + p.batchSize - 1) / p.batchSize
+        p.epochSteps = 3 * stepsPerPass
+        XCTAssertEqual(try NeuMFTrainer(parameters: p).fit(log, features: features).trainingLoss.count, 3)
+        p.pretrainEpochs = 1
+        let mf = try MatrixFactorizationTrainer(parameters: p.pretraining).fit(log)
+        XCTAssertEqual(mf.trainingLoss.count, 3)
+        XCTAssertEqual(p.settings.passes(forEpochs: p.settings.firstEpoch, stepsPerPass: stepsPerPass), 3)
+    }
+
     func testArtifactRoundTripAndGarbage() throws {
         let model = Self.trainedModel
         let data = model.encode()
@@ -514,5 +546,13 @@ final class RecommendTests: XCTestCase {
         XCTAssertEqual(decoded.epochs, 3)
         XCTAssertEqual(decoded.layers, [32, 16])
         XCTAssertEqual(decoded.negatives, 4)
+        XCTAssertEqual(decoded.epochSteps, 1_000)
+        XCTAssertEqual(decoded.pretraining.epochSteps, 1_000)
+        p = NeuMFParameters()
+        p.epochSteps = -1
+        XCTAssertThrowsError(try p.validate()) { error in
+            guard case .invalidParameter(let name, _, _) = error as? RecommenderError else { return XCTFail("\(error)") }
+            XCTAssertEqual(name, "epochSteps")
+        }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The `models:` section of all six models, small enough for tests: GBDTs of `trees` trees with
-/// `leaves` leaves, an anomaly forest of `forestTrees`, a one-epoch NeuMF of `factors` factors.
+/// `leaves` leaves, an anomaly forest of `forestTrees`, a one-epoch NeuMF of `factors` factors (epochs as
+/// single passes, `epoch_steps: 0`).
 public func sixModels(trees: Int, leaves: Int, shapRows: Int, permutationRows: Int, forestTrees: Int, autoencoderEpochs: Int, factors: Int) -> String {
     let gbdt = "trees: \(trees), leaves: \(leaves), shap_rows: \(shapRows), permutation_rows: \(permutationRows)"
     return """
@@ -9,7 +10,7 @@ public func sixModels(trees: Int, leaves: Int, shapRows: Int, permutationRows: I
       churn:          { kind: gbdt, objective: binary, target: churn_30_day, shap: true, \(gbdt) }
       lifetime_value: { kind: gbdt, objective: quantile, target: lifetime_value_usd, \(gbdt) }
       anomaly:        { kind: anomaly, target: is_anomaly, trees: \(forestTrees), epochs: \(autoencoderEpochs) }
-      recommender:    { kind: ncf, epochs: 1, factors: \(factors), layers: [\(2 * factors), \(factors)] }
+      recommender:    { kind: ncf, epochs: 1, epoch_steps: 0, factors: \(factors), layers: [\(2 * factors), \(factors)] }
       ensemble:       { kind: stacking, inputs: [engagement, churn, lifetime_value, anomaly, recommender], reference: churn }
     """
 }

@@ -16,6 +16,7 @@ final class NCFJobRunnerTests: XCTestCase {
         settings.parameters.epochs = 1
         settings.parameters.batchSize = 128
         settings.parameters.wordBuckets = 256
+        settings.parameters.epochSteps = 0
         settings.parameters.seed = 3
         settings.baselines = baselines
         spec.recommender = settings

@@ -45,7 +45,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
             throw ConfigError(file: models.file, line: nil, column: nil, keyPath: models.keyPath(name), message: "expected a mapping with at least 'kind'")
         }
         let probe = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node,
-                                       allowedKeys: gbdtKeys + ["factors", "layers", "negatives", "epochs", "batch_size", "sample", "contamination", "inputs", "reference", "meta"])
+                                       allowedKeys: gbdtKeys + ["factors", "layers", "negatives", "epochs", "epoch_steps", "batch_size", "sample", "contamination", "inputs", "reference", "meta"])
         guard let kindText = try probe.string("kind", oneOf: ModelKind.allCases.map(\.rawValue)) else {
             throw YAMLNodeReader.error(models.file, node, models.keyPath(name) + ".kind",
                                        "missing; expected one of \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -108,13 +108,15 @@ public struct ModelConfig: Sendable, Equatable, Codable {
 
     static func readRecommender(name: String, node: Node, from models: YAMLNodeReader) throws -> ModelConfig {
         let m = try YAMLNodeReader(file: models.file, path: models.keyPath(name), node: node,
-                                   allowedKeys: ["kind", "factors", "layers", "negatives", "epochs", "batch_size", "learning_rate", "seed"])
+                                   allowedKeys: ["kind", "factors", "layers", "negatives", "epochs", "epoch_steps", "batch_size", "learning_rate",
+                                                 "seed"])
         var config = ModelConfig(name: name, kind: .ncf)
         var p = config.recommender.parameters
         p.factors = try m.int("factors", min: 1) ?? p.factors
         p.layers = try m.ints("layers", min: 1) ?? p.layers
         p.negatives = try m.int("negatives", min: 1) ?? p.negatives
         p.epochs = try m.int("epochs", min: 1) ?? p.epochs
+        p.epochSteps = try m.int("epoch_steps", min: 0) ?? p.epochSteps
         p.batchSize = try m.int("batch_size", min: 1) ?? p.batchSize
         if let rate = try m.double("learning_rate", range: 1e-7...1) { p.learningRate = Float(rate) }
         if let seed = try m.int("seed", min: 0) { p.seed = UInt64(seed) }

@@ -23,8 +23,10 @@ public struct MatrixFactorizationParameters: Codable, Sendable, Equatable {
     public var negatives = 4
     /// 0: automatic (`NeuMFParameters.batchSize`).
     public var batchSize = 0
-    public var learningRate: Float = 0.01
+    public var learningRate: Float = 0.0075
     public var l2: Float = 0
+    /// Adam steps an epoch stands for (`NeuMFParameters.epochSteps`).
+    public var epochSteps = PairwiseTrainingSettings.defaultEpochSteps
     /// Training threads with `hogwild` (0 = all cores); without it training is sequential.
     public var threads = 0
     /// Hogwild-style training on `threads` threads (`PairwiseTrainingLoop`); off, the loop runs on
@@ -35,7 +37,7 @@ public struct MatrixFactorizationParameters: Codable, Sendable, Equatable {
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case factors, epochs, negatives, batchSize, learningRate, l2, threads, hogwild, seed
+        case factors, epochs, negatives, batchSize, learningRate, l2, epochSteps, threads, hogwild, seed
     }
 
     public init(from decoder: Decoder) throws {
@@ -46,6 +48,7 @@ public struct MatrixFactorizationParameters: Codable, Sendable, Equatable {
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
         learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
         l2 = try c.decodeIfPresent(Float.self, forKey: .l2) ?? l2
+        epochSteps = try c.decodeIfPresent(Int.self, forKey: .epochSteps) ?? epochSteps
         threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
         hogwild = try c.decodeIfPresent(Bool.self, forKey: .hogwild) ?? hogwild
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
@@ -58,11 +61,12 @@ public struct MatrixFactorizationParameters: Codable, Sendable, Equatable {
         try RecommenderError.check((0...1 << 20).contains(batchSize), "batchSize", batchSize, "must be in 0...1048576 (0 = automatic)")
         try RecommenderError.check(learningRate > 0 && learningRate.isFinite, "learningRate", learningRate, "must be a positive number")
         try RecommenderError.check(l2 >= 0 && l2.isFinite, "l2", l2, "must be a non-negative number")
+        try RecommenderError.check((0...1 << 20).contains(epochSteps), "epochSteps", epochSteps, "must be in 0...1048576 (0 = an epoch is one pass)")
         try RecommenderError.check(threads >= 0, "threads", threads, "must be non-negative (0 = all cores)")
     }
 
     var settings: PairwiseTrainingSettings {
-        PairwiseTrainingSettings(epochs: epochs, negatives: negatives, batchSize: batchSize, l2: l2, seed: seed)
+        PairwiseTrainingSettings(epochs: epochs, negatives: negatives, batchSize: batchSize, l2: l2, epochSteps: epochSteps, seed: seed)
     }
 }
 

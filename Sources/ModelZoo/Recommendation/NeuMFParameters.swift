@@ -22,13 +22,22 @@ public struct NeuMFParameters: Codable, Sendable, Equatable {
     /// Positives per minibatch (each with its negatives); 0: 256, or more on a log of over
     /// 256,000 interactions, so that an epoch is at most 1,000 steps.
     public var batchSize = 0
-    /// Adam's learning rate for user and item embedding rows.
-    public var learningRate: Float = 0.01
+    /// Adam's learning rate for user and item embedding rows (0.0075 with `epochSteps` 1,000:
+    /// chosen on the inner validation splits of two MovieLens sets, checked on the generator's
+    /// data; docs/models.md).
+    public var learningRate: Float = 0.0075
     /// Adam's learning rate for what many examples share: the tower, the output layer and the
     /// category and word embeddings.
-    public var sharedLearningRate: Float = 0.01
+    public var sharedLearningRate: Float = 0.0075
     /// L2 penalty on the embedding rows a step touches.
     public var l2: Float = 0
+    /// Adam steps one epoch stands for, in both phases; 0: an epoch is one pass over the log. A
+    /// pass over a log too small for this many steps (at the automatic batch, under 256,000
+    /// interactions) is repeated, up to 4 passes per epoch, so `pretrainEpochs` and `epochs` mean
+    /// about the same amount of training on a log of 100,000 interactions as on one of a million,
+    /// where nothing changes (chosen on the inner validation splits of two MovieLens sets;
+    /// docs/models.md, "Training cost and defaults").
+    public var epochSteps = PairwiseTrainingSettings.defaultEpochSteps
     /// Hash buckets for title words.
     public var wordBuckets = 4_096
     /// Standard deviation of the initial embeddings.
@@ -46,7 +55,7 @@ public struct NeuMFParameters: Codable, Sendable, Equatable {
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case factors, layers, pretrainEpochs, epochs, mixing, negatives, batchSize, learningRate, sharedLearningRate, l2, wordBuckets
+        case factors, layers, pretrainEpochs, epochs, mixing, negatives, batchSize, learningRate, sharedLearningRate, l2, epochSteps, wordBuckets
         case initialSD, threads, hogwild, seed
     }
 
@@ -62,6 +71,7 @@ public struct NeuMFParameters: Codable, Sendable, Equatable {
         learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? learningRate
         sharedLearningRate = try c.decodeIfPresent(Float.self, forKey: .sharedLearningRate) ?? sharedLearningRate
         l2 = try c.decodeIfPresent(Float.self, forKey: .l2) ?? l2
+        epochSteps = try c.decodeIfPresent(Int.self, forKey: .epochSteps) ?? epochSteps
         wordBuckets = try c.decodeIfPresent(Int.self, forKey: .wordBuckets) ?? wordBuckets
         initialSD = try c.decodeIfPresent(Double.self, forKey: .initialSD) ?? initialSD
         threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
@@ -83,12 +93,18 @@ public struct NeuMFParameters: Codable, Sendable, Equatable {
         try RecommenderError.check(sharedLearningRate > 0 && sharedLearningRate.isFinite, "sharedLearningRate", sharedLearningRate,
                                    "must be a positive number")
         try RecommenderError.check(l2 >= 0 && l2.isFinite, "l2", l2, "must be a non-negative number")
+        try RecommenderError.check((0...1 << 20).contains(epochSteps), "epochSteps", epochSteps, "must be in 0...1048576 (0 = an epoch is one pass)")
         try RecommenderError.check((1...1 << 24).contains(wordBuckets), "wordBuckets", wordBuckets, "must be in 1...16777216")
         try RecommenderError.check(initialSD > 0 && initialSD.isFinite, "initialSD", initialSD, "must be a positive number")
         try RecommenderError.check(threads >= 0, "threads", threads, "must be non-negative (0 = all cores)")
     }
 
     var mlpFactors: Int { layers[0] / 2 }
+
+    /// Passes over a log of `interactions` that `epochs` of these epochs take (`epochSteps`).
+    public func passes(forEpochs epochs: Int, interactions: Int) -> Int {
+        settings.passes(forEpochs: epochs, positives: interactions)
+    }
 
     /// The settings of the pre-training phase, which is the matrix-factorisation baseline.
     public var pretraining: MatrixFactorizationParameters {
@@ -99,6 +115,7 @@ public struct NeuMFParameters: Codable, Sendable, Equatable {
         p.batchSize = batchSize
         p.learningRate = learningRate
         p.l2 = l2
+        p.epochSteps = epochSteps
         p.threads = threads
         p.hogwild = hogwild
         p.seed = seed
@@ -107,6 +124,6 @@ public struct NeuMFParameters: Codable, Sendable, Equatable {
 
     var settings: PairwiseTrainingSettings {
         PairwiseTrainingSettings(epochs: epochs, firstEpoch: pretrainEpochs, negatives: negatives, batchSize: batchSize, l2: l2,
-                                 seed: seed)
+                                 epochSteps: epochSteps, seed: seed)
     }
 }

@@ -11,13 +11,45 @@ struct PairwiseTrainingSettings: Sendable {
     var batchSize: Int
     /// L2 penalty on the embedding rows a step touches (added to their gradient as l2 · θ).
     var l2: Float
+    /// Adam steps one epoch stands for (0: an epoch is one pass over the log).
+    var epochSteps: Int
     var seed: UInt64
+
+    /// The Adam steps an epoch stands for by default: the automatic batch keeps a pass over a
+    /// large log at most this many, and `passes` repeats a pass over a small log up to about it.
+    static let defaultEpochSteps = 1_000
 
     /// 256 positives, or more on a log of over 256,000, so that an epoch is at most 1,000 Adam
     /// steps: each row then takes a bounded number of steps per epoch whatever the log's size
     /// (docs/models.md, "Training cost").
     static func automaticBatchSize(_ positives: Int) -> Int {
-        min(positives, max(256, (positives + 999) / 1_000))
+        min(positives, max(256, (positives + defaultEpochSteps - 1) / defaultEpochSteps))
+    }
+
+    /// Most passes one epoch becomes on a small log: bounds the cost and the overfitting of a
+    /// tiny log, where `epochSteps` steps would be hundreds of passes.
+    static let maximumPassesPerEpoch = 4.0
+
+    /// Positives per minibatch on a log of `positives`.
+    func batch(positives: Int) -> Int {
+        batchSize > 0 ? min(batchSize, positives) : Self.automaticBatchSize(positives)
+    }
+
+    /// `passes(forEpochs:stepsPerPass:)` on a log of `positives` at its minibatch size.
+    func passes(forEpochs epochs: Int, positives: Int) -> Int {
+        let batch = batch(positives: positives)
+        return passes(forEpochs: epochs, stepsPerPass: batch > 0 ? (positives + batch - 1) / batch : 0)
+    }
+
+    /// Passes over the log that `epochs` epochs take when a pass is `stepsPerPass` minibatches:
+    /// `epochs` where a pass is at least `epochSteps` steps, else round(epochs · r) with
+    /// r = min(epochSteps / stepsPerPass, `maximumPassesPerEpoch`), so a log of 100,000
+    /// interactions gets about the updates of one of a million (docs/models.md, "Training cost
+    /// and defaults").
+    func passes(forEpochs epochs: Int, stepsPerPass: Int) -> Int {
+        guard epochSteps > 0, stepsPerPass > 0, stepsPerPass < epochSteps else { return epochs }
+        let repeats = min(Double(epochSteps) / Double(stepsPerPass), Self.maximumPassesPerEpoch)
+        return max(epochs, Int((Double(epochs) * repeats).rounded()))
     }
 }
 
@@ -78,7 +110,9 @@ struct PairwiseTrainingLoop {
         let positives = log.interactionCount
         guard positives > 0 else { return [] }
         let groupSize = 1 + settings.negatives
-        let batch = settings.batchSize > 0 ? min(settings.batchSize, positives) : PairwiseTrainingSettings.automaticBatchSize(positives)
+        let batch = settings.batch(positives: positives)
+        let passes = settings.passes(forEpochs: settings.epochs, positives: positives)
+        let firstPass = settings.passes(forEpochs: settings.firstEpoch, positives: positives)
         let workers = max(1, min(ParallelRunner(threads: threads).threads, positives / batch))
         let kernels = [kernel] + (1..<workers).map { _ in kernel.sharingParameters() }
         let scratches = kernels.map {
@@ -86,8 +120,8 @@ struct PairwiseTrainingLoop {
                          dense: $0.denseCount, workspace: $0.workspaceSize)
         }
         var order = Array(0..<Int32(positives))
-        // Streams keyed from `firstEpoch`, so a second training phase draws new orders and negatives.
-        var shuffler = SplitMix64(seed: settings.seed, stream: 0x5348_5546 &+ UInt64(settings.firstEpoch))
+        // Streams keyed from the first pass (`firstEpoch`'s), so a second training phase draws new orders and negatives.
+        var shuffler = SplitMix64(seed: settings.seed, stream: 0x5348_5546 &+ UInt64(firstPass))
         let steps = UnsafeMutablePointer<Int>.allocate(capacity: workers)
         steps.initialize(repeating: 0, count: workers)
         let shardLosses = UnsafeMutablePointer<Double>.allocate(capacity: workers)
@@ -100,7 +134,7 @@ struct PairwiseTrainingLoop {
         // The epoch's users and positive items in its shuffled order: one gather whose random
         // reads are independent, so the minibatch loops below read them in sequence.
         var epochUsers = [Int32](repeating: 0, count: positives), epochItems = [Int32](repeating: 0, count: positives)
-        for epoch in 0..<settings.epochs {
+        for epoch in 0..<passes {
             Shuffle.inPlace(&order, using: &shuffler)
             order.withUnsafeBufferPointer { order in
                 log.user.withUnsafeBufferPointer { users in
@@ -122,7 +156,7 @@ struct PairwiseTrainingLoop {
                     epochItems.withUnsafeBufferPointer { items in
                         seen.withUnsafeView { seen in
                             let shard = EpochShard(order: order, users: users, items: items, seen: seen, itemCount: UInt64(log.items.count),
-                                                   epoch: settings.firstEpoch + epoch, groupSize: groupSize, batch: batch)
+                                                   epoch: firstPass + epoch, groupSize: groupSize, batch: batch)
                             ParallelRunner(threads: workers).forEachJob(count: workers) { w in
                                 let range = (positives * w / workers)..<(positives * (w + 1) / workers)
                                 shardLosses[w] = shard.train(kernels[w], scratches[w], range: range, step: &steps[w], worker: w,
