@@ -28,8 +28,9 @@ public enum PermutationImportance {
     /// The same numbers for a GBDT (up to the rounding of summing tree outputs in another
     /// order), computed without re-scoring what a shuffle cannot change: the ensemble is packed
     /// once, the rows are laid out row-major once, each tree's outputs on the original rows are
-    /// kept (up to 64 MiB of them), and for each feature only the trees that split on it are
-    /// walked again, on the shuffled rows. Features are
+    /// kept (up to 64 MiB of them) with the features each row's path tests, and for each
+    /// feature only the trees that split on it are walked again, on the shuffled rows whose
+    /// original path tests it (any other row reaches the same leaf). Features are
     /// scored in parallel on `threads` threads (0 = all cores); `loss` sees model outputs
     /// (probabilities for a binary model) and must be safe to call from several threads.
     public static func compute(x: FeatureMatrix, labels: [Double], repeats: Int = 1, seed: UInt64, model: GBDTModel,
@@ -109,6 +110,8 @@ struct PermutationScorer: Sendable {
     /// Each tree's output on each original row (`[tree * rowCount + row]`), when that fits in
     /// the cache limit (in doubles); otherwise the original rows are walked again with the shuffled ones.
     let treeOutputs: [Double]?
+    /// Beside `treeOutputs`, the features each row's path in each tree tests (bit `feature % 64`).
+    let pathMasks: [UInt64]?
 
     /// Doubles of tree outputs kept by default: 64 MiB.
     static let defaultCacheLimit = 8 << 20
@@ -127,8 +130,9 @@ struct PermutationScorer: Sendable {
         let trees = Array(model.activeTrees)
         let ensemble = PackedEnsemble(trees)
         self.ensemble = ensemble
-        let treeOutputs = rows * trees.count <= cacheLimit && rows > 0
+        let cached = rows * trees.count <= cacheLimit && rows > 0
             ? Self.outputsOfEveryTree(ensemble, matrix: matrix, stride: stride, rows: rows, threads: threads) : nil
+        let treeOutputs = cached?.outputs
         let baseRaw = Self.originalRaw(model.baseScore, ensemble: ensemble, matrix: matrix, stride: stride, rows: rows,
                                        treeOutputs: treeOutputs, threads: threads)
         var using = [[Int]](repeating: [], count: model.featureNames.count)
@@ -144,6 +148,7 @@ struct PermutationScorer: Sendable {
         modelPosition = x.names.map { lookup[$0] }
         treesUsing = using
         self.treeOutputs = treeOutputs
+        pathMasks = cached?.paths
     }
 
     /// The raw scores of the original rows: the cached tree outputs summed in tree order (the
@@ -174,35 +179,41 @@ struct PermutationScorer: Sendable {
     }
 
     private static func outputsOfEveryTree(_ ensemble: PackedEnsemble, matrix: [Double], stride: Int, rows: Int,
-                                           threads: Int) -> [Double] {
+                                           threads: Int) -> (outputs: [Double], paths: [UInt64]) {
         var outputs = [Double](repeating: 0, count: ensemble.treeCount * rows)
+        var paths = [UInt64](repeating: 0, count: ensemble.treeCount * rows)
         matrix.withUnsafeBufferPointer { m in
             outputs.withUnsafeMutableBufferPointer { out in
-                ParallelRunner(threads: threads).forEachJob(count: ensemble.treeCount) { tree in
-                    ensemble.treeOutputs(tree, rows: m.baseAddress!, stride: stride, count: rows, into: out.baseAddress! + tree * rows)
+                paths.withUnsafeMutableBufferPointer { masks in
+                    ParallelRunner(threads: threads).forEachJob(count: ensemble.treeCount) { tree in
+                        ensemble.treeOutputs(tree, rows: m.baseAddress!, stride: stride, count: rows, into: out.baseAddress! + tree * rows,
+                                             paths: masks.baseAddress! + tree * rows)
+                    }
                 }
             }
         }
-        return outputs
+        return (outputs, paths)
     }
 
     /// Raw scores with model feature `position` set to `values` (one per row).
     func rawScores(permuting position: Int, values: [Double]) -> [Double] {
         var raw = baseRaw
         guard !treesUsing[position].isEmpty else { return raw }
-        if let treeOutputs {
+        if let treeOutputs, let pathMasks {
             treeOutputs.withUnsafeBufferPointer { cached in
-                addChanges(permuting: position, values: values, cached: cached.baseAddress, to: &raw)
+                pathMasks.withUnsafeBufferPointer { masks in
+                    addChanges(permuting: position, values: values, cached: cached.baseAddress!, paths: masks.baseAddress!, to: &raw)
+                }
             }
         } else {
-            addChanges(permuting: position, values: values, cached: nil, to: &raw)
+            addChanges(permuting: position, values: values, to: &raw)
         }
         return raw
     }
 
     /// Adds, for each tree that splits on `position`, its output on the shuffled rows minus its
-    /// output on the original rows (from `cached`, or walked again when nil).
-    private func addChanges(permuting position: Int, values: [Double], cached: UnsafePointer<Double>?, to raw: inout [Double]) {
+    /// output on the original rows, walked again: the cache's case is `addChanges(…paths:…)`.
+    private func addChanges(permuting position: Int, values: [Double], to raw: inout [Double]) {
         let trees = treesUsing[position]
         let stride = self.stride
         let rowCount = self.rowCount
@@ -224,15 +235,55 @@ struct PermutationScorer: Sendable {
                         block.update(from: source, count: count * stride)
                         for r in 0..<count { block[r &* stride &+ position] = values[start &+ r] }
                         for tree in trees {
-                            let before: UnsafePointer<Double>
-                            if let cached {
-                                before = cached + (tree &* rowCount &+ start)
-                            } else {
-                                ensemble.treeOutputs(tree, rows: source, stride: stride, count: count, into: original)
-                                before = UnsafePointer(original)
-                            }
+                            ensemble.treeOutputs(tree, rows: source, stride: stride, count: count, into: original)
                             ensemble.treeOutputs(tree, rows: block, stride: stride, count: count, into: permuted)
-                            for r in 0..<count { raw[start &+ r] += permuted[r] - before[r] }
+                            for r in 0..<count { raw[start &+ r] += permuted[r] - original[r] }
+                        }
+                        start += count
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds, for each tree that splits on `position`, its output on the shuffled rows minus the
+    /// cached output on the original rows, for the rows whose original path tests `position`.
+    private func addChanges(permuting position: Int, values: [Double], cached: UnsafePointer<Double>, paths: UnsafePointer<UInt64>,
+                            to raw: inout [Double]) {
+        let trees = treesUsing[position]
+        let stride = self.stride
+        let rowCount = self.rowCount
+        let bit: UInt64 = 1 << UInt64(position & 63)
+        let block = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows * stride)
+        let selected = UnsafeMutablePointer<Int32>.allocate(capacity: Self.blockRows)
+        let permuted = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows)
+        defer {
+            block.deallocate()
+            selected.deallocate()
+            permuted.deallocate()
+        }
+        matrix.withUnsafeBufferPointer { m in
+            values.withUnsafeBufferPointer { values in
+                raw.withUnsafeMutableBufferPointer { raw in
+                    var start = 0
+                    while start < rowCount {
+                        let count = min(Self.blockRows, rowCount - start)
+                        block.update(from: m.baseAddress! + start * stride, count: count * stride)
+                        for r in 0..<count { block[r &* stride &+ position] = values[start &+ r] }
+                        for tree in trees {
+                            let masks = paths + (tree &* rowCount &+ start)
+                            var tested = 0
+                            for r in 0..<count where masks[r] & bit != 0 {
+                                selected[tested] = Int32(truncatingIfNeeded: r)
+                                tested &+= 1
+                            }
+                            guard tested > 0 else { continue }
+                            ensemble.treeOutputs(tree, rows: block, stride: stride, selected: selected, count: tested, into: permuted)
+                            let before = cached + (tree &* rowCount &+ start)
+                            for i in 0..<tested {
+                                let r = Int(selected[i])
+                                raw[start &+ r] += permuted[i] - before[r]
+                            }
                         }
                         start += count
                     }
