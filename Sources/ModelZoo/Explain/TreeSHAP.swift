@@ -55,7 +55,7 @@ public struct TreeSHAP: Sendable {
         let explained = trees.filter { $0.depth > 0 }
         guard rows > 0, features > 0, !explained.isEmpty else { return (values, features) }
         let runner = ParallelRunner(threads: threads)
-        let blockCount = max((rows + Self.maxBlockRows - 1) / Self.maxBlockRows, min(2 * runner.threads, rows / (2 * Self.minMemoizedRows)), 1)
+        let blockCount = max((rows + Self.maxBlockRows - 1) / Self.maxBlockRows, min(runner.threads, rows / (2 * Self.minMemoizedRows)), 1)
         values.withUnsafeMutableBufferPointer { output in
             let out = UnsafeMutableSendablePointer(output.baseAddress)
             runner.forEachJob(count: blockCount) { block in
@@ -167,11 +167,13 @@ struct SHAPScratch {
     /// Per (leaf, pattern) of the current tree: `stamp << 32 | offset into contributions`; nil when not memoized.
     let memo: UnsafeMutablePointer<UInt64>?
     let contributions: UnsafeMutablePointer<Double>
-    /// o, the factors g, their suffix products, and one leaf's contributions (each `distinct + 1`).
+    /// o and one leaf's contributions (`distinct + 1` each); per (feature, point) the factors g
+    /// and their suffix products (`(distinct + 1) × points`); per point the prefix products.
     let indicators: UnsafeMutablePointer<Double>
+    let direct: UnsafeMutablePointer<Double>
     let factors: UnsafeMutablePointer<Double>
     let suffix: UnsafeMutablePointer<Double>
-    let direct: UnsafeMutablePointer<Double>
+    let prefix: UnsafeMutablePointer<Double>
     /// Which tree's memo entries are current: entries of older stamps are stale.
     var stamp: UInt64 = 0
     private let memoCount: Int
@@ -192,10 +194,12 @@ struct SHAPScratch {
         let stored = memoCount > 0 ? trees.map { $0.memoizedValues(rows: rows) }.max() ?? 0 : 0
         contributions = .allocate(capacity: max(1, stored))
         let distinct = (trees.map(\.mostDistinct).max() ?? 0) + 1
+        let points = max(1, trees.map(\.mostPoints).max() ?? 0)
         indicators = .allocate(capacity: distinct)
-        factors = .allocate(capacity: distinct)
-        suffix = .allocate(capacity: distinct)
         direct = .allocate(capacity: distinct)
+        factors = .allocate(capacity: distinct * points)
+        suffix = .allocate(capacity: distinct * points)
+        prefix = .allocate(capacity: points)
     }
 
     func deallocate() {
@@ -205,9 +209,10 @@ struct SHAPScratch {
         memo?.deallocate()
         contributions.deallocate()
         indicators.deallocate()
+        direct.deallocate()
         factors.deallocate()
         suffix.deallocate()
-        direct.deallocate()
+        prefix.deallocate()
     }
 }
 
@@ -442,31 +447,38 @@ struct SHAPTree: Sendable {
 
     /// One leaf's contribution to each of its path features under the pattern in
     /// `scratch.indicators`: v (o_i − z_i) Σ_m w_m Π_{j≠i} (z_j (1 − t_m) + o_j t_m), the
-    /// products left of i and right of i kept apart so nothing is divided.
+    /// products left of i and right of i kept apart so nothing is divided. The points are the
+    /// inner loop: their products are independent of each other.
     @inline(__always)
     private static func contributions(of leaf: Leaf, z: UnsafePointer<Double>, scratch s: SHAPScratch,
                                       rules: QuadratureRules.Pointers, into out: UnsafeMutablePointer<Double>) {
         let d = Int(leaf.count)
-        let o = s.indicators, g = s.factors, suffix = s.suffix
+        let o = s.indicators, g = s.factors, suffix = s.suffix, prefix = s.prefix
         let k = points(d)
         let first = k &* (k &- 1) / 2
-        for b in 0..<d { out[b] = 0 }
-        for m in 0..<k {
-            let t = rules.nodes[first &+ m]
-            let u = 1 - t
-            for b in 0..<d { g[b] = z[b] * u + o[b] * t }
-            suffix[d] = 1
-            var b = d
-            while b > 0 {
-                b &-= 1
-                suffix[b] = suffix[b &+ 1] * g[b]
-            }
-            var prefix = rules.weights[first &+ m]
-            for b in 0..<d {
-                out[b] += prefix * suffix[b &+ 1]
-                prefix *= g[b]
+        let nodes = rules.nodes + first, weights = rules.weights + first
+        for m in 0..<k { suffix[d &* k &+ m] = 1 }
+        var b = d
+        while b > 0 {
+            b &-= 1
+            let zb = z[b], ob = o[b]
+            let row = b &* k
+            for m in 0..<k {
+                let t = nodes[m]
+                let factor = zb * (1 - t) + ob * t
+                g[row &+ m] = factor
+                suffix[row &+ m] = suffix[row &+ k &+ m] * factor
             }
         }
-        for b in 0..<d { out[b] *= leaf.value * (o[b] - z[b]) }
+        for m in 0..<k { prefix[m] = weights[m] }
+        for b in 0..<d {
+            let row = b &* k
+            var integral = 0.0
+            for m in 0..<k {
+                integral += prefix[m] * suffix[row &+ k &+ m]
+                prefix[m] *= g[row &+ m]
+            }
+            out[b] = integral * (leaf.value * (o[b] - z[b]))
+        }
     }
 }
