@@ -51,40 +51,37 @@ struct PackedEnsemble: Sendable {
         }
     }
 
-    /// As `treeOutputs`, and writes to `paths` the features each row's path tests, as a mask
-    /// (bit `feature % 64`): a row whose mask lacks a feature's bit gets the same output
-    /// whatever that feature's value.
+    /// As `treeOutputs`, and writes to `reached` the leaf each row reaches.
     func treeOutputs(_ tree: Int, rows: UnsafePointer<Double>, stride: Int, count: Int, into outputs: UnsafeMutablePointer<Double>,
-                     paths: UnsafeMutablePointer<UInt64>) {
+                     reached: UnsafeMutablePointer<Int32>) {
         withBuffers { nodes, leaves, bits in
             let base = nodes + nodeOffset[tree]
             let leafBase = leaves + leafOffset[tree]
             for r in 0..<count {
                 let row = rows + r &* stride
                 var node: Int32 = internalCount[tree] > 0 ? 0 : ~0
-                var mask: UInt64 = 0
                 if node >= 0 {
                     repeat {
                         let n = base[Int(node)]
-                        mask |= 1 << UInt64(n.feature & 63)
                         node = n.goesLeft(row[Int(n.feature)], bitset: bits) ? n.left : n.right
                     } while node >= 0
                 }
                 outputs[r] = leafBase[Int(~node)]
-                paths[r] = mask
+                reached[r] = ~node
             }
         }
     }
 
-    /// Writes tree `tree`'s output for row `selected[i]` of `rows` (laid out as for `accumulate`) to `outputs[i]`.
-    func treeOutputs(_ tree: Int, rows: UnsafePointer<Double>, stride: Int, selected: UnsafePointer<Int32>, count: Int,
-                     into outputs: UnsafeMutablePointer<Double>) {
+    /// Writes tree `tree`'s output for row `selected[i]` of `rows` (laid out as for `accumulate`) to
+    /// `outputs[i]`, walking from internal node `starts[i]`, which the row must reach.
+    func treeOutputs(_ tree: Int, rows: UnsafePointer<Double>, stride: Int, selected: UnsafePointer<Int32>, starts: UnsafePointer<Int32>,
+                     count: Int, into outputs: UnsafeMutablePointer<Double>) {
         withBuffers { nodes, leaves, bits in
             let base = nodes + nodeOffset[tree]
             let leafBase = leaves + leafOffset[tree]
             for i in 0..<count {
                 let row = rows + Int(selected[i]) &* stride
-                var node: Int32 = internalCount[tree] > 0 ? 0 : ~0
+                var node = starts[i]
                 if node >= 0 {
                     repeat {
                         let n = base[Int(node)]
