@@ -28,7 +28,7 @@ public enum PermutationImportance {
     /// The same numbers for a GBDT (up to the rounding of summing tree outputs in another
     /// order), computed without re-scoring what a shuffle cannot change: the ensemble is packed
     /// once, the rows are laid out row-major once, each tree's outputs on the original rows are
-    /// kept (up to 64 MiB of them) with the leaf each row reaches, and for each feature only the
+    /// kept (up to 64 MiB of them, and half that of leaf indices) with the leaf each row reaches, and for each feature only the
     /// trees that split on it are walked again, on the shuffled rows whose original path tests it
     /// (any other row reaches the same leaf), from the path's first node on it. Features are
     /// scored in parallel on `threads` threads (0 = all cores); `loss` sees model outputs

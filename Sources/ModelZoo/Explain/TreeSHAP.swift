@@ -176,14 +176,13 @@ struct SHAPScratch {
     let prefix: UnsafeMutablePointer<Double>
     /// Which tree's memo entries are current: entries of older stamps are stale.
     var stamp: UInt64 = 0
-    private let memoCount: Int
 
     init(trees: [SHAPTree], rows: Int, stride: Int, memoized: Bool) {
         self.rows = .allocate(capacity: max(1, rows * stride))
         let depth = trees.map(\.depth).max() ?? 0
         stackNodes = .allocate(capacity: depth + 1)
         stackMasks = .allocate(capacity: depth + 1)
-        memoCount = memoized ? trees.map(\.memoSize).max() ?? 0 : 0
+        let memoCount = memoized ? trees.map(\.memoSize).max() ?? 0 : 0
         if memoCount > 0 {
             let memo = UnsafeMutablePointer<UInt64>.allocate(capacity: memoCount)
             memo.initialize(repeating: 0, count: memoCount)
