@@ -135,6 +135,42 @@ final class TreeSHAPTests: XCTestCase {
         XCTAssertEqual(one, two)
     }
 
+    func testMemoizedPatternsGiveTheSameValuesAsComputingEveryLeaf() throws {
+        let (model, x) = try randomModel(features: 6, rows: 300, trees: 20, leaves: 31, seed: 13, objective: .binary)
+        let memoized = try TreeSHAP(model: model).explain(x, threads: 1).values
+        let direct = try TreeSHAP(model: model, memoizedFeatures: 0).explain(x, threads: 1).values
+        XCTAssertEqual(memoized, direct)
+        let few = try TreeSHAP(model: model).explain(x.rows(Array(0..<5)), threads: 1).values
+        XCTAssertEqual(few, Array(memoized.prefix(few.count)), "a block too small to memoize gives the same values")
+    }
+
+    func testAdditivityOnAPathOfMoreThanSixtyFourDistinctFeatures() throws {
+        // A chain: node i splits on feature i, left to leaf i, right to node i + 1.
+        let depth = 70
+        let leaves = depth + 1
+        let tree = try RegressionTree(
+            splitFeature: (0..<depth).map { Int32($0) }, threshold: Array(repeating: 0, count: depth),
+            categoricalSplit: Array(repeating: -1, count: depth), defaultLeft: Array(repeating: false, count: depth),
+            leftChild: (0..<depth).map { ~Int32($0) }, rightChild: (0..<depth).map { $0 == depth - 1 ? ~Int32(depth) : Int32($0 + 1) },
+            splitGain: Array(repeating: 1, count: depth), internalCount: (0..<depth).map { 3 * (depth - $0) + 4 },
+            internalHessian: Array(repeating: 1, count: depth), leafValue: (0..<leaves).map { sin(Double($0)) },
+            leafCount: (0..<leaves).map { $0 == depth ? 4 : 3 }, leafHessian: Array(repeating: 1, count: leaves),
+            categoryBoundaries: [], categoryBitset: [], featureCount: depth)
+        let model = try GBDTModel(featureNames: (0..<depth).map { "f\($0)" }, objective: .regression, baseScore: 0.25, trees: [tree])
+        var rng = SeededRandom(seed: 3)
+        let rows = 40
+        let columns = (0..<depth).map { f in (0..<rows).map { r in r == 0 || rng.uniform() < 0.97 ? 1.0 : (f % 7 == 0 ? .nan : -1) } }
+        let x = try FeatureMatrix(names: model.featureNames, columns: columns, isCategorical: Array(repeating: false, count: depth))
+        let explainer = TreeSHAP(model: model)
+        let (values, count) = try explainer.explain(x, threads: 2)
+        let raw = try model.predictRaw(x)
+        for r in 0..<rows {
+            let total = explainer.expectedValue + (0..<count).reduce(0) { $0 + values[r * count + $1] }
+            XCTAssertEqual(total, raw[r], accuracy: 1e-9, "row \(r)")
+        }
+        XCTAssertEqual(try TreeSHAP(model: model, memoizedFeatures: 0).explain(x, threads: 1).values, values)
+    }
+
     func testExpectedValueIsTheCoverWeightedMeanScore() throws {
         let (model, x) = try randomModel(features: 3, rows: 1000, trees: 10, leaves: 7, seed: 5)
         let mean = try model.predictRaw(x).reduce(0, +) / Double(x.rowCount)

@@ -131,6 +131,25 @@ final class JobRunnerTests: XCTestCase {
 
     /// The GBDT path (ensemble packed once, only trees that use the feature re-walked, features
     /// in parallel) must give the numbers of shuffling and re-predicting every feature.
+    func testPermutationImportanceWithMoreThanSixtyFourFeaturesMatchesRepredicting() throws {
+        // Features 3 and 67 share a bit of the path masks: only the paths can tell them apart.
+        var rng = SeededRandom(seed: 8)
+        let features = 70, rows = 300
+        let columns = (0..<features).map { _ in (0..<rows).map { _ in rng.normal() } }
+        let y = (0..<rows).map { r in columns[3][r] - 2 * columns[67][r] + 0.5 * columns[40][r] + 0.1 * rng.normal() }
+        let x = try FeatureMatrix(names: (0..<features).map { "f\($0)" }, columns: columns, isCategorical: Array(repeating: false, count: features))
+        var parameters = GBDTParameters()
+        parameters.trees = 15
+        parameters.minDataInLeaf = 5
+        parameters.threads = 1
+        let model = try GBDTTrainer(objective: .regression, parameters: parameters).train(x, labels: y)
+        let loss: ([Double], [Double]) -> Double = { Metrics.rmse(labels: $0, predictions: $1) }
+        let slow = try PermutationImportance.compute(x: x, labels: y, seed: 5, predict: { try model.predict($0) }, loss: loss)
+        let fast = try PermutationImportance.compute(x: x, labels: y, seed: 5, model: model, threads: 2, loss: loss)
+        for (a, b) in zip(fast, slow) { XCTAssertEqual(a, b, accuracy: 1e-9) }
+        XCTAssertTrue(fast[3] > 0.1 && fast[67] > 0.1, "both features sharing a mask bit matter: \(fast[3]), \(fast[67])")
+    }
+
     func testPermutationImportanceOfAGBDTMatchesRepredicting() throws {
         let (train, test) = halves
         for objective in [ModelObjective.binary, .regression] {

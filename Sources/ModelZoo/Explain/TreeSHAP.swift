@@ -6,32 +6,44 @@ import Foundation
 /// `expectedValue + Σ φ = predictRaw(row)`. Conditional expectations follow each node's
 /// training cover (row counts, as shap's TreeExplainer uses for LightGBM).
 ///
-/// The values are those of Algorithm 2 of the paper, computed another way (after "Linear
-/// TreeShap", Yu et al. 2022): for a leaf with value v whose path holds features j with
-/// cover fractions z_j and indicators o_j ∈ {0, 1} (does the row follow the path),
-/// φ_i = v (o_i − z_i) ∫₀¹ Π_{j≠i} (z_j (1 − t) + o_j t) dt, since the Shapley weight
-/// |S|!(d−|S|−1)!/d! is a Beta integral. The integrand is a polynomial of degree below the
-/// path length d, so Gauss–Legendre quadrature with ⌈d/2⌉ points is exact. One walk down a
-/// tree keeps the product at each quadrature point; sums over the leaves below each edge are
-/// returned up the walk, so a row costs O(nodes × points) per tree instead of
-/// O(leaves × depth²). Everything that does not depend on the row — cover fractions, the
-/// factors at each point and their reciprocals — is computed once per tree.
+/// The values are those of Algorithm 2 of the paper, computed another way. A leaf with value v
+/// whose path holds the distinct features j with merged cover fractions z_j (the product over
+/// the path's edges on j) adds to feature i
+/// φ_i = v (o_i − z_i) ∫₀¹ Π_{j≠i} (z_j (1 − t) + o_j t) dt, where o_j ∈ {0, 1} says whether
+/// the row satisfies every condition of the path on j (the Shapley weight
+/// |S|!(d−|S|−1)!/d! is a Beta integral, after "Linear TreeShap", Yu et al. 2022). The
+/// integrand is a polynomial of degree below d, so Gauss–Legendre quadrature with ⌈d/2⌉
+/// points is exact. A leaf's contribution thus depends on the row only through its pattern
+/// o ∈ {0, 1}^d, and rows share patterns (as in "Fast TreeSHAP", Yang 2021): one walk down
+/// each tree per row finds every leaf's pattern as a bit mask, and a block of rows computes
+/// each (leaf, pattern) contribution once and adds it up for every row that has it.
 public struct TreeSHAP: Sendable {
     public let model: GBDTModel
     /// The mean raw score over the training cover: the base every explanation starts from.
     public let expectedValue: Double
     private let trees: [SHAPTree]
+    /// Gauss–Legendre rules for 1 … the most points any leaf needs.
+    private let rules: QuadratureRules
 
-    /// Rows explained together, tree by tree, so that a tree's tables stay in cache.
-    static let rowBlock = 64
+    /// Rows explained together, tree by tree: at most this many, so a block's contributions stay in cache.
+    static let maxBlockRows = 4096
+    /// Blocks of fewer rows compute every leaf's contribution directly: too few rows share a pattern.
+    static let minMemoizedRows = 16
 
     public init(model: GBDTModel) {
+        self.init(model: model, memoizedFeatures: SHAPTree.memoizedFeatures)
+    }
+
+    /// `memoizedFeatures`: leaves with more distinct path features than this are never memoized.
+    init(model: GBDTModel, memoizedFeatures: Int) {
         self.model = model
-        trees = model.activeTrees.map(SHAPTree.init)
+        trees = model.activeTrees.map { SHAPTree($0, memoizedFeatures: memoizedFeatures) }
         expectedValue = model.baseScore + trees.reduce(0) { $0 + $1.expectedValue }
+        rules = QuadratureRules(maxPoints: trees.map(\.mostPoints).max() ?? 0)
     }
 
     /// SHAP values, row-major: `values[row * featureCount + feature]`, features in the model's order.
+    /// The values do not depend on `threads`.
     public func explain(_ x: FeatureMatrix, threads: Int = 0) throws -> (values: [Double], featureCount: Int) {
         let features = model.featureNames.count
         let columns = try model.featureNames.map { name -> [Double] in
@@ -41,29 +53,27 @@ public struct TreeSHAP: Sendable {
         let rows = x.rowCount
         var values = [Double](repeating: 0, count: rows * features)
         let explained = trees.filter { $0.depth > 0 }
-        let scratchSize = explained.map(\.scratchSize).max() ?? 0
-        let stride = max(features, 1)
-        let blocks = (rows + Self.rowBlock - 1) / Self.rowBlock
+        guard rows > 0, features > 0, !explained.isEmpty else { return (values, features) }
+        let runner = ParallelRunner(threads: threads)
+        let blockCount = max((rows + Self.maxBlockRows - 1) / Self.maxBlockRows, min(runner.threads, rows / (2 * Self.minMemoizedRows)), 1)
         values.withUnsafeMutableBufferPointer { output in
             let out = UnsafeMutableSendablePointer(output.baseAddress)
-            ParallelRunner(threads: threads).forEachChunk(count: blocks) { _, blockRange in
-                let scratch = UnsafeMutablePointer<Double>.allocate(capacity: max(scratchSize, 1))
-                let block = UnsafeMutablePointer<Double>.allocate(capacity: Self.rowBlock * stride)
-                defer {
-                    scratch.deallocate()
-                    block.deallocate()
-                }
-                for b in blockRange {
-                    let start = b * Self.rowBlock
-                    let end = min(rows, start + Self.rowBlock)
-                    for (f, column) in columns.enumerated() {
-                        column.withUnsafeBufferPointer { column in
-                            for r in start..<end { block[(r - start) &* stride &+ f] = column[r] }
-                        }
+            runner.forEachJob(count: blockCount) { block in
+                let start = rows * block / blockCount
+                let end = rows * (block + 1) / blockCount
+                guard start < end else { return }
+                var scratch = SHAPScratch(trees: explained, rows: end - start, stride: features,
+                                          memoized: end - start >= Self.minMemoizedRows)
+                defer { scratch.deallocate() }
+                for (f, column) in columns.enumerated() {
+                    column.withUnsafeBufferPointer { column in
+                        for r in start..<end { scratch.rows[(r - start) &* features &+ f] = column[r] }
                     }
+                }
+                rules.withPointers { rules in
                     for tree in explained {
-                        tree.explain(rows: block, stride: stride, count: end - start,
-                                     phi: out.pointer! + start * features, scratch: scratch)
+                        tree.explain(rows: scratch.rows, stride: features, count: end - start,
+                                     phi: out.pointer! + start * features, rules: rules, scratch: &scratch)
                     }
                 }
             }
@@ -114,136 +124,318 @@ enum GaussLegendre {
     }
 }
 
-/// One tree prepared for explanation: its nodes packed for the walk, and per edge (node →
-/// child) the row-independent part of the path arithmetic at each quadrature point.
-struct SHAPTree: Sendable {
-    typealias Node = PackedSplit
+/// The Gauss–Legendre rules of 1, 2, … `maxPoints` points, side by side: rule k starts at k(k−1)/2.
+struct QuadratureRules: Sendable {
+    private let nodes: [Double]
+    private let weights: [Double]
 
-    /// What an edge adds to the path: its feature, its cover fraction z (merged with an
-    /// earlier edge on the same feature, if any) and which earlier edge it replaces.
-    struct Edge: Sendable {
-        var feature: Int32
-        var z: Double
-        /// Depth (edges from the root) of the nearest ancestor edge on the same feature, or −1.
-        var replacesDepth: Int32
-        /// That ancestor edge's index.
-        var replacesEdge: Int32
-    }
-
-    let nodes: [Node]
-    let edges: [Edge]
-    let leafValues: [Double]
-    let bitset: [UInt32]
-    /// Quadrature points: enough for the longest path's distinct features.
-    let points: Int
-    /// Per edge, `6 × points` doubles: the factor g = z(1−t) + o·t at each point for o = 0 and
-    /// o = 1, its reciprocal for both, and the quadrature weight over g for both.
-    let tables: [Double]
-    let depth: Int
-    let expectedValue: Double
-
-    /// Doubles of scratch one walk needs.
-    var scratchSize: Int { 3 * (depth + 2) * points + 2 * (depth + 2) }
-
-    init(_ tree: RegressionTree) {
-        let internalNodes = tree.numberOfInternalNodes
-        leafValues = tree.leafValue
-        bitset = tree.categoryBitset
-        var nodes = [Node]()
-        nodes.reserveCapacity(internalNodes)
-        for i in 0..<internalNodes {
-            nodes.append(PackedSplit(tree, node: i))
+    init(maxPoints: Int) {
+        var nodes: [Double] = [], weights: [Double] = []
+        for points in stride(from: 1, through: maxPoints, by: 1) {
+            let rule = GaussLegendre.rule(points: points)
+            nodes += rule.nodes
+            weights += rule.weights
         }
         self.nodes = nodes
+        self.weights = weights
+    }
+
+    /// Pointers to the nodes and weights, for a hot loop.
+    struct Pointers {
+        let nodes: UnsafePointer<Double>
+        let weights: UnsafePointer<Double>
+    }
+
+    func withPointers(_ body: (Pointers) -> Void) {
+        nodes.withUnsafeBufferPointer { nodes in
+            weights.withUnsafeBufferPointer { weights in
+                let empty = UnsafePointer<Double>(bitPattern: MemoryLayout<Double>.alignment)!
+                body(Pointers(nodes: nodes.baseAddress ?? empty, weights: weights.baseAddress ?? empty))
+            }
+        }
+    }
+}
+
+/// One job's buffers for explaining a block of rows: the rows, the walk's stack, the memo of
+/// (leaf, pattern) contributions and the arithmetic's scratch. Allocated once per block, so the
+/// per-row work allocates nothing.
+struct SHAPScratch {
+    /// The block's rows in model feature order, row-major.
+    let rows: UnsafeMutablePointer<Double>
+    let stackNodes: UnsafeMutablePointer<Int32>
+    let stackMasks: UnsafeMutablePointer<UInt64>
+    /// Per (leaf, pattern) of the current tree: `stamp << 32 | offset into contributions`; nil when not memoized.
+    let memo: UnsafeMutablePointer<UInt64>?
+    let contributions: UnsafeMutablePointer<Double>
+    /// o and one leaf's contributions (`distinct + 1` each); per (feature, point) the factors g
+    /// and their suffix products (`(distinct + 1) × points`); per point the prefix products.
+    let indicators: UnsafeMutablePointer<Double>
+    let direct: UnsafeMutablePointer<Double>
+    let factors: UnsafeMutablePointer<Double>
+    let suffix: UnsafeMutablePointer<Double>
+    let prefix: UnsafeMutablePointer<Double>
+    /// Which tree's memo entries are current: entries of older stamps are stale.
+    var stamp: UInt64 = 0
+
+    init(trees: [SHAPTree], rows: Int, stride: Int, memoized: Bool) {
+        self.rows = .allocate(capacity: max(1, rows * stride))
+        let depth = trees.map(\.depth).max() ?? 0
+        stackNodes = .allocate(capacity: depth + 1)
+        stackMasks = .allocate(capacity: depth + 1)
+        let memoCount = memoized ? trees.map(\.memoSize).max() ?? 0 : 0
+        if memoCount > 0 {
+            let memo = UnsafeMutablePointer<UInt64>.allocate(capacity: memoCount)
+            memo.initialize(repeating: 0, count: memoCount)
+            self.memo = memo
+        } else {
+            memo = nil
+        }
+        let stored = memoCount > 0 ? trees.map { $0.memoizedValues(rows: rows) }.max() ?? 0 : 0
+        contributions = .allocate(capacity: max(1, stored))
+        let distinct = (trees.map(\.mostDistinct).max() ?? 0) + 1
+        let points = max(1, trees.map(\.mostPoints).max() ?? 0)
+        indicators = .allocate(capacity: distinct)
+        direct = .allocate(capacity: distinct)
+        factors = .allocate(capacity: distinct * points)
+        suffix = .allocate(capacity: distinct * points)
+        prefix = .allocate(capacity: points)
+    }
+
+    func deallocate() {
+        rows.deallocate()
+        stackNodes.deallocate()
+        stackMasks.deallocate()
+        memo?.deallocate()
+        contributions.deallocate()
+        indicators.deallocate()
+        direct.deallocate()
+        factors.deallocate()
+        suffix.deallocate()
+        prefix.deallocate()
+    }
+}
+
+/// One tree prepared for explanation: its nodes packed for the walk with the pattern bit each
+/// sets, and per leaf its distinct path features with their merged cover fractions.
+struct SHAPTree: Sendable {
+    /// An internal node and what its edges do to a path's pattern mask: the row's side keeps
+    /// the feature's bit (setting it when the feature is new to the path), the other side clears it.
+    struct Node: Sendable {
+        var split: PackedSplit
+        var bit: UInt64
+        var newBit: UInt64
+    }
+
+    /// A leaf's value and where its path's distinct features, fractions, memo entries and (for
+    /// paths of more than 64 distinct features) path steps are.
+    struct Leaf: Sendable {
+        var value: Double
+        var start: Int32
+        var count: Int32
+        /// First memo entry (2^count of them), or −1 when the leaf's contributions are computed for each row.
+        var memo: Int32
+        var pathStart: Int32
+        var pathCount: Int32
+    }
+
+    /// One edge of a long path, for leaves whose pattern does not fit a 64-bit mask.
+    struct PathStep: Sendable {
+        var node: Int32
+        var left: Bool
+        var position: Int32
+    }
+
+    /// Leaves with at most this many distinct path features memoize their 2^d patterns.
+    static let memoizedFeatures = 10
+    /// Memo entries of one tree at most (leaves past it are computed for each row): 512 KiB.
+    static let memoBudget = 1 << 16
+
+    let nodes: [Node]
+    let leaves: [Leaf]
+    let features: [Int32]
+    let fractions: [Double]
+    let paths: [PathStep]
+    let bitset: [UInt32]
+    /// The longest root-to-leaf path, in edges.
+    let depth: Int
+    /// The most distinct features on one path.
+    let mostDistinct: Int
+    let memoSize: Int
+    let expectedValue: Double
+
+    /// Quadrature points for a path of `distinct` features: exact for its polynomial of degree `distinct − 1`.
+    @inline(__always)
+    static func points(_ distinct: Int) -> Int { max(1, (distinct + 1) / 2) }
+
+    var mostPoints: Int { depth > 0 ? Self.points(mostDistinct) : 0 }
+
+    init(_ tree: RegressionTree, memoizedFeatures: Int) {
+        let internalNodes = tree.numberOfInternalNodes
+        bitset = tree.categoryBitset
         guard internalNodes > 0 else {
-            edges = []
-            tables = []
-            points = 0
+            nodes = []
+            leaves = []
+            features = []
+            fractions = []
+            paths = []
             depth = 0
+            mostDistinct = 0
+            memoSize = 0
             expectedValue = tree.leafValue.first ?? 0
             return
         }
-
         func cover(_ child: Int32) -> Double {
             child < 0 ? Double(tree.leafCount[Int(~child)]) : Double(tree.internalCount[Int(child)])
         }
-        // Walk the tree once: merged cover fractions per edge, the replaced ancestor, the
-        // longest path's distinct features, and the cover-weighted mean leaf value.
-        var edges = [Edge](repeating: Edge(feature: 0, z: 1, replacesDepth: -1, replacesEdge: -1), count: 2 * internalNodes)
-        var lastEdgeOfFeature = [Int32: (edge: Int32, depth: Int32)]()
-        var deepest = 0
-        var mostDistinct = 0
+        var nodes = (0..<internalNodes).map { Node(split: PackedSplit(tree, node: $0), bit: 0, newBit: 0) }
+        var leaves = [Leaf](repeating: Leaf(value: 0, start: 0, count: 0, memo: -1, pathStart: 0, pathCount: 0), count: tree.leafValue.count)
+        var features: [Int32] = [], fractions: [Double] = [], paths: [PathStep] = []
+        var position = [Int32](repeating: -1, count: Int(tree.splitFeature.max() ?? 0) + 1)
+        var pathFeatures: [Int32] = [], pathFractions: [Double] = [], steps: [PathStep] = []
+        var deepest = 0, mostDistinct = 0, memoSize = 0
         var expected = 0.0
-        func walk(_ node: Int32, depth: Int, distinct: Int, reach: Double) {
+        func walk(_ node: Int32, depth: Int, reach: Double) {
             if node < 0 {
-                expected += reach * tree.leafValue[Int(~node)]
+                let leaf = Int(~node)
+                let distinct = pathFeatures.count
+                var memo: Int32 = -1
+                if distinct <= memoizedFeatures, memoSize + (1 << distinct) <= Self.memoBudget {
+                    memo = Int32(memoSize)
+                    memoSize += 1 << distinct
+                }
+                let long = distinct > 64
+                leaves[leaf] = Leaf(value: tree.leafValue[leaf], start: Int32(features.count), count: Int32(distinct), memo: memo,
+                                    pathStart: Int32(paths.count), pathCount: long ? Int32(steps.count) : 0)
+                if long { paths += steps }
+                features += pathFeatures
+                fractions += pathFractions
+                expected += reach * tree.leafValue[leaf]
                 deepest = max(deepest, depth)
                 mostDistinct = max(mostDistinct, distinct)
                 return
             }
             let n = Int(node)
-            let feature = tree.splitFeature[n]
+            let feature = Int(tree.splitFeature[n])
+            let known = position[feature]
+            let p = known >= 0 ? Int(known) : pathFeatures.count
+            let bit: UInt64 = p < 64 ? 1 << UInt64(p) : 0
+            nodes[n].bit = bit
+            nodes[n].newBit = known < 0 ? bit : 0
+            if known < 0 {
+                position[feature] = Int32(p)
+                pathFeatures.append(Int32(feature))
+                pathFractions.append(1)
+            }
+            let saved = pathFractions[p]
             let nodeCover = max(cover(node), 1e-300)
             for side in 0..<2 {
                 let child = side == 0 ? tree.leftChild[n] : tree.rightChild[n]
-                let e = 2 * n + side
                 let ratio = cover(child) / nodeCover
-                let previous = lastEdgeOfFeature[feature]
-                var z = ratio
-                if let previous { z *= edges[Int(previous.edge)].z }
-                edges[e] = Edge(feature: feature, z: max(z, 1e-290), replacesDepth: previous?.depth ?? -1,
-                                replacesEdge: previous?.edge ?? -1)
-                lastEdgeOfFeature[feature] = (Int32(e), Int32(depth + 1))
-                walk(child, depth: depth + 1, distinct: distinct + (previous == nil ? 1 : 0), reach: reach * ratio)
-                lastEdgeOfFeature[feature] = previous
+                pathFractions[p] = max(saved * ratio, 1e-290)
+                steps.append(PathStep(node: node, left: side == 0, position: Int32(p)))
+                walk(child, depth: depth + 1, reach: reach * ratio)
+                steps.removeLast()
+            }
+            pathFractions[p] = saved
+            if known < 0 {
+                position[feature] = -1
+                pathFeatures.removeLast()
+                pathFractions.removeLast()
             }
         }
-        walk(0, depth: 0, distinct: 0, reach: 1)
-        self.edges = edges
+        walk(0, depth: 0, reach: 1)
+        self.nodes = nodes
+        self.leaves = leaves
+        self.features = features
+        self.fractions = fractions
+        self.paths = paths
         depth = deepest
+        self.mostDistinct = mostDistinct
+        self.memoSize = memoSize
         expectedValue = expected
-        let points = max(1, (mostDistinct + 1) / 2)
-        self.points = points
-        let rule = GaussLegendre.rule(points: points)
-        var tables = [Double](repeating: 0, count: edges.count * 6 * points)
-        for (e, edge) in edges.enumerated() {
-            let base = e * 6 * points
-            for m in 0..<points {
-                let t = rule.nodes[m]
-                let g0 = edge.z * (1 - t)
-                let g1 = g0 + t
-                tables[base + m] = g0
-                tables[base + points + m] = g1
-                tables[base + 2 * points + m] = 1 / g0
-                tables[base + 3 * points + m] = 1 / g1
-                tables[base + 4 * points + m] = rule.weights[m] / g0
-                tables[base + 5 * points + m] = rule.weights[m] / g1
-            }
-        }
-        self.tables = tables
+    }
+
+    /// Doubles of memoized contributions a block of `rows` rows may store for this tree: per
+    /// memoized leaf, d values for each pattern that can occur (2^d, and no more than the rows).
+    func memoizedValues(rows: Int) -> Int {
+        leaves.reduce(0) { total, leaf in leaf.memo < 0 ? total : total + min(1 << Int(leaf.count), rows) * Int(leaf.count) }
     }
 
     /// Adds this tree's SHAP values of `count` rows (row-major, `stride` values each) to `phi`
     /// (the same layout).
     func explain(rows: UnsafePointer<Double>, stride: Int, count: Int, phi: UnsafeMutablePointer<Double>,
-                 scratch: UnsafeMutablePointer<Double>) {
+                 rules: QuadratureRules.Pointers, scratch: inout SHAPScratch) {
+        scratch.stamp &+= 1
+        let stamp = scratch.stamp << 32
+        let memo = scratch.memo
+        let s = scratch
         nodes.withUnsafeBufferPointer { nodes in
-            edges.withUnsafeBufferPointer { edges in
-                tables.withUnsafeBufferPointer { tables in
-                    leafValues.withUnsafeBufferPointer { leaves in
-                        bitset.withUnsafeBufferPointer { bitset in
-                            let k = points
-                            let levels = depth + 2
-                            var walk = Walk(nodes: nodes.baseAddress!, edges: edges.baseAddress!, tables: tables.baseAddress!,
-                                            leaves: leaves.baseAddress!, bitset: bitset.baseAddress, points: k,
-                                            product: scratch, excluded: scratch + levels * k, sums: scratch + 2 * levels * k,
-                                            indicator: scratch + 3 * levels * k,
-                                            row: rows, phi: phi)
-                            for r in 0..<count {
-                                walk.row = rows + r &* stride
-                                walk.phi = phi + r &* stride
-                                for m in 0..<k { walk.product[m] = 1 }
-                                walk.visit(0, depth: 0)
+            leaves.withUnsafeBufferPointer { leaves in
+                features.withUnsafeBufferPointer { features in
+                    fractions.withUnsafeBufferPointer { fractions in
+                        paths.withUnsafeBufferPointer { paths in
+                            bitset.withUnsafeBufferPointer { bitset in
+                                let nodes = nodes.baseAddress!, leaves = leaves.baseAddress!
+                                let features = features.baseAddress!, fractions = fractions.baseAddress!
+                                let bits = bitset.baseAddress
+                                var stored = 0
+                                for r in 0..<count {
+                                    let row = rows + r &* stride
+                                    let phiRow = phi + r &* stride
+                                    var top = 0
+                                    var node: Int32 = 0
+                                    var mask: UInt64 = 0
+                                    while true {
+                                        while node >= 0 {
+                                            let n = nodes[Int(node)]
+                                            let left = n.split.goesLeft(row[Int(n.split.feature)], bitset: bits)
+                                            s.stackNodes[top] = left ? n.split.right : n.split.left
+                                            s.stackMasks[top] = mask & ~n.bit
+                                            top &+= 1
+                                            mask |= n.newBit
+                                            node = left ? n.split.left : n.split.right
+                                        }
+                                        let leaf = leaves[Int(~node)]
+                                        let d = Int(leaf.count)
+                                        let start = Int(leaf.start)
+                                        let values: UnsafePointer<Double>
+                                        if leaf.memo >= 0, let memo {
+                                            let key = Int(leaf.memo) &+ Int(truncatingIfNeeded: mask)
+                                            let entry = memo[key]
+                                            if entry & ~0xFFFF_FFFF == stamp {
+                                                values = UnsafePointer(s.contributions + Int(truncatingIfNeeded: entry & 0xFFFF_FFFF))
+                                            } else {
+                                                for b in 0..<d { s.indicators[b] = Double((mask >> UInt64(b)) & 1) }
+                                                let target = s.contributions + stored
+                                                Self.contributions(of: leaf, z: fractions + start, scratch: s, rules: rules, into: target)
+                                                memo[key] = stamp | UInt64(stored)
+                                                stored &+= d
+                                                values = UnsafePointer(target)
+                                            }
+                                        } else {
+                                            if leaf.pathCount == 0 {
+                                                for b in 0..<d { s.indicators[b] = Double((mask >> UInt64(b)) & 1) }
+                                            } else {
+                                                for b in 0..<d { s.indicators[b] = 1 }
+                                                let steps = paths.baseAddress! + Int(leaf.pathStart)
+                                                for i in 0..<Int(leaf.pathCount) {
+                                                    let step = steps[i]
+                                                    let split = nodes[Int(step.node)].split
+                                                    if split.goesLeft(row[Int(split.feature)], bitset: bits) != step.left {
+                                                        s.indicators[Int(step.position)] = 0
+                                                    }
+                                                }
+                                            }
+                                            Self.contributions(of: leaf, z: fractions + start, scratch: s, rules: rules, into: s.direct)
+                                            values = UnsafePointer(s.direct)
+                                        }
+                                        for b in 0..<d { phiRow[Int(features[start &+ b])] += values[b] }
+                                        if top == 0 { break }
+                                        top &-= 1
+                                        node = s.stackNodes[top]
+                                        mask = s.stackMasks[top]
+                                    }
+                                }
                             }
                         }
                     }
@@ -252,71 +444,40 @@ struct SHAPTree: Sendable {
         }
     }
 
-    /// One row's walk down one tree. Per depth d (edges from the root) it keeps the path
-    /// product at each point (`product`), the sums of v·product over the leaves below
-    /// (`sums`), the part of those sums under a later edge on the same feature (`excluded`),
-    /// and whether the row follows the path so far on that edge's feature (`indicator`).
-    private struct Walk {
-        let nodes: UnsafePointer<Node>
-        let edges: UnsafePointer<Edge>
-        let tables: UnsafePointer<Double>
-        let leaves: UnsafePointer<Double>
-        let bitset: UnsafePointer<UInt32>?
-        let points: Int
-        let product: UnsafeMutablePointer<Double>
-        let excluded: UnsafeMutablePointer<Double>
-        let sums: UnsafeMutablePointer<Double>
-        let indicator: UnsafeMutablePointer<Double>
-        var row: UnsafePointer<Double>
-        var phi: UnsafeMutablePointer<Double>
-
-        @inline(__always)
-        private func goesLeft(_ n: Node) -> Bool {
-            n.goesLeft(row[Int(n.feature)], bitset: bitset)
+    /// One leaf's contribution to each of its path features under the pattern in
+    /// `scratch.indicators`: v (o_i − z_i) Σ_m w_m Π_{j≠i} (z_j (1 − t_m) + o_j t_m), the
+    /// products left of i and right of i kept apart so nothing is divided. The points are the
+    /// inner loop: their products are independent of each other.
+    @inline(__always)
+    private static func contributions(of leaf: Leaf, z: UnsafePointer<Double>, scratch s: SHAPScratch,
+                                      rules: QuadratureRules.Pointers, into out: UnsafeMutablePointer<Double>) {
+        let d = Int(leaf.count)
+        let o = s.indicators, g = s.factors, suffix = s.suffix, prefix = s.prefix
+        let k = points(d)
+        let first = k &* (k &- 1) / 2
+        let nodes = rules.nodes + first, weights = rules.weights + first
+        for m in 0..<k { suffix[d &* k &+ m] = 1 }
+        var b = d
+        while b > 0 {
+            b &-= 1
+            let zb = z[b], ob = o[b]
+            let row = b &* k
+            for m in 0..<k {
+                let t = nodes[m]
+                let factor = zb * (1 - t) + ob * t
+                g[row &+ m] = factor
+                suffix[row &+ m] = suffix[row &+ k &+ m] * factor
+            }
         }
-
-        /// Walks the subtree of `node`, whose path product is in `product` at `depth`; leaves
-        /// its leaf sums in `sums` at `depth`.
-        func visit(_ node: Int32, depth d: Int) {
-            let k = points
-            let here = d &* k
-            if node < 0 {
-                let value = leaves[Int(~node)]
-                for m in 0..<k { sums[here &+ m] = value * product[here &+ m] }
-                return
+        for m in 0..<k { prefix[m] = weights[m] }
+        for b in 0..<d {
+            let row = b &* k
+            var integral = 0.0
+            for m in 0..<k {
+                integral += prefix[m] * suffix[row &+ k &+ m]
+                prefix[m] *= g[row &+ m]
             }
-            let n = nodes[Int(node)]
-            let hotIsLeft = goesLeft(n)
-            let below = here &+ k
-            for m in 0..<k { sums[here &+ m] = 0 }
-            for side in 0..<2 {
-                let e = 2 &* Int(node) &+ side
-                let edge = edges[e]
-                let table = tables + e &* 6 &* k
-                var follows: Double = (side == 0) == hotIsLeft ? 1 : 0
-                if edge.replacesDepth >= 0 {
-                    let previous = Int(edge.replacesDepth)
-                    follows *= indicator[previous]
-                    let undo = tables + Int(edge.replacesEdge) &* 6 &* k + (indicator[previous] == 1 ? 3 : 2) &* k
-                    let factor = table + (follows == 1 ? k : 0)
-                    for m in 0..<k { product[below &+ m] = product[here &+ m] * factor[m] * undo[m] }
-                } else {
-                    let factor = table + (follows == 1 ? k : 0)
-                    for m in 0..<k { product[below &+ m] = product[here &+ m] * factor[m] }
-                }
-                indicator[d &+ 1] = follows
-                for m in 0..<k { excluded[below &+ m] = 0 }
-                visit(side == 0 ? n.left : n.right, depth: d &+ 1)
-                let weights = table + (follows == 1 ? 5 : 4) &* k
-                var integral = 0.0
-                for m in 0..<k { integral += weights[m] * (sums[below &+ m] - excluded[below &+ m]) }
-                phi[Int(edge.feature)] += (follows - edge.z) * integral
-                if edge.replacesDepth >= 0 {
-                    let previous = Int(edge.replacesDepth) &* k
-                    for m in 0..<k { excluded[previous &+ m] += sums[below &+ m] }
-                }
-                for m in 0..<k { sums[here &+ m] += sums[below &+ m] }
-            }
+            out[b] = integral * (leaf.value * (o[b] - z[b]))
         }
     }
 }

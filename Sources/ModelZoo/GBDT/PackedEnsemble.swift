@@ -51,6 +51,48 @@ struct PackedEnsemble: Sendable {
         }
     }
 
+    /// As `treeOutputs`, and writes to `reached` the leaf each row reaches.
+    func treeOutputs(_ tree: Int, rows: UnsafePointer<Double>, stride: Int, count: Int, into outputs: UnsafeMutablePointer<Double>,
+                     reached: UnsafeMutablePointer<Int32>) {
+        withBuffers { nodes, leaves, bits in
+            let base = nodes + nodeOffset[tree]
+            let leafBase = leaves + leafOffset[tree]
+            for r in 0..<count {
+                let row = rows + r &* stride
+                var node: Int32 = internalCount[tree] > 0 ? 0 : ~0
+                if node >= 0 {
+                    repeat {
+                        let n = base[Int(node)]
+                        node = n.goesLeft(row[Int(n.feature)], bitset: bits) ? n.left : n.right
+                    } while node >= 0
+                }
+                outputs[r] = leafBase[Int(~node)]
+                reached[r] = ~node
+            }
+        }
+    }
+
+    /// Writes tree `tree`'s output for row `selected[i]` of `rows` (laid out as for `accumulate`) to
+    /// `outputs[i]`, walking from internal node `starts[i]`, which the row must reach.
+    func treeOutputs(_ tree: Int, rows: UnsafePointer<Double>, stride: Int, selected: UnsafePointer<Int32>, starts: UnsafePointer<Int32>,
+                     count: Int, into outputs: UnsafeMutablePointer<Double>) {
+        withBuffers { nodes, leaves, bits in
+            let base = nodes + nodeOffset[tree]
+            let leafBase = leaves + leafOffset[tree]
+            for i in 0..<count {
+                let row = rows + Int(selected[i]) &* stride
+                var node = starts[i]
+                if node >= 0 {
+                    repeat {
+                        let n = base[Int(node)]
+                        node = n.goesLeft(row[Int(n.feature)], bitset: bits) ? n.left : n.right
+                    } while node >= 0
+                }
+                outputs[i] = leafBase[Int(~node)]
+            }
+        }
+    }
+
     @inline(__always)
     private func withBuffers(_ body: (UnsafePointer<Node>, UnsafePointer<Double>, UnsafePointer<UInt32>) -> Void) {
         nodes.withUnsafeBufferPointer { nodes in
