@@ -223,4 +223,11 @@ extension Table {
             }
         }
     }
+
+    /// What a process may hold in decoded tables kept for reuse (the worker's decoded shards, the
+    /// coordinator's training rows): a sixteenth of the host's memory, at most 2 GiB — all of a
+    /// million-row run's shards on a 24 GiB host, a bounded extra copy at ten million rows.
+    public static var reuseBudgetBytes: Int {
+        Int(min(UInt64(2) << 30, ProcessInfo.processInfo.physicalMemory / 16))
+    }
 }

@@ -31,10 +31,11 @@ public struct ModelProfile: Codable, Sendable, Equatable {
     /// features, and sorting every column again cost each registration a third of a second).
     public init(model: TrainedModel, rows table: Table, bins: Int = DriftThresholds().bins, known: FeatureProfiles? = nil) throws {
         rows = table.rowCount
+        let shared = known.flatMap { $0.bins == bins && $0.rows == table.rowCount ? $0 : nil }
         features = try model.header.schema.names.filter { table.index(of: $0) != nil }.map { name in
-            if let profile = known?.profiles[name], known?.bins == bins, known?.rows == table.rowCount { return Feature(name: name, profile: profile) }
+            if let profile = shared?.profiles[name] { return Feature(name: name, profile: profile) }
             let profile = FeatureProfile(try table.column(name), bins: bins)
-            if known?.bins == bins, known?.rows == table.rowCount { known?.profiles[name] = profile }
+            shared?.profiles[name] = profile
             return Feature(name: name, profile: profile)
         }
         if features.count == model.header.schema.features.count, model.header.kind != .ncf {

@@ -27,13 +27,7 @@ final class DecodedShards: @unchecked Sendable {
     private(set) var hits = 0
     private(set) var misses = 0
 
-    /// A sixteenth of the host's memory, at most 2 GiB: all of a million-row run's shards on a
-    /// 24 GiB host, and a bounded extra copy beside a job's own inputs at ten million rows.
-    static var defaultBudget: Int {
-        Int(min(UInt64(2) << 30, ProcessInfo.processInfo.physicalMemory / 16))
-    }
-
-    init(store: ShardStore, budgetBytes: Int = DecodedShards.defaultBudget) {
+    init(store: ShardStore, budgetBytes: Int = Table.reuseBudgetBytes) {
         self.store = store
         self.budgetBytes = budgetBytes
     }

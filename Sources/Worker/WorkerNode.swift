@@ -94,8 +94,7 @@ public final class WorkerNode {
             }
             if let exit = try step(timeoutMs: 20) { return exit }
             if let reconnectAt {
-                let (seconds, attoseconds) = clock.now.duration(to: reconnectAt).components
-                Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
+                Thread.sleep(forTimeInterval: clock.now.duration(to: reconnectAt).seconds)
             }
         }
     }

@@ -121,21 +121,17 @@ final class RegistrySink: ResultSink {
     /// The rows of `shards`, read once for the full jobs that share them (every customer model
     /// trains on the run's training shards) rather than read, hashed and decoded per version, with
     /// the feature profiles already computed on them. The rows are kept only while they fit
-    /// ``keptRowsBudget`` (at ten million customers they would not); the profiles always are.
+    /// `Table.reuseBudgetBytes` (at ten million customers they would not); the profiles always are.
     private func trainingRows(_ shards: [ShardRef]) throws -> (rows: Table, profiles: FeatureProfiles) {
         let key = shards.map(\.id).joined(separator: ",")
-        let known = trainingSets[key]
-        if let rows = known?.rows { return (rows, known!.profiles) }
+        if let known = trainingSets[key], let rows = known.rows { return (rows, known.profiles) }
         let rows = try Table.concatenated(try shards.map { try store.read($0.id) })
-        let profiles = known?.profiles ?? FeatureProfiles(rows: rows.rowCount)
-        let keep = keptRowsBytes + rows.decodedBytes <= Self.keptRowsBudget
+        let profiles = trainingSets[key]?.profiles ?? FeatureProfiles(rows: rows.rowCount)
+        let keep = keptRowsBytes + rows.decodedBytes <= Table.reuseBudgetBytes
         if keep { keptRowsBytes += rows.decodedBytes }
         trainingSets[key] = (keep ? rows : nil, profiles)
         return (rows, profiles)
     }
-
-    /// A sixteenth of the host's memory, at most 2 GiB.
-    static var keptRowsBudget: Int { Int(min(UInt64(2) << 30, ProcessInfo.processInfo.physicalMemory / 16)) }
 
     /// A stacking job gets its base-prediction table (`StackingAssembly`) once its inputs are done.
     func materialize(_ job: PlannedJob) throws -> PlannedJob {

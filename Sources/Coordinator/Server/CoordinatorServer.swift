@@ -315,8 +315,7 @@ public final class CoordinatorServer {
     }
 
     private func offset(_ instant: ContinuousClock.Instant) -> Double {
-        let (seconds, attoseconds) = timelineOrigin.duration(to: instant).components
-        return Double(seconds) + Double(attoseconds) / 1e18
+        timelineOrigin.duration(to: instant).seconds
     }
 
     /// Keeps the largest peak RSS a worker reported; a malformed value is counted and dropped.
