@@ -17,7 +17,7 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 build-debug: deps
 	$(SWIFT) build

@@ -29,7 +29,10 @@ public struct ModelProfile: Codable, Sendable, Equatable {
     /// With `known`, the profiles of these very rows that an earlier version computed are taken
     /// from it, and the new ones added (the models of a run share their training rows and most
     /// features, and sorting every column again cost each registration a third of a second).
-    public init(model: TrainedModel, rows table: Table, bins: Int = DriftThresholds().bins, known: FeatureProfiles? = nil) throws {
+    /// `scored`: the model's central output on these rows, profiled with `bins` bins already (by
+    /// the worker that trained it, from the fit's own predictions); used when it covers every row.
+    public init(model: TrainedModel, rows table: Table, bins: Int = DriftThresholds().bins, known: FeatureProfiles? = nil,
+                scored: FeatureProfile.Numeric? = nil) throws {
         rows = table.rowCount
         let shared = known.flatMap { $0.bins == bins && $0.rows == table.rowCount ? $0 : nil }
         features = try model.header.schema.names.filter { table.index(of: $0) != nil }.map { name in
@@ -39,8 +42,11 @@ public struct ModelProfile: Codable, Sendable, Equatable {
             return Feature(name: name, profile: profile)
         }
         if features.count == model.header.schema.features.count, model.header.kind != .ncf {
-            let outputs = try model.predict(table)
-            prediction = FeatureProfile.Numeric(outputs[model.centralOutput], bins: bins)
+            if let scored, scored.rows == table.rowCount, scored.counts.count <= bins {
+                prediction = scored
+            } else {
+                prediction = FeatureProfile.Numeric(try model.predict(table)[model.centralOutput], bins: bins)
+            }
             predictionName = model.outputNames[model.centralOutput]
         }
     }

@@ -102,6 +102,10 @@ public struct JobReport: Codable, Sendable, Equatable {
     /// Whether a GBDT job trained on the run's shared binned rows (`TrainingJobSpec.binnedShard`)
     /// instead of binning its own; nil for other kinds.
     public var sharedBins: Bool?
+    /// A full job's central output on every training row, profiled as the registry's reference
+    /// profile keeps it (`FeatureProfile.Numeric` with the default drift bins): the worker has
+    /// these predictions from the fit already, so the coordinator need not score the rows again.
+    public var trainingPrediction: FeatureProfile.Numeric?
 
     public init(model: String, metrics: [MetricValue], importance: [FeatureImportance], features: [String], parameters: String,
                 trainRows: Int, evalRows: Int, trainSeconds: Double, trees: Int) {

@@ -31,9 +31,12 @@ final class TrainExplanationsCLITests: XCTestCase {
     }
 
     func testExplanationFlags() throws {
-        let full = try train([])
+        let full = try train(["--shap-rows", "100"])
         XCTAssertGreaterThan(try XCTUnwrap(full["signal"]).permutation, 0)
         XCTAssertGreaterThan(try XCTUnwrap(full["signal"]).meanAbsSHAP, 0)
+        let byDefault = try train([])
+        XCTAssertGreaterThan(try XCTUnwrap(byDefault["signal"]).permutation, 0)
+        XCTAssertEqual(try XCTUnwrap(byDefault["signal"]).meanAbsSHAP, 0, "TreeSHAP is opt-in for engage train")
         let noSHAP = try train(["--shap-rows", "0", "--permutation-rows", "50"])
         XCTAssertGreaterThan(try XCTUnwrap(noSHAP["signal"]).permutation, 0)
         XCTAssertEqual(try XCTUnwrap(noSHAP["signal"]).meanAbsSHAP, 0)

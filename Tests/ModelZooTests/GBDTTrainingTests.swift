@@ -70,6 +70,7 @@ final class GBDTTrainingTests: XCTestCase {
                                   columns: mixed.columns + (0..<20).map { _ in noise.normalColumn(5_000) },
                                   isCategorical: mixed.isCategorical + [Bool](repeating: false, count: 20))
         var p = SyntheticData.parameters(trees: 10, leaves: 15, threads: 1)
+        p.rootWorkPerThread = 0
         p.baggingFraction = 0.8
         p.featureFraction = 0.75
         p.minDataPerGroup = 20
@@ -92,6 +93,7 @@ final class GBDTTrainingTests: XCTestCase {
         let (x, y) = mixedSample(n, seed: 47)
         let labels = y.map { $0 > 1.5 ? 1.0 : 0.0 }
         var p = SyntheticData.parameters(trees: 4, leaves: 31, threads: 1)
+        p.rootWorkPerThread = 0
         let single = try GBDTTrainer(objective: .binary, parameters: p).train(x, labels: labels)
         p.threads = 2
         XCTAssertEqual(single, try GBDTTrainer(objective: .binary, parameters: p).train(x, labels: labels))
@@ -99,6 +101,16 @@ final class GBDTTrainingTests: XCTestCase {
         let quantile = try GBDTTrainer(objective: .quantile(alpha: 0.8), parameters: p).train(x, labels: y)
         p.threads = 1
         XCTAssertEqual(quantile, try GBDTTrainer(objective: .quantile(alpha: 0.8), parameters: p).train(x, labels: y))
+    }
+
+    func testASmallFitUsesFewerThreadsThanAsked() {
+        var p = GBDTParameters()
+        p.threads = 8
+        XCTAssertEqual(GradientBoosting.runner(p, rows: 22_500, features: 5).threads, 1)
+        XCTAssertEqual(GradientBoosting.runner(p, rows: 5_000, features: 53).threads, 2)
+        XCTAssertEqual(GradientBoosting.runner(p, rows: 80_000, features: 53).threads, 8)
+        p.rootWorkPerThread = 0
+        XCTAssertEqual(GradientBoosting.runner(p, rows: 100, features: 1).threads, 8)
     }
 
     func testSeedMakesSamplingReproducible() throws {

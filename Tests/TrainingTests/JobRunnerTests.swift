@@ -53,6 +53,26 @@ final class JobRunnerTests: XCTestCase {
         assertInMetricTable(outcome.report.metrics)
     }
 
+    /// The worker's profile of its training predictions is the one the registry would compute by
+    /// scoring the training rows again: every row once (the quantile set's calibration rows too).
+    func testAFullJobProfilesItsPredictionsOnEveryTrainingRow() throws {
+        let (train, test) = halves
+        for job in [spec(.regression, target: "engagement_score"), spec(.binary, target: "churn_30_day"),
+                    spec(.quantile, target: "lifetime_value_usd", quantiles: [0.9, 0.1, 0.5])] {
+            let outcome = try GBDTJobRunner(spec: job, threads: 1).run(train: train, eval: test)
+            let model = try TrainedModel.decode(outcome.artifact)
+            let scored = try XCTUnwrap(outcome.report.trainingPrediction, job.objective.rawValue)
+            let expected = FeatureProfile.Numeric(try model.predict(train)[model.centralOutput])
+            XCTAssertEqual(scored.rows, train.rowCount, job.objective.rawValue)
+            XCTAssertEqual(scored.counts, expected.counts, job.objective.rawValue)
+            XCTAssertEqual(scored.edges.count, expected.edges.count, job.objective.rawValue)
+            for (a, b) in zip(scored.edges, expected.edges) { XCTAssertEqual(a, b, accuracy: 1e-9 * max(1, abs(b)), job.objective.rawValue) }
+        }
+        var fold = spec(.binary, target: "churn_30_day")
+        fold.role = .fold(0)
+        XCTAssertNil(try GBDTJobRunner(spec: fold, threads: 1).run(train: train, eval: test).report.trainingPrediction)
+    }
+
     func testSchemaMapsCategoriesByNameNotByCode() throws {
         let train = try Table(names: ["color", "y"], columns: [
             .categorical(codes: [0, 1, 2, 0, 1, 2], levels: ["red", "green", "blue"]), .numeric([1, 2, 3, 1, 2, 3]),

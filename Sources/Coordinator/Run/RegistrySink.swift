@@ -91,7 +91,7 @@ final class RegistrySink: ResultSink {
             },
             parameters: report.parameters,
             reports: report.reports.merging([TrainingFacts.registryName: RegistrySink.json(TrainingFacts(report: report, attempt: attempt, job: job))]
-                .merging(try profile(of: artifact, job: job).map { [ModelProfile.registryName: $0] } ?? [:]) { a, _ in a }
+                .merging(try profile(of: artifact, job: job, scored: report.trainingPrediction).map { [ModelProfile.registryName: $0] } ?? [:]) { a, _ in a }
                 .merging(runDocuments) { a, _ in a }
                 .merging(modelDocuments[job.spec.model] ?? [:]) { a, _ in a }) { _, ours in ours },
             datasetSHA256: data.datasetSHA256, configSHA256: configSHA256, shardIDs: job.shardIDs,
@@ -112,10 +112,10 @@ final class RegistrySink: ResultSink {
     /// The version's reference profile, computed here where the training shards are: the job
     /// protocol stays as it is, and every worker kind gets one profile rule.
     /// nil for an artifact that is not an `engage-model` (none the workers send).
-    private func profile(of artifact: Data, job: PlannedJob) throws -> String? {
+    private func profile(of artifact: Data, job: PlannedJob, scored: FeatureProfile.Numeric?) throws -> String? {
         guard let model = try? TrainedModel.decode(artifact) else { return nil }
         let (rows, known) = try trainingRows(job.spec.trainShards)
-        return try ModelProfile(model: model, rows: rows, known: known).json()
+        return try ModelProfile(model: model, rows: rows, known: known, scored: scored).json()
     }
 
     /// The rows of `shards`, read once for the full jobs that share them (every customer model

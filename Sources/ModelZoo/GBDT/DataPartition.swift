@@ -87,19 +87,20 @@ final class DataPartition {
     }
 
     /// Stable partition of `rows[0..<n]`: left rows stay in front, right rows follow (via `scratch`).
+    /// Without a branch: every row is written to both sides' next slot and only one side's count
+    /// moves on (a good split sends rows either way at random, which a branch mispredicts).
     private static func partition(_ rows: UnsafeMutablePointer<Int32>, _ n: Int, column: UnsafePointer<UInt8>,
                                   goesLeft: UnsafePointer<Bool>, scratch: UnsafeMutablePointer<Int32>) -> Int {
+        let side = UnsafeRawPointer(goesLeft).assumingMemoryBound(to: UInt8.self)
         var left = 0
         var right = 0
         for i in 0..<n {
             let row = rows[i]
-            if goesLeft[Int(column[Int(row)])] {
-                rows[left] = row
-                left &+= 1
-            } else {
-                scratch[right] = row
-                right &+= 1
-            }
+            let isLeft = Int(side[Int(column[Int(row)])])
+            rows[left] = row
+            scratch[right] = row
+            left &+= isLeft
+            right &+= 1 &- isLeft
         }
         (rows + left).update(from: scratch, count: right)
         return left
@@ -120,15 +121,14 @@ final class DataPartition {
                 let last = upper - lower - 1
                 var left = 0
                 var right = 0
+                let side = UnsafeRawPointer(goesLeft).assumingMemoryBound(to: UInt8.self)
                 for i in lower..<upper {
                     let row = start[i]
-                    if goesLeft[Int(column[Int(row)])] {
-                        block[left] = row
-                        left &+= 1
-                    } else {
-                        block[last &- right] = row
-                        right &+= 1
-                    }
+                    let isLeft = Int(side[Int(column[Int(row)])])
+                    block[left] = row
+                    block[last &- right] = row
+                    left &+= isLeft
+                    right &+= 1 &- isLeft
                 }
                 lefts[b] = left
             }

@@ -47,6 +47,12 @@ public struct GBDTParameters: Codable, Sendable, Equatable {
     public var earlyStoppingRounds: Int? = nil
     /// Threads for histogram building, split search and scoring; 0 = all cores.
     public var threads = 0
+    /// Root-histogram bin updates (rows × features) each thread of a fit must have to pay for
+    /// joining the thousands of short parallel regions of tree learning: a smaller fit uses
+    /// fewer of `threads`. On 2 cores, fits of 16,000 × 9 and 22,500 × 5 ran faster on one thread
+    /// than on two, one of 5,000 × 53 faster on two (docs/benchmarks.md, "Threads of a small
+    /// fit"). Speed only: the model does not depend on threads. Not encoded; 0 = always `threads`.
+    public var rootWorkPerThread = 200_000
     public var seed: UInt64 = 0
 
     /// Rows sampled per feature to find bin boundaries.

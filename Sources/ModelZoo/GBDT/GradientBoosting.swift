@@ -25,6 +25,14 @@ struct GradientBoosting {
         return try train(binned.features, names: binned.names, labels: labels, validation: validation, progress: progress)
     }
 
+    /// The fit's threads: `threads` (0 = all cores), fewer when the data is too small to share
+    /// (`GBDTParameters.rootWorkPerThread`).
+    static func runner(_ p: GBDTParameters, rows: Int, features: Int) -> ParallelRunner {
+        let requested = ParallelRunner(threads: p.threads).threads
+        guard p.rootWorkPerThread > 0 else { return ParallelRunner(threads: requested) }
+        return ParallelRunner(threads: min(requested, 1 + rows * features / p.rootWorkPerThread))
+    }
+
     private static func checkShape(rows n: Int, labels: Int) throws {
         guard n > 0 else { throw GBDTError.emptyTrainingSet }
         guard n < Int(Int32.max) else { throw GBDTError.tooManyRows(n) }
@@ -41,7 +49,7 @@ struct GradientBoosting {
             try ValidationWatcher($0, features: names, objective: objective, baseScore: baseScore, parameters: p)
         }
 
-        let runner = ParallelRunner(threads: p.threads)
+        let runner = Self.runner(p, rows: n, features: data.splittableFeatures.count)
         let learner: TreeLearner = LeafWiseTreeLearner(data: data, parameters: p, runner: runner)
         let allFeatures = data.splittableFeatures
         var scores = [Double](repeating: baseScore, count: n)

@@ -22,10 +22,20 @@ public struct QuantileModelSet: Sendable, Equatable {
 
     /// Per quantile (in ascending order), one prediction per row; never crossing.
     public func predict(_ x: FeatureMatrix, calibrated: Bool = true) throws -> [[Double]] {
-        var columns = try models.map { try $0.predict(x) }
-        let offset = calibrated && alphas.count > 1 ? conformalOffset : 0
+        let columns = try models.map { try $0.predict(x) }
+        return calibrated ? self.calibrated(columns) : ordered(columns, offset: 0)
+    }
+
+    /// Raw model outputs (`predict(_:calibrated: false)`) as `predict` returns them calibrated.
+    public func calibrated(_ raw: [[Double]]) -> [[Double]] {
+        ordered(raw, offset: alphas.count > 1 ? conformalOffset : 0)
+    }
+
+    private func ordered(_ raw: [[Double]], offset: Double) -> [[Double]] {
+        var columns = raw
+        let rowCount = columns.first?.count ?? 0
         var row = [Double](repeating: 0, count: columns.count)
-        for r in 0..<x.rowCount {
+        for r in 0..<rowCount {
             for q in columns.indices { row[q] = columns[q][r] }
             row.sort()
             row[0] -= offset
