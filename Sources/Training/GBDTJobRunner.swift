@@ -55,7 +55,7 @@ public struct GBDTJobRunner: Sendable {
 
         let predictor: TrainedModel.Predictor
         var trainingRaw: [Double]?
-        var calibrationRaw: [[Double]]?
+        var calibrationOutputs: [[Double]] = []
         switch spec.objective {
         case .anomaly, .ranking:
             throw JobError("model \(spec.model): objective '\(spec.objective.rawValue)' needs kind '\(spec.objective == .anomaly ? "anomaly" : "ncf")', not a GBDT")
@@ -80,7 +80,7 @@ public struct GBDTJobRunner: Sendable {
                 let raw = try set.predict(try schema.matrix(from: calibrationTable), calibrated: false)
                 set.conformalOffset = ConformalCalibration.offset(labels: try labels(calibrationTable), low: raw.first!, high: raw.last!,
                                                                    coverage: set.alphas.last! - set.alphas.first!)
-                if kept != nil { calibrationRaw = raw }
+                if kept != nil { calibrationOutputs = set.calibrated(raw) }
             }
             predictor = .quantiles(set)
         }
@@ -118,9 +118,8 @@ public struct GBDTJobRunner: Sendable {
         report.sharedBins = shared != nil
         if case .full = spec.role {
             // Every training row once: the fit's rows, and the rows held out to calibrate quantiles.
-            var calibrationCentral: [Double] = []
-            if case .quantiles(let set) = predictor, let calibrationRaw { calibrationCentral = set.calibrated(calibrationRaw)[model.centralOutput] }
-            report.trainingPrediction = FeatureProfile.Numeric(trainOutputs[model.centralOutput] + calibrationCentral)
+            let central = model.centralOutput
+            report.trainingPrediction = FeatureProfile.Numeric(trainOutputs[central] + (calibrationOutputs.isEmpty ? [] : calibrationOutputs[central]))
         }
         if let eval, !spec.sensitive.isEmpty, case .full = spec.role {
             let fairness = try fairnessReport(model, on: eval, predictions: evalPredictions, train: trainTable, features: names)

@@ -109,8 +109,9 @@ final class RegistrySink: ResultSink {
         return stored.reference
     }
 
-    /// The version's reference profile, computed here where the training shards are: the job
-    /// protocol stays as it is, and every worker kind gets one profile rule.
+    /// The version's reference profile, computed here where the training shards are, so that every
+    /// worker kind gets one profile rule; the prediction part comes from the worker's `scored`
+    /// profile when it sent one (GBDT jobs), else from scoring the rows here.
     /// nil for an artifact that is not an `engage-model` (none the workers send).
     private func profile(of artifact: Data, job: PlannedJob, scored: FeatureProfile.Numeric?) throws -> String? {
         guard let model = try? TrainedModel.decode(artifact) else { return nil }
