@@ -19,7 +19,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "Wire", dependencies: ["CZeroMQ"]),
-        .target(name: "Dataset"),
+        .target(name: "CSHA256"),
+        .target(name: "Dataset", dependencies: ["CSHA256"]),
         .target(name: "ModelZoo", dependencies: ["Dataset"]),
         .target(name: "Training", dependencies: ["ModelZoo", "Dataset"]),
         .target(name: "Registry", dependencies: ["ModelZoo", "Dataset", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -1,9 +1,12 @@
+import CSHA256
 import Foundation
 
 /// SHA-256 (FIPS 180-4), used to name shards and artifacts by their content.
 ///
 /// Implemented here because Foundation on Linux has no CryptoKit, and one small,
-/// tested function is cheaper to build than a cryptography package.
+/// tested function is cheaper to build than a cryptography package. On x86 CPUs with the SHA
+/// extensions whole blocks go through them (`CSHA256`, about ten times the portable loop's
+/// speed: every shard and artifact is hashed when written and verified when read).
 public struct SHA256: Sendable {
     private var state: [UInt32] = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
@@ -38,13 +41,14 @@ public struct SHA256: Sendable {
                 buffer.append(contentsOf: raw[0..<take])
                 offset = take
                 if buffer.count == 64 {
-                    buffer.withUnsafeBytes { compress($0) }
+                    buffer.withUnsafeBytes { compressBlocks($0.baseAddress!, count: 1) }
                     buffer.removeAll(keepingCapacity: true)
                 }
             }
-            while raw.count - offset >= 64 {
-                compress(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 64]))
-                offset += 64
+            let blocks = (raw.count - offset) / 64
+            if blocks > 0 {
+                compressBlocks(raw.baseAddress! + offset, count: blocks)
+                offset += blocks * 64
             }
             if offset < raw.count { buffer.append(contentsOf: raw[offset..<raw.count]) }
         }
@@ -65,6 +69,20 @@ public struct SHA256: Sendable {
             digest.append(UInt8(truncatingIfNeeded: word))
         }
         return digest
+    }
+
+    /// Whether whole blocks go through the CPU's SHA extensions; tests turn it off to check the
+    /// portable loop against them.
+    nonisolated(unsafe) static var usesHardware = engage_sha256_hardware_available() != 0
+
+    private mutating func compressBlocks(_ start: UnsafeRawPointer, count: Int) {
+        if Self.usesHardware {
+            state.withUnsafeMutableBufferPointer { state in
+                engage_sha256_hardware_blocks(state.baseAddress!, start.assumingMemoryBound(to: UInt8.self), count)
+            }
+            return
+        }
+        for block in 0..<count { compress(UnsafeRawBufferPointer(start: start + block * 64, count: 64)) }
     }
 
     private mutating func compress(_ block: UnsafeRawBufferPointer) {

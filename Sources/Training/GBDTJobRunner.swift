@@ -56,6 +56,7 @@ public struct GBDTJobRunner: Sendable {
         let predictor: TrainedModel.Predictor
         var trainingRaw: [Double]?
         var calibrationOutputs: [[Double]] = []
+        var quantileTrainingOutputs: [[Double]]?
         switch spec.objective {
         case .anomaly, .ranking:
             throw JobError("model \(spec.model): objective '\(spec.objective.rawValue)' needs kind '\(spec.objective == .anomaly ? "anomaly" : "ncf")', not a GBDT")
@@ -69,13 +70,21 @@ public struct GBDTJobRunner: Sendable {
             trainingRaw = fit.trainingRaw
         case .quantile:
             var models: [GBDTModel] = []
+            var raws: [[Double]] = []
             for (index, alpha) in spec.quantiles.enumerated() {
                 let trainer = GBDTTrainer(objective: .quantile(alpha: alpha), parameters: parameters)
                 let scaled = GBDTJobRunner.scaled(progress, part: index, of: spec.quantiles.count)
-                models.append(try shared.map { try trainer.fit($0, labels: trainY, validation: validationPair, progress: scaled).model }
-                    ?? trainer.train(try trainMatrix(), labels: trainY, validation: validationPair, progress: scaled))
+                let fit = try shared.map { try trainer.fit($0, labels: trainY, validation: validationPair, progress: scaled) }
+                    ?? trainer.fit(try trainMatrix(), labels: trainY, validation: validationPair, progress: scaled)
+                models.append(fit.model)
+                if let raw = fit.trainingRaw { raws.append(fit.model.outputs(raw: raw)) }
             }
             var set = try QuantileModelSet(alphas: spec.quantiles, models: models)
+            if raws.count == models.count {
+                // In the set's (ascending) order of quantiles, as its models are.
+                let order = spec.quantiles.indices.sorted { spec.quantiles[$0] < spec.quantiles[$1] }
+                quantileTrainingOutputs = order.map { raws[$0] }
+            }
             if let calibrationTable, set.alphas.count > 1 {
                 let raw = try set.predict(try schema.matrix(from: calibrationTable), calibrated: false)
                 set.conformalOffset = ConformalCalibration.offset(labels: try labels(calibrationTable), low: raw.first!, high: raw.last!,
@@ -93,6 +102,8 @@ public struct GBDTJobRunner: Sendable {
         let trainOutputs: [[Double]]
         if case .gbdt(let gbdt) = predictor, let trainingRaw {
             trainOutputs = [gbdt.outputs(raw: trainingRaw)]
+        } else if case .quantiles(let set) = predictor, let quantileTrainingOutputs {
+            trainOutputs = set.calibrated(quantileTrainingOutputs)
         } else {
             trainOutputs = try outputs(of: model, on: try trainMatrix())
         }

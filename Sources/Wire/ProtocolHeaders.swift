@@ -78,11 +78,15 @@ public struct JobHeader: Codable, Sendable, Equatable {
     public var jobID: String
     public var attempt: Int
     public var runID: String
+    /// Threads the worker may use for this attempt instead of its own: the cores of the host's
+    /// other workers, idle because no job is left to start. Absent: the worker's own.
+    public var threads: Int?
 
-    public init(jobID: String, attempt: Int, runID: String) {
+    public init(jobID: String, attempt: Int, runID: String, threads: Int? = nil) {
         self.jobID = jobID
         self.attempt = attempt
         self.runID = runID
+        self.threads = threads
     }
 }
 

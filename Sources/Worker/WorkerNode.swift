@@ -307,8 +307,9 @@ public final class WorkerNode {
         guard let active = job else { return }
         job?.training = true
         progress.begin()
-        let decoded = self.decoded, outbox = self.outbox, progress = self.progress, threads = options.effectiveThreads, logger = self.logger
+        let decoded = self.decoded, outbox = self.outbox, progress = self.progress, logger = self.logger
         let header = active.header, spec = active.spec, train = execution.train
+        let threads = options.threads(grantedByCoordinator: header.threads)
         execution.launch {
             let started = ContinuousClock.now
             let cpuStarted = CPUTime.processSeconds()

@@ -32,4 +32,11 @@ public struct WorkerOptions: Sendable {
     }
 
     public var effectiveThreads: Int { threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount }
+
+    /// The threads of one job: the coordinator's grant (the cores of idle workers beside this
+    /// one), at most this host's cores; the worker's own without a valid grant.
+    public func threads(grantedByCoordinator granted: Int?) -> Int {
+        guard let granted, granted > effectiveThreads else { return effectiveThreads }
+        return min(granted, max(effectiveThreads, ProcessInfo.processInfo.activeProcessorCount))
+    }
 }

@@ -9,6 +9,7 @@ struct KeysCommand: ParsableCommand {
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "generate",
             abstract: "Write the coordinator's key pair (once) and worker key pairs, admitting each worker in allowed/.",
             discussion: """
             Layout: OUT/coordinator.key (public: give it to every worker), OUT/coordinator.key_secret (stays on the \

@@ -6,6 +6,7 @@ extension RegistryCommand {
     /// `engage registry batches`: every inbox batch `engage watch` has recorded, with its verdict and outcome.
     struct Batches: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "batches",
             abstract: "List the batches engage watch took from its inbox: verdict, trigger, action, retraining run.")
         @OptionGroup var location: Location
 
@@ -26,6 +27,7 @@ extension RegistryCommand {
     /// `engage registry slots`: every schedule slot `engage watch` has recorded, with its run and outcome.
     struct Slots: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "slots",
             abstract: "List the schedule slots engage watch ran: due time, status, action, retraining run.")
         @OptionGroup var location: Location
 

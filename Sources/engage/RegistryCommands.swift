@@ -36,6 +36,7 @@ struct RegistryCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List registered versions, optionally filtered.",
             discussion: """
                 --where takes comparisons joined by and, or, not and parentheses, e.g.
@@ -70,6 +71,7 @@ struct RegistryCommand: ParsableCommand {
     /// The pipeline runs, so that an interrupted one can be found and resumed.
     struct Runs: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "runs",
             abstract: "List pipeline runs: status, jobs done, versions; an interrupted run can be resumed.",
             discussion: """
                 A run whose coordinator died shows as interrupted (checked on the coordinator's own host;
@@ -115,6 +117,7 @@ struct RegistryCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show one version: MODEL (latest), MODEL@VERSION, MODEL@production, MODEL@staging, MODEL@latest or MODEL@ALIAS.")
         @OptionGroup var location: Location
         @Argument(help: "MODEL[@VERSION|@STAGE|@ALIAS]") var reference: String
@@ -165,6 +168,7 @@ struct RegistryCommand: ParsableCommand {
 
     struct Compare: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "compare",
             abstract: "Compare two versions: metrics with deltas, importance shift, fairness deltas and the parameter diff.")
         @OptionGroup var location: Location
         @Argument(help: "The model.") var model: String
@@ -215,6 +219,7 @@ struct RegistryCommand: ParsableCommand {
 
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "history",
             abstract: "The audit log of a model: registrations, promotions, refusals, aliases, rollbacks and archiving.")
         @OptionGroup var location: Location
         @Argument(help: "The model.") var model: String
@@ -244,6 +249,7 @@ struct RegistryCommand: ParsableCommand {
 
     struct Promote: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "promote",
             abstract: "Promote a version to staging or production through the gates of cluster.yaml's promotion section.",
             discussion: """
                 Gates: the model's metric thresholds (promotion.gates), the fairness verdict (every sensitive
@@ -285,7 +291,7 @@ struct RegistryCommand: ParsableCommand {
     }
 
     struct Alias: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Point an alias (champion, challenger, any name) at a version.")
+        static let configuration = CommandConfiguration(commandName: "alias", abstract: "Point an alias (champion, challenger, any name) at a version.")
         @OptionGroup var location: Location
         @Argument(help: "The model.") var model: String
         @Argument(help: "The alias.") var name: String
@@ -305,6 +311,7 @@ struct RegistryCommand: ParsableCommand {
 
     struct Rollback: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rollback",
             abstract: "Put production back on the version that was in production before the last promotion.")
         @OptionGroup var location: Location
         @Argument(help: "The model.") var model: String
@@ -320,7 +327,7 @@ struct RegistryCommand: ParsableCommand {
     }
 
     struct Archive: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Archive a version (not the production one); its aliases are removed.")
+        static let configuration = CommandConfiguration(commandName: "archive", abstract: "Archive a version (not the production one); its aliases are removed.")
         @OptionGroup var location: Location
         @Argument(help: "The model.") var model: String
         @Argument(help: "The version.") var version: Int

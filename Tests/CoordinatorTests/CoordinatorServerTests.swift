@@ -110,6 +110,24 @@ final class CoordinatorServerTests: XCTestCase {
         XCTAssertEqual(sink.changes.map(\.status), ["running", "running"])
     }
 
+    func testTheLastJobGetsTheThreadsOfItsHostsIdleWorkers() throws {
+        let first = job("inputs", cost: 3)
+        var last = job("ensemble", cost: 1)
+        last.dependsOn = ["inputs"]
+        let server = server([first, last])
+        let w1 = try worker("w1"), w2 = try worker("w2"), elsewhere = try worker("w3", host: "other-host")
+        for _ in 0..<3 { try server.step(sink: sink) }
+        let firstJobs = try jobs(in: try received(w1))
+        XCTAssertEqual(firstJobs.map(\.jobID), ["inputs"])
+        XCTAssertNil(firstJobs[0].threads, "another job is still to start")
+        XCTAssertEqual(try [w2, elsewhere].flatMap { try jobs(in: try received($0)) }, [])
+        try send(w1, try result("inputs", attempt: 1))
+        try server.step(sink: sink)
+        let lastJobs = try jobs(in: try received(w1))
+        XCTAssertEqual(lastJobs.map(\.jobID), ["ensemble"])
+        XCTAssertEqual(lastJobs[0].threads, 2, "both workers of its host, not the one on another host")
+    }
+
     func testAWorkerThatCachesAJobsShardsGetsThatJob() throws {
         let server = server([job("a", cost: 9, shards: ["s1"]), job("b", cost: 8.5, shards: ["s2"])])
         let w1 = try worker("w1", cached: ["s2"])

@@ -1,5 +1,6 @@
 import Dataset
 import Foundation
+import Synchronization
 import ModelZoo
 import Training
 
@@ -149,16 +150,26 @@ public struct DataPreparer {
         for (position, row) in split.train.enumerated() { rowsByFold[folds[position]].append(row) }
 
         let shardsPerFold = max(1, config.data.shards / config.data.folds)
-        var foldShards: [[ShardRef]] = []
-        for rows in rowsByFold {
-            foldShards.append(try Sharding.split(table, rows: rows, into: shardsPerFold).map { try store.write($0) })
-        }
         let testShardCount = max(1, Int((Double(config.data.shards) * config.data.testFraction).rounded()))
-        let testShards = try Sharding.split(table, rows: split.test, into: testShardCount).map { try store.write($0) }
+        var written = try writeShards(table, groups: rowsByFold.map { ($0, shardsPerFold) } + [(split.test, testShardCount)])
+        let testShards = written.removeLast()
+        let foldShards = written
         let ids = (foldShards.flatMap { $0 } + testShards).map(\.id)
         return PreparedData(rows: table.rowCount, columns: table.names, foldShards: foldShards, testShards: testShards,
                             excludedColumns: excluded, datasetSHA256: SHA256.hex(ids.joined(separator: "\n")),
                             sensitiveColumns: try sensitiveColumns(in: table))
+    }
+
+    /// Each group's rows split into `count` shards and written, the groups side by side on the
+    /// host's cores (encoding and hashing are most of the data phase); shards in group order.
+    private func writeShards(_ table: Table, groups: [(rows: [Int], count: Int)]) throws -> [[ShardRef]] {
+        let written = Mutex([Result<[ShardRef], any Error>](repeating: .success([]), count: groups.count))
+        let store = self.store
+        DispatchQueue.concurrentPerform(iterations: groups.count) { g in
+            let shards = Result { try Sharding.split(table, rows: groups[g].rows, into: groups[g].count).map { try store.write($0) } }
+            written.withLock { $0[g] = shards }
+        }
+        return try written.withLock { $0 }.map { try $0.get() }
     }
 
     func sensitiveColumns(in table: Table) throws -> [String] { try config.roleRules.sensitiveColumns(in: table) }

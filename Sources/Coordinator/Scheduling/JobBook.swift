@@ -59,6 +59,9 @@ public struct JobBook: Sendable {
         return nil
     }
 
+    /// Jobs not started yet, ready or waiting on others.
+    public var pendingCount: Int { states.values.filter { $0 == .pending }.count }
+
     public var doneCount: Int { states.values.filter { if case .done = $0 { return true } else { return false } }.count }
 
     /// How far below the longest ready critical path a job whose shards the worker holds may be

@@ -445,8 +445,21 @@ public final class CoordinatorServer {
             }
             let attempt = book.start(job.id, worker: worker.name)
             stragglers.started(job.id, at: clock.now)
-            hand(job, attempt: attempt, to: worker, sink: sink, note: "")
+            let threads = grantedThreads(for: worker)
+            hand(job, attempt: attempt, to: worker, sink: sink, threads: threads,
+                 note: threads.map { " (\($0) threads: the host's other workers are idle, no job is left to start)" } ?? "")
         }
+    }
+
+    /// For a job that starts when no other job is left to start, the cores of its host's workers
+    /// when all the others are idle (they would only wait for the run to end, as they do for the
+    /// ensemble, which needs every other job's results); nil when that adds no thread.
+    private func grantedThreads(for worker: WorkerTable.Entry) -> Int? {
+        guard book.pendingCount == 0 else { return nil }
+        let host = workers.entries.values.filter { $0.hello.host == worker.hello.host }
+        guard host.allSatisfy({ $0.peer == worker.peer || $0.runningJob == nil }) else { return nil }
+        let threads = host.reduce(0) { $0 + max(1, $1.hello.cores) }
+        return threads > worker.hello.cores ? threads : nil
     }
 
     /// With no ready job for an idle worker, starts a backup copy of the worst straggler on it.
@@ -467,10 +480,11 @@ public final class CoordinatorServer {
         return nil
     }
 
-    private func hand(_ job: PlannedJob, attempt: Int, to worker: WorkerTable.Entry, sink: ResultSink, note: String) {
+    private func hand(_ job: PlannedJob, attempt: Int, to worker: WorkerTable.Entry, sink: ResultSink, threads: Int? = nil, note: String) {
         do {
             let payload = try JSONEncoder().encode(job.spec)
-            send(worker.peer, try Envelope(command: .job, header: JobHeader(jobID: job.id, attempt: attempt, runID: runID), payload: payload))
+            let header = JobHeader(jobID: job.id, attempt: attempt, runID: runID, threads: threads)
+            send(worker.peer, try Envelope(command: .job, header: header, payload: payload))
             dispatchedAt["\(job.id)#\(attempt)"] = clock.now
             workers[worker.peer]?.runningJob = job.id
             sink.jobChanged(job: job, status: .running, attempt: attempt, worker: worker.name, error: nil)

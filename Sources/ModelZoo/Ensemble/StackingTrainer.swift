@@ -66,7 +66,7 @@ public struct StackingTrainer: Sendable {
         var kind = parameters.metaLearner
         var selection = [MetaLearnerScore]()
         if kind == .automatic {
-            selection = try [MetaLearnerKind.logistic, .gbdt].map { try crossValidate($0, x, labels) }
+            selection = try crossValidate([.logistic, .gbdt], x, labels)
             kind = selection[1].auc > selection[0].auc ? .gbdt : .logistic
         }
         return try StackingModel(inputNames: x.names, metaLearner: try fitOne(kind, x, labels), selection: selection)
@@ -96,34 +96,52 @@ public struct StackingTrainer: Sendable {
         return (model, evaluation)
     }
 
-    private func fitOne(_ kind: MetaLearnerKind, _ x: FeatureMatrix, _ labels: [Double]) throws -> MetaLearner {
+    private func fitOne(_ kind: MetaLearnerKind, _ x: FeatureMatrix, _ labels: [Double], threads: Int? = nil) throws -> MetaLearner {
         switch kind {
         case .logistic, .automatic:
             return .logistic(try LogisticRegression(parameters: parameters.logistic).fit(x, labels: labels))
         case .gbdt:
             var p = parameters.gbdt
-            p.threads = parameters.threads
+            p.threads = threads ?? parameters.threads
             p.seed = parameters.seed
             return .gbdt(try GBDTTrainer(objective: .binary, parameters: p).train(x, labels: labels))
         }
     }
 
-    /// Pooled out-of-sample predictions of `kind` over stratified folds of the rows.
-    private func crossValidate(_ kind: MetaLearnerKind, _ x: FeatureMatrix, _ labels: [Double]) throws -> MetaLearnerScore {
+    /// Pooled out-of-sample predictions of each of `kinds` over stratified folds of the rows.
+    /// The kinds × folds fits are independent: they run side by side on the trainer's threads,
+    /// each on one thread, so the scores do not depend on the thread count.
+    private func crossValidate(_ kinds: [MetaLearnerKind], _ x: FeatureMatrix, _ labels: [Double]) throws -> [MetaLearnerScore] {
         let folds = Self.stratifiedFolds(labels, count: parameters.selectionFolds, seed: parameters.seed)
-        var predictions = [Double](repeating: 0, count: x.rowCount)
-        for fold in 0..<parameters.selectionFolds {
-            let trainRows = folds.indices.filter { folds[$0] != fold }
+        let foldCount = parameters.selectionFolds
+        var parts: [(train: [Int], heldOut: [Int])] = []
+        for fold in 0..<foldCount {
             let heldOut = folds.indices.filter { folds[$0] == fold }
             guard !heldOut.isEmpty else { continue }
+            let trainRows = folds.indices.filter { folds[$0] != fold }
             let trainLabels = trainRows.map { labels[$0] }
             guard trainLabels.contains(0), trainLabels.contains(1) else { throw StackingError.singleClass(set: "selection fold") }
-            let model = try StackingModel(inputNames: x.names, metaLearner: try fitOne(kind, x.rows(trainRows), trainLabels),
-                                          selection: [])
-            for (row, p) in zip(heldOut, try model.predict(x.rows(heldOut))) { predictions[row] = p }
+            parts.append((trainRows, heldOut))
         }
-        return MetaLearnerScore(kind: kind, auc: Metrics.auc(labels: labels, scores: predictions),
-                                logLoss: Metrics.logLoss(labels: labels, probabilities: predictions))
+        let jobs = kinds.count * parts.count
+        var outcomes = [Result<[Double], any Error>](repeating: .success([]), count: jobs)
+        outcomes.withUnsafeMutableBufferPointer { out in
+            ParallelRunner(threads: parameters.threads).forEachJob(count: jobs) { job in
+                let (kind, part) = (kinds[job / parts.count], parts[job % parts.count])
+                out[job] = Result {
+                    let learner = try fitOne(kind, x.rows(part.train), part.train.map { labels[$0] }, threads: 1)
+                    return try StackingModel(inputNames: x.names, metaLearner: learner, selection: []).predict(x.rows(part.heldOut))
+                }
+            }
+        }
+        return try kinds.indices.map { k in
+            var predictions = [Double](repeating: 0, count: x.rowCount)
+            for (index, part) in parts.enumerated() {
+                for (row, p) in zip(part.heldOut, try outcomes[k * parts.count + index].get()) { predictions[row] = p }
+            }
+            return MetaLearnerScore(kind: kinds[k], auc: Metrics.auc(labels: labels, scores: predictions),
+                                    logLoss: Metrics.logLoss(labels: labels, probabilities: predictions))
+        }
     }
 
     /// A fold number per row, classes dealt round-robin after a seeded shuffle.
