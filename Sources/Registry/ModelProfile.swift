@@ -51,8 +51,28 @@ public struct ModelProfile: Codable, Sendable, Equatable {
         }
     }
 
-    public func json() throws -> String {
-        String(decoding: try JSONEncoder.sortedKeys.encode(self), as: UTF8.self)
+    /// The document: the JSON encoder's own text (sorted keys). With `shared`, each feature whose
+    /// profile is the shared one is encoded once for all the versions that read it (a profile
+    /// holds thousands of sample values, and encoding them was most of a registration).
+    public func json(reusing shared: FeatureProfiles? = nil) throws -> String {
+        let encoder = JSONEncoder.sortedKeys
+        guard let shared else { return String(decoding: try encoder.encode(self), as: UTF8.self) }
+        var members: [String] = []
+        for feature in features {
+            if let text = shared.encoded[feature.name], shared.profiles[feature.name] == feature.profile {
+                members.append(text)
+                continue
+            }
+            let text = String(decoding: try encoder.encode(feature), as: UTF8.self)
+            if shared.profiles[feature.name] == feature.profile { shared.encoded[feature.name] = text }
+            members.append(text)
+        }
+        // The keys in the order the sorted-keys encoder writes them; nil optionals are left out, as it does.
+        var parts = ["\"features\":[" + members.joined(separator: ",") + "]"]
+        if let prediction { parts.append("\"prediction\":" + String(decoding: try encoder.encode(prediction), as: UTF8.self)) }
+        if let predictionName { parts.append("\"predictionName\":" + String(decoding: try encoder.encode(predictionName), as: UTF8.self)) }
+        parts.append("\"rows\":\(rows)")
+        return "{" + parts.joined(separator: ",") + "}"
     }
 
     public static func decode(json: String) throws -> ModelProfile {
@@ -67,6 +87,8 @@ public final class FeatureProfiles {
     public let rows: Int
     public let bins: Int
     var profiles: [String: FeatureProfile] = [:]
+    /// A feature's JSON (``ModelProfile/Feature``) for its entry in `profiles`.
+    var encoded: [String: String] = [:]
 
     public init(rows: Int, bins: Int = DriftThresholds().bins) {
         self.rows = rows

@@ -64,6 +64,10 @@ public struct AnomalyJobRunner: Sendable {
         reports[AnomalyJobRunner.trainingReportName] = String(decoding: try encoder.encode(training), as: UTF8.self)
         report.reports = reports
         report.fitSeconds = fitSeconds
+        if case .full = spec.role, !scoredPredictions.isEmpty, spec.scoreShards == spec.trainShards {
+            // Scored for the ensemble, these are the training rows: the registry profiles them as they are.
+            report.trainingPrediction = FeatureProfile.Numeric(scoredPredictions)
+        }
         return JobOutcome(artifact: try model.encode(), report: report, evalPredictions: predictions, scoredPredictions: scoredPredictions)
     }
 }

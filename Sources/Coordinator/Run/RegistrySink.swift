@@ -116,7 +116,7 @@ final class RegistrySink: ResultSink {
     private func profile(of artifact: Data, job: PlannedJob, scored: FeatureProfile.Numeric?) throws -> String? {
         guard let model = try? TrainedModel.decode(artifact) else { return nil }
         let (rows, known) = try trainingRows(job.spec.trainShards)
-        return try ModelProfile(model: model, rows: rows, known: known, scored: scored).json()
+        return try ModelProfile(model: model, rows: rows, known: known, scored: scored).json(reusing: known)
     }
 
     /// The rows of `shards`, read once for the full jobs that share them (every customer model
