@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// SHA-256's 64 round constants (FIPS 180-4 §4.2.2), for this file's code and the portable loop.
+extern const uint32_t engage_sha256_round_constants[64];
+
 /// 1 when this CPU has the x86 SHA extensions (and SSSE3 / SSE4.1 beside them), else 0.
 int engage_sha256_hardware_available(void);
 
