@@ -13,8 +13,15 @@ public struct SHA256: Sendable {
     ]
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
+    /// Whether whole blocks go through the CPU's SHA extensions.
+    private let usesHardware: Bool
 
-    public init() {}
+    static let hardwareAvailable = engage_sha256_hardware_available() != 0
+
+    public init() { usesHardware = Self.hardwareAvailable }
+
+    /// A hasher that never uses the SHA extensions, to check the portable loop against them.
+    init(portable: Bool) { usesHardware = !portable && Self.hardwareAvailable }
 
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         update(Data(bytes))
@@ -60,12 +67,8 @@ public struct SHA256: Sendable {
         return digest
     }
 
-    /// Whether whole blocks go through the CPU's SHA extensions; tests turn it off to check the
-    /// portable loop against them.
-    nonisolated(unsafe) static var usesHardware = engage_sha256_hardware_available() != 0
-
     private mutating func compressBlocks(_ start: UnsafeRawPointer, count: Int) {
-        if Self.usesHardware {
+        if usesHardware {
             state.withUnsafeMutableBufferPointer { state in
                 engage_sha256_hardware_blocks(state.baseAddress!, start.assumingMemoryBound(to: UInt8.self), count)
             }

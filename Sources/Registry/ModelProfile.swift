@@ -59,12 +59,13 @@ public struct ModelProfile: Codable, Sendable, Equatable {
         guard let shared else { return String(decoding: try encoder.encode(self), as: UTF8.self) }
         var members: [String] = []
         for feature in features {
-            if let text = shared.encoded[feature.name], shared.profiles[feature.name] == feature.profile {
+            let isShared = shared.profiles[feature.name] == feature.profile
+            if isShared, let text = shared.encoded[feature.name] {
                 members.append(text)
                 continue
             }
             let text = String(decoding: try encoder.encode(feature), as: UTF8.self)
-            if shared.profiles[feature.name] == feature.profile { shared.encoded[feature.name] = text }
+            if isShared { shared.encoded[feature.name] = text }
             members.append(text)
         }
         // The keys in the order the sorted-keys encoder writes them; nil optionals are left out, as it does.

@@ -80,11 +80,7 @@ public struct GBDTJobRunner: Sendable {
                 if let raw = fit.trainingRaw { raws.append(fit.model.outputs(raw: raw)) }
             }
             var set = try QuantileModelSet(alphas: spec.quantiles, models: models)
-            if raws.count == models.count {
-                // In the set's (ascending) order of quantiles, as its models are.
-                let order = spec.quantiles.indices.sorted { spec.quantiles[$0] < spec.quantiles[$1] }
-                quantileTrainingOutputs = order.map { raws[$0] }
-            }
+            if raws.count == models.count { quantileTrainingOutputs = QuantileModelSet.ascending(spec.quantiles).map { raws[$0] } }
             if let calibrationTable, set.alphas.count > 1 {
                 let raw = try set.predict(try schema.matrix(from: calibrationTable), calibrated: false)
                 set.conformalOffset = ConformalCalibration.offset(labels: try labels(calibrationTable), low: raw.first!, high: raw.last!,

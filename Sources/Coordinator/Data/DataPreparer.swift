@@ -1,7 +1,7 @@
 import Dataset
 import Foundation
-import Synchronization
 import ModelZoo
+import Synchronization
 import Training
 
 /// The dataset of one run, cut into content-addressed shards: train shards grouped by fold,

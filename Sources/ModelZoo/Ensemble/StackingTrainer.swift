@@ -113,9 +113,8 @@ public struct StackingTrainer: Sendable {
     /// each on one thread, so the scores do not depend on the thread count.
     private func crossValidate(_ kinds: [MetaLearnerKind], _ x: FeatureMatrix, _ labels: [Double]) throws -> [MetaLearnerScore] {
         let folds = Self.stratifiedFolds(labels, count: parameters.selectionFolds, seed: parameters.seed)
-        let foldCount = parameters.selectionFolds
         var parts: [(train: [Int], heldOut: [Int])] = []
-        for fold in 0..<foldCount {
+        for fold in 0..<parameters.selectionFolds {
             let heldOut = folds.indices.filter { folds[$0] == fold }
             guard !heldOut.isEmpty else { continue }
             let trainRows = folds.indices.filter { folds[$0] != fold }

@@ -14,10 +14,15 @@ public struct QuantileModelSet: Sendable, Equatable {
 
     public init(alphas: [Double], models: [GBDTModel], conformalOffset: Double = 0) throws {
         guard alphas.count == models.count, !alphas.isEmpty else { throw ModelInputError("a quantile set needs one model per quantile") }
-        let order = alphas.indices.sorted { alphas[$0] < alphas[$1] }
+        let order = Self.ascending(alphas)
         self.alphas = order.map { alphas[$0] }
         self.models = order.map { models[$0] }
         self.conformalOffset = conformalOffset
+    }
+
+    /// Positions of `alphas` in ascending order: the order the set keeps its models (and their outputs) in.
+    public static func ascending(_ alphas: [Double]) -> [Int] {
+        alphas.indices.sorted { alphas[$0] < alphas[$1] }
     }
 
     /// Per quantile (in ascending order), one prediction per row; never crossing.
