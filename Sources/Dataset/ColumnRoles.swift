@@ -1,3 +1,6 @@
+import Foundation
+import Synchronization
+
 /// What a column is for, as the user pins it (`data.schema` in cluster.yaml, `--categorical`,
 /// `--ignore`, `--sensitive` on `engage train`) or as `engage inspect` infers it.
 public enum ColumnRole: String, Sendable, Equatable, CaseIterable, Codable {
@@ -54,6 +57,18 @@ public struct ColumnPins: Sendable, Equatable {
     /// Reads the CSV at `path` with the pinned types forced (`CSV.read`'s rules for the rest).
     public func read(path: String) throws -> Table {
         try CSV.read(path: path, categorical: Set(columns(.categorical)), numeric: Set(columns(.numeric)))
+    }
+
+    /// Each CSV of `paths` read as `read(path:)` does, side by side on threads of their own
+    /// (a training and a test file are read in the time of the larger); the first error in
+    /// `paths` order is thrown.
+    public func read(paths: [String]) throws -> [Table] {
+        let results = Mutex([Result<Table, any Error>?](repeating: nil, count: paths.count))
+        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+            let result = Result { try read(path: paths[index]) }
+            results.withLock { $0[index] = result }
+        }
+        return try results.withLock { $0 }.map { try $0!.get() }
     }
 
     /// The pinned columns `table` lacks, for an error that names them.

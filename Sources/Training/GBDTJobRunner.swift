@@ -52,6 +52,10 @@ public struct GBDTJobRunner: Sendable {
         }
         let trainY = try labels(trainTable)
         let validationPair = try validation.map { (x: try schema.matrix(from: $0), labels: try labels($0)) }
+        let evalX = try eval.map { try schema.matrix(from: $0) }
+        let evalY = try eval.map { try labels($0) }
+        var evaluation: ConcurrentEvaluation?
+        defer { evaluation?.close() }
 
         let predictor: TrainedModel.Predictor
         var trainingRaw: [Double]?
@@ -64,8 +68,12 @@ public struct GBDTJobRunner: Sendable {
             let objective: ObjectiveKind = spec.objective == .binary ? .binary : .regression
             let trainer = GBDTTrainer(objective: objective, parameters: parameters)
             let scaled = GBDTJobRunner.scaled(progress, part: 0, of: 1)
-            let fit = try shared.map { try trainer.fit($0, labels: trainY, validation: validationPair, progress: scaled) }
-                ?? trainer.fit(try trainMatrix(), labels: trainY, validation: validationPair, progress: scaled)
+            if let evalX, evalX.rowCount > 0, trainer.leavesThreadsIdle(rows: trainY.count, features: names.count) {
+                evaluation = try ConcurrentEvaluation(x: evalX, featureNames: names, permutationRows: permutationRows(evalX),
+                                                      seed: permutationSeed)
+            }
+            let fit = try shared.map { try trainer.fit($0, labels: trainY, validation: validationPair, progress: scaled, evaluation: evaluation) }
+                ?? trainer.fit(try trainMatrix(), labels: trainY, validation: validationPair, progress: scaled, evaluation: evaluation)
             predictor = .gbdt(fit.model)
             trainingRaw = fit.trainingRaw
         case .quantile:
@@ -107,13 +115,16 @@ public struct GBDTJobRunner: Sendable {
         var importance = GBDTJobRunner.gainImportance(of: predictor)
         var evalPredictions: [Double] = []
         var shapSummary: SHAPSummary?
-        if let eval {
-            let evalX = try schema.matrix(from: eval)
-            let evalY = try labels(eval)
-            let evalOutputs = try outputs(of: model, on: evalX)
+        if let evalX, let evalY {
+            let streamed = try concurrentResults(evaluation, model: model, labels: evalY)
+            let evalOutputs = try streamed.map { [$0.outputs] } ?? outputs(of: model, on: evalX)
             metrics += self.metrics(of: model, outputs: evalOutputs, labels: evalY, split: spec.evaluationSplit)
             evalPredictions = evalOutputs[model.centralOutput]
-            try addPermutationImportance(model, x: evalX, labels: evalY, into: &importance)
+            if let streamed {
+                if permutationRows(evalX) > 0 { GBDTJobRunner.setPermutation(streamed.importance, of: evalX.names, in: &importance) }
+            } else {
+                try addPermutationImportance(model, x: evalX, labels: evalY, into: &importance)
+            }
             shapSummary = try addSHAPImportance(model, x: evalX, into: &importance)
         }
         let encoder = JSONEncoder.sortedKeys
@@ -238,17 +249,18 @@ public struct GBDTJobRunner: Sendable {
         }
     }
 
-    /// Permutation importance on the first `spec.permutationRows` evaluation rows; for a GBDT
-    /// only the trees that split on a feature are walked again, features in parallel.
-    private func addPermutationImportance(_ model: TrainedModel, x evalX: FeatureMatrix, labels evalY: [Double],
-                                          into importance: inout [FeatureImportance]) throws {
-        guard evalX.rowCount > 1, spec.permutationRows > 0 else { return }
-        let x = evalX.prefix(spec.permutationRows)
-        let y = Array(evalY.prefix(spec.permutationRows))
-        let central = model.centralOutput
+    /// The evaluation rows whose columns permutation importance shuffles: the first `spec.permutationRows`, none for fewer than two.
+    private func permutationRows(_ evalX: FeatureMatrix) -> Int {
+        evalX.rowCount > 1 ? min(spec.permutationRows, evalX.rowCount) : 0
+    }
+
+    private var permutationSeed: UInt64 { spec.parameters.seed &+ 99 }
+
+    /// The lower-is-better loss that permutation importance measures the objective by.
+    private var permutationLoss: ([Double], [Double]) -> Double {
         let objective = spec.objective
         let alpha = spec.quantiles.isEmpty ? 0.5 : spec.quantiles.sorted()[spec.quantiles.count / 2]
-        let loss: ([Double], [Double]) -> Double = { labels, predictions in
+        return { labels, predictions in
             switch objective {
             case .binary: return 1 - Metrics.auc(labels: labels, scores: predictions)
             case .regression: return Metrics.rmse(labels: labels, predictions: predictions)
@@ -256,7 +268,29 @@ public struct GBDTJobRunner: Sendable {
             case .anomaly, .ranking: return 1 - Metrics.auc(labels: labels, scores: predictions)
             }
         }
-        let seed = spec.parameters.seed &+ 99
+    }
+
+    /// The evaluation outputs and permutation importance a `ConcurrentEvaluation` made during
+    /// the fit; nil without one, or when its trees are not the model's (early stopping).
+    private func concurrentResults(_ evaluation: ConcurrentEvaluation?, model: TrainedModel,
+                                   labels evalY: [Double]) throws -> (outputs: [Double], importance: [Double])? {
+        guard let evaluation, case .gbdt(let gbdt) = model.predictor else { return nil }
+        let rows = spec.permutationRows
+        guard let result = evaluation.finish(model: gbdt, labels: Array(evalY.prefix(rows)), loss: permutationLoss) else { return nil }
+        return (gbdt.outputs(raw: result.raw), result.importance)
+    }
+
+    /// Permutation importance on the first `spec.permutationRows` evaluation rows; for a GBDT
+    /// only the trees that split on a feature are walked again, features in parallel.
+    private func addPermutationImportance(_ model: TrainedModel, x evalX: FeatureMatrix, labels evalY: [Double],
+                                          into importance: inout [FeatureImportance]) throws {
+        let rows = permutationRows(evalX)
+        guard rows > 0 else { return }
+        let x = evalX.prefix(rows)
+        let y = Array(evalY.prefix(rows))
+        let central = model.centralOutput
+        let loss = permutationLoss
+        let seed = permutationSeed
         let drops: [Double]
         switch model.predictor {
         case .gbdt(let gbdt):
@@ -269,7 +303,12 @@ public struct GBDTJobRunner: Sendable {
         case .recommender, .stacking:
             throw JobError("model \(spec.model): not a GBDT")
         }
-        for (index, name) in x.names.enumerated() {
+        GBDTJobRunner.setPermutation(drops, of: x.names, in: &importance)
+    }
+
+    /// Writes each named feature's permutation importance into `importance`, adding features it lacks.
+    private static func setPermutation(_ drops: [Double], of names: [String], in importance: inout [FeatureImportance]) {
+        for (index, name) in names.enumerated() {
             if let i = importance.firstIndex(where: { $0.feature == name }) {
                 importance[i].permutation = drops[index]
             } else {

@@ -58,9 +58,11 @@ struct TrainCommand: ParsableCommand {
             pins.pinIfFree(list(categorical), .categorical)
             pins.pinIfFree(list(ignore), .ignore)
             pins.pinIfFree(list(sensitive), .sensitive)
-            var trainTable = try pins.read(path: train)
-            var validTable = try valid.map { try pins.read(path: $0) }
-            var testTable = try test.map { try pins.read(path: $0) }
+            let files = [train] + [valid, test].compactMap { $0 }
+            var tables = try pins.read(paths: files)[...]
+            var trainTable = tables.removeFirst()
+            var validTable = valid.map { _ in tables.removeFirst() }
+            var testTable = test.map { _ in tables.removeFirst() }
             let objective: ModelObjective
             switch kind {
             case .anomaly, .ncf, .stacking:

@@ -140,6 +140,24 @@ final class JobRunnerTests: XCTestCase {
         XCTAssertEqual(Metrics.auc(labels: labels, scores: outputs[3]), try XCTUnwrap(outcome.report.metric("auc_autoencoder")), accuracy: 1e-12)
     }
 
+    /// A fit small enough for one thread leaves the second to score the evaluation rows and the
+    /// shuffles tree by tree while it runs: the report must be the one-thread job's, to the bit.
+    func testAJobWithAnIdleThreadEvaluatesDuringTheFitAndReportsTheSameNumbers() throws {
+        let (train, test) = halves
+        for objective in [ModelObjective.binary, .regression] {
+            var job = spec(objective, target: objective == .binary ? "churn_30_day" : "engagement_score")
+            job.parameters.rootWorkPerThread = train.rowCount * train.columnCount * 10
+            let trainer = GBDTTrainer(objective: objective == .binary ? .binary : .regression, parameters: { var p = job.parameters; p.threads = 2; return p }())
+            XCTAssertTrue(trainer.leavesThreadsIdle(rows: train.rowCount, features: train.columnCount), "the fit must leave a thread to the evaluation")
+            let alone = try GBDTJobRunner(spec: job, threads: 1).run(train: train, eval: test)
+            let beside = try GBDTJobRunner(spec: job, threads: 2).run(train: train, eval: test)
+            XCTAssertEqual(beside.report.metrics, alone.report.metrics, objective.rawValue)
+            XCTAssertEqual(beside.report.importance, alone.report.importance, objective.rawValue)
+            XCTAssertEqual(beside.evalPredictions, alone.evalPredictions, objective.rawValue)
+            XCTAssertTrue(beside.report.importance.contains { $0.permutation > 0.001 }, objective.rawValue)
+        }
+    }
+
     func testAJobOfAnUnknownKindDoesNotDecode() throws {
         let json = String(decoding: try JSONEncoder().encode(spec(.binary, target: "churn_30_day")), as: UTF8.self)
         XCTAssertTrue(json.contains(#""kind":"gbdt""#), json)
@@ -149,8 +167,8 @@ final class JobRunnerTests: XCTestCase {
         }
     }
 
-    /// The GBDT path (ensemble packed once, only trees that use the feature re-walked, features
-    /// in parallel) must give the numbers of shuffling and re-predicting every feature.
+    /// The GBDT path (tree by tree, only rows whose path tests the feature re-walked, shuffles in
+    /// parallel) must give the numbers of shuffling and re-predicting every feature.
     func testPermutationImportanceWithMoreThanSixtyFourFeaturesMatchesRepredicting() throws {
         // Features 3 and 67 share a bit of the path masks: only the paths can tell them apart.
         var rng = SeededRandom(seed: 8)
@@ -166,7 +184,7 @@ final class JobRunnerTests: XCTestCase {
         let loss: ([Double], [Double]) -> Double = { Metrics.rmse(labels: $0, predictions: $1) }
         let slow = try PermutationImportance.compute(x: x, labels: y, seed: 5, predict: { try model.predict($0) }, loss: loss)
         let fast = try PermutationImportance.compute(x: x, labels: y, seed: 5, model: model, threads: 2, loss: loss)
-        for (a, b) in zip(fast, slow) { XCTAssertEqual(a, b, accuracy: 1e-9) }
+        XCTAssertEqual(fast, slow)
         XCTAssertTrue(fast[3] > 0.1 && fast[67] > 0.1, "both features sharing a mask bit matter: \(fast[3]), \(fast[67])")
     }
 
@@ -188,13 +206,12 @@ final class JobRunnerTests: XCTestCase {
                 ? { 1 - Metrics.auc(labels: $0, scores: $1) } : { Metrics.rmse(labels: $0, predictions: $1) }
             let slow = try PermutationImportance.compute(x: x, labels: y, repeats: 2, seed: 11, predict: { try model.predict($0) }, loss: loss)
             let fast = try PermutationImportance.compute(x: x, labels: y, repeats: 2, seed: 11, model: model, threads: 2, loss: loss)
-            let uncached = try PermutationImportance.compute(x: x, labels: y, repeats: 2, seed: 11, model: model, threads: 1,
-                                                             cacheLimit: 0, loss: loss)
+            let oneThread = try PermutationImportance.compute(x: x, labels: y, repeats: 2, seed: 11, model: model, threads: 1, loss: loss)
             XCTAssertEqual(fast.count, x.columnCount)
             XCTAssertEqual(fast.last, 0, "a column the model does not use cannot matter")
             XCTAssertTrue(fast.contains { $0 > 0.01 }, "\(objective): shuffling some feature must hurt")
-            for (a, b) in zip(fast, slow) { XCTAssertEqual(a, b, accuracy: 1e-9) }
-            XCTAssertEqual(uncached, fast, "with or without the cache of tree outputs, on any thread count")
+            XCTAssertEqual(fast, slow, "\(objective): bit for bit, as the same sums in the same order")
+            XCTAssertEqual(oneThread, fast, "on any thread count")
         }
     }
 }

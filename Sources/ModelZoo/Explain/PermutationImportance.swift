@@ -25,49 +25,25 @@ public enum PermutationImportance {
         return importances
     }
 
-    /// The same numbers for a GBDT (up to the rounding of summing tree outputs in another
-    /// order), computed without re-scoring what a shuffle cannot change: the ensemble is packed
-    /// once, the rows are laid out row-major once, each tree's outputs on the original rows are
-    /// kept (up to 64 MiB of them, and half that of leaf indices) with the leaf each row reaches, and for each feature only the
-    /// trees that split on it are walked again, on the shuffled rows whose original path tests it
-    /// (any other row reaches the same leaf), from the path's first node on it. Features are
-    /// scored in parallel on `threads` threads (0 = all cores); `loss` sees model outputs
-    /// (probabilities for a binary model) and must be safe to call from several threads.
+    /// The same numbers for a GBDT, bit for bit (`TreeByTreeScores`), without re-scoring what a
+    /// shuffle cannot change: each tree is walked again only on the shuffled rows whose original
+    /// path tests the shuffled feature, from the path's first node on it. Shuffles are scored in
+    /// parallel on `threads` threads (0 = all cores); `loss` sees model outputs (probabilities for
+    /// a binary model) and must be safe to call from several threads.
     public static func compute(x: FeatureMatrix, labels: [Double], repeats: Int = 1, seed: UInt64, model: GBDTModel,
                                threads: Int, loss: ([Double], [Double]) -> Double) throws -> [Double] {
-        try compute(x: x, labels: labels, repeats: repeats, seed: seed, model: model, threads: threads,
-                    cacheLimit: PermutationScorer.defaultCacheLimit, loss: loss)
-    }
-
-    /// `cacheLimit`: at most this many tree outputs on the original rows are kept (in doubles).
-    static func compute(x: FeatureMatrix, labels: [Double], repeats: Int, seed: UInt64, model: GBDTModel,
-                        threads: Int, cacheLimit: Int, loss: ([Double], [Double]) -> Double) throws -> [Double] {
-        let rows = x.rowCount
-        let scorer = try PermutationScorer(model: model, x: x, threads: threads, cacheLimit: cacheLimit)
-        let shuffles = PermutedColumns(x, repeats: repeats, seed: seed)
-        let baseline = loss(labels, scorer.outputs(raw: scorer.baseRaw))
-        let jobs = x.columnCount * shuffles.repeats
-        var drops = [Double](repeating: 0, count: jobs)
-        drops.withUnsafeMutableBufferPointer { drops in
-            ParallelRunner(threads: threads).forEachJob(count: jobs) { job in
-                let feature = job / shuffles.repeats
-                guard let position = scorer.modelPosition[feature], rows > 0 else { return }
-                let raw = scorer.rawScores(permuting: position, values: shuffles.column(feature, repeat: job % shuffles.repeats))
-                drops[job] = loss(labels, scorer.outputs(raw: raw)) - baseline
-            }
-        }
-        return (0..<x.columnCount).map { feature in
-            var total = 0.0
-            for repeat_ in 0..<shuffles.repeats { total += drops[feature * shuffles.repeats + repeat_] }
-            return total / Double(shuffles.repeats)
-        }
+        let runner = ParallelRunner(threads: threads)
+        var scores = try TreeByTreeScores(x: x, featureNames: model.featureNames, permutationRows: x.rowCount, repeats: repeats, seed: seed)
+        scores.start(baseScore: model.baseScore)
+        for tree in model.activeTrees { scores.add(tree, runner: runner) }
+        return scores.importance(labels: labels, outputs: model.outputs(raw:), loss: loss, runner: runner)
     }
 }
 
 /// Every shuffled column of a permutation-importance run, drawn in one fixed order (feature by
 /// feature, repeat by repeat) from one seeded generator, so the results do not depend on how
 /// the scoring is spread over threads.
-private struct PermutedColumns: Sendable {
+struct PermutedColumns: Sendable {
     let repeats: Int
     private let columns: [[Double]]
 
@@ -91,232 +67,9 @@ private struct PermutedColumns: Sendable {
     }
 }
 
-/// A GBDT's raw scores on fixed rows, and on the same rows with one feature's values replaced:
-/// only trees that split on that feature are walked again.
-struct PermutationScorer: Sendable {
-    static let blockRows = 256
-
-    let model: GBDTModel
-    let ensemble: PackedEnsemble
-    /// Rows in model feature order, row-major.
-    let matrix: [Double]
-    let stride: Int
-    let rowCount: Int
-    let baseRaw: [Double]
-    /// For each column of the caller's matrix, its position among the model's features (nil: unused).
-    let modelPosition: [Int?]
-    /// For each model feature, the trees that split on it.
-    let treesUsing: [[Int]]
-    /// Each tree's output on each original row (`[tree * rowCount + row]`), when that fits in
-    /// the cache limit (in doubles); otherwise the original rows are walked again with the shuffled ones.
-    let treeOutputs: [Double]?
-    /// Beside `treeOutputs`, the leaf each original row reaches in each tree.
-    let reachedLeaves: [Int32]?
-    /// Each leaf's root path: which features it tests and where it first meets each.
-    let leafPaths: LeafPaths
-
-    /// Doubles of tree outputs kept by default: 64 MiB.
-    static let defaultCacheLimit = 8 << 20
-
-    init(model: GBDTModel, x: FeatureMatrix, threads: Int, cacheLimit: Int) throws {
-        self.model = model
-        let blocks = try RowBlocks(x, featureNames: model.featureNames)
-        let stride = max(1, blocks.featureCount)
-        let rows = x.rowCount
-        var matrix = [Double](repeating: 0, count: rows * stride)
-        matrix.withUnsafeMutableBufferPointer { out in
-            for block in 0..<blocks.blockCount {
-                _ = blocks.fill(block: block, into: out.baseAddress! + block * RowBlocks.blockSize * stride)
-            }
-        }
-        let trees = Array(model.activeTrees)
-        let ensemble = PackedEnsemble(trees)
-        self.ensemble = ensemble
-        let cached = rows * trees.count <= cacheLimit && rows > 0
-            ? Self.outputsOfEveryTree(ensemble, matrix: matrix, stride: stride, rows: rows, threads: threads) : nil
-        let treeOutputs = cached?.outputs
-        let baseRaw = Self.originalRaw(model.baseScore, ensemble: ensemble, matrix: matrix, stride: stride, rows: rows,
-                                       treeOutputs: treeOutputs, threads: threads)
-        var using = [[Int]](repeating: [], count: model.featureNames.count)
-        for (index, tree) in trees.enumerated() {
-            for feature in Set(tree.splitFeature) { using[Int(feature)].append(index) }
-        }
-        var lookup = [String: Int]()
-        for (position, name) in model.featureNames.enumerated() { lookup[name] = position }
-        self.matrix = matrix
-        self.stride = stride
-        rowCount = rows
-        self.baseRaw = baseRaw
-        modelPosition = x.names.map { lookup[$0] }
-        treesUsing = using
-        self.treeOutputs = treeOutputs
-        reachedLeaves = cached?.leaves
-        leafPaths = LeafPaths(trees)
-    }
-
-    /// The raw scores of the original rows: the cached tree outputs summed in tree order (the
-    /// order `accumulate` adds them), or the rows scored again in parallel chunks.
-    private static func originalRaw(_ baseScore: Double, ensemble: PackedEnsemble, matrix: [Double], stride: Int, rows: Int,
-                                    treeOutputs: [Double]?, threads: Int) -> [Double] {
-        var raw = [Double](repeating: baseScore, count: rows)
-        guard rows > 0 else { return raw }
-        matrix.withUnsafeBufferPointer { m in
-            raw.withUnsafeMutableBufferPointer { out in
-                let base = out.baseAddress!
-                ParallelRunner(threads: threads).forEachChunk(count: rows, minimumPerChunk: 1024) { _, range in
-                    let target = base + range.lowerBound
-                    guard let treeOutputs else {
-                        ensemble.accumulate(rows: m.baseAddress! + range.lowerBound * stride, stride: stride, count: range.count, into: target)
-                        return
-                    }
-                    treeOutputs.withUnsafeBufferPointer { cached in
-                        for tree in 0..<ensemble.treeCount {
-                            let source = cached.baseAddress! + (tree &* rows &+ range.lowerBound)
-                            for r in 0..<range.count { target[r] += source[r] }
-                        }
-                    }
-                }
-            }
-        }
-        return raw
-    }
-
-    private static func outputsOfEveryTree(_ ensemble: PackedEnsemble, matrix: [Double], stride: Int, rows: Int,
-                                           threads: Int) -> (outputs: [Double], leaves: [Int32]) {
-        var outputs = [Double](repeating: 0, count: ensemble.treeCount * rows)
-        var leaves = [Int32](repeating: 0, count: ensemble.treeCount * rows)
-        matrix.withUnsafeBufferPointer { m in
-            outputs.withUnsafeMutableBufferPointer { out in
-                leaves.withUnsafeMutableBufferPointer { reached in
-                    ParallelRunner(threads: threads).forEachJob(count: ensemble.treeCount) { tree in
-                        ensemble.treeOutputs(tree, rows: m.baseAddress!, stride: stride, count: rows, into: out.baseAddress! + tree * rows,
-                                             reached: reached.baseAddress! + tree * rows)
-                    }
-                }
-            }
-        }
-        return (outputs, leaves)
-    }
-
-    /// Raw scores with model feature `position` set to `values` (one per row).
-    func rawScores(permuting position: Int, values: [Double]) -> [Double] {
-        var raw = baseRaw
-        guard !treesUsing[position].isEmpty else { return raw }
-        if let treeOutputs, let reachedLeaves {
-            treeOutputs.withUnsafeBufferPointer { cached in
-                reachedLeaves.withUnsafeBufferPointer { reached in
-                    addChanges(permuting: position, values: values, cached: cached.baseAddress!, reached: reached.baseAddress!, to: &raw)
-                }
-            }
-        } else {
-            addChanges(permuting: position, values: values, to: &raw)
-        }
-        return raw
-    }
-
-    /// Adds, for each tree that splits on `position`, its output on the shuffled rows minus its
-    /// output on the original rows, walked again: the cache's case is `addChanges(…paths:…)`.
-    private func addChanges(permuting position: Int, values: [Double], to raw: inout [Double]) {
-        let trees = treesUsing[position]
-        let stride = self.stride
-        let rowCount = self.rowCount
-        let block = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows * stride)
-        let original = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows)
-        let permuted = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows)
-        defer {
-            block.deallocate()
-            original.deallocate()
-            permuted.deallocate()
-        }
-        matrix.withUnsafeBufferPointer { m in
-            values.withUnsafeBufferPointer { values in
-                raw.withUnsafeMutableBufferPointer { raw in
-                    var start = 0
-                    while start < rowCount {
-                        let count = min(Self.blockRows, rowCount - start)
-                        let source = m.baseAddress! + start * stride
-                        block.update(from: source, count: count * stride)
-                        for r in 0..<count { block[r &* stride &+ position] = values[start &+ r] }
-                        for tree in trees {
-                            ensemble.treeOutputs(tree, rows: source, stride: stride, count: count, into: original)
-                            ensemble.treeOutputs(tree, rows: block, stride: stride, count: count, into: permuted)
-                            for r in 0..<count { raw[start &+ r] += permuted[r] - original[r] }
-                        }
-                        start += count
-                    }
-                }
-            }
-        }
-    }
-
-    /// Adds, for each tree that splits on `position`, its output on the shuffled rows minus the
-    /// cached output on the original rows, for the rows whose original path tests `position`,
-    /// each walked from its path's first node on `position`.
-    private func addChanges(permuting position: Int, values: [Double], cached: UnsafePointer<Double>, reached: UnsafePointer<Int32>,
-                            to raw: inout [Double]) {
-        let trees = treesUsing[position]
-        let stride = self.stride
-        let rowCount = self.rowCount
-        let bit: UInt64 = 1 << UInt64(position & 63)
-        let block = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows * stride)
-        let selected = UnsafeMutablePointer<Int32>.allocate(capacity: Self.blockRows)
-        let starts = UnsafeMutablePointer<Int32>.allocate(capacity: Self.blockRows)
-        let permuted = UnsafeMutablePointer<Double>.allocate(capacity: Self.blockRows)
-        defer {
-            block.deallocate()
-            selected.deallocate()
-            starts.deallocate()
-            permuted.deallocate()
-        }
-        leafPaths.withPointers { paths in
-        matrix.withUnsafeBufferPointer { m in
-            values.withUnsafeBufferPointer { values in
-                raw.withUnsafeMutableBufferPointer { raw in
-                    var start = 0
-                    while start < rowCount {
-                        let count = min(Self.blockRows, rowCount - start)
-                        block.update(from: m.baseAddress! + start * stride, count: count * stride)
-                        for r in 0..<count { block[r &* stride &+ position] = values[start &+ r] }
-                        for tree in trees {
-                            let leaves = reached + (tree &* rowCount &+ start)
-                            let treeLeaves = paths.leaves + Int(paths.leafOffset[tree])
-                            var tested = 0
-                            for r in 0..<count {
-                                let leaf = treeLeaves[Int(leaves[r])]
-                                guard leaf.mask & bit != 0 else { continue }
-                                // The mask can share a bit between features (more than 64): the path decides.
-                                var step = Int(leaf.pathStart)
-                                let end = step &+ Int(leaf.pathCount)
-                                while step < end && paths.features[step] != Int32(truncatingIfNeeded: position) { step &+= 1 }
-                                guard step < end else { continue }
-                                selected[tested] = Int32(truncatingIfNeeded: r)
-                                starts[tested] = paths.nodes[step]
-                                tested &+= 1
-                            }
-                            guard tested > 0 else { continue }
-                            ensemble.treeOutputs(tree, rows: block, stride: stride, selected: selected, starts: starts, count: tested,
-                                                 into: permuted)
-                            let before = cached + (tree &* rowCount &+ start)
-                            for i in 0..<tested {
-                                let r = Int(selected[i])
-                                raw[start &+ r] += permuted[i] - before[r]
-                            }
-                        }
-                        start += count
-                    }
-                }
-            }
-        }
-        }
-    }
-
-    /// Raw scores as the model outputs them (probabilities for a binary model).
-    func outputs(raw: [Double]) -> [Double] { model.outputs(raw: raw) }
-}
-
-/// Every leaf's path from the root, per tree: the nodes and their split features in root-to-leaf
-/// order, and the features tested as a mask (bit `feature % 64`), so a leaf that a row reached
-/// tells whether a feature can change that row's output and from which node.
+/// Every leaf's path from the root of one tree: the nodes and their split features in
+/// root-to-leaf order, and the features tested as a mask (bit `feature % 64`), so the leaf a row
+/// reached tells whether a feature can change that row's output and from which node.
 struct LeafPaths: Sendable {
     struct Leaf: Sendable {
         var mask: UInt64
@@ -324,61 +77,215 @@ struct LeafPaths: Sendable {
         var pathCount: Int32
     }
 
-    /// Where each tree's leaves start in `leaves`.
-    private let leafOffset: [Int32]
-    private let leaves: [Leaf]
-    private let nodes: [Int32]
-    private let features: [Int32]
+    private var leaves: [Leaf]
+    private var nodes: [Int32] = []
+    private var features: [Int32] = []
 
-    init(_ trees: [RegressionTree]) {
-        var leafOffset: [Int32] = [], leaves: [Leaf] = [], nodes: [Int32] = [], features: [Int32] = []
-        for tree in trees {
-            let first = leaves.count
-            leafOffset.append(Int32(first))
-            leaves += Array(repeating: Leaf(mask: 0, pathStart: 0, pathCount: 0), count: tree.numberOfLeaves)
-            var path: [Int32] = []
-            func walk(_ node: Int32, mask: UInt64) {
-                if node < 0 {
-                    leaves[first + Int(~node)] = Leaf(mask: mask, pathStart: Int32(nodes.count), pathCount: Int32(path.count))
-                    nodes += path
-                    features += path.map { tree.splitFeature[Int($0)] }
-                    return
-                }
-                let n = Int(node)
-                path.append(node)
-                let bit: UInt64 = 1 << UInt64(tree.splitFeature[n] & 63)
-                walk(tree.leftChild[n], mask: mask | bit)
-                walk(tree.rightChild[n], mask: mask | bit)
-                path.removeLast()
+    init(_ tree: RegressionTree) {
+        leaves = Array(repeating: Leaf(mask: 0, pathStart: 0, pathCount: 0), count: tree.numberOfLeaves)
+        var path: [Int32] = []
+        func walk(_ node: Int32, mask: UInt64) {
+            if node < 0 {
+                leaves[Int(~node)] = Leaf(mask: mask, pathStart: Int32(nodes.count), pathCount: Int32(path.count))
+                nodes += path
+                features += path.map { tree.splitFeature[Int($0)] }
+                return
             }
-            if tree.numberOfInternalNodes > 0 { walk(0, mask: 0) }
+            let n = Int(node)
+            path.append(node)
+            let bit: UInt64 = 1 << UInt64(tree.splitFeature[n] & 63)
+            walk(tree.leftChild[n], mask: mask | bit)
+            walk(tree.rightChild[n], mask: mask | bit)
+            path.removeLast()
         }
-        self.leafOffset = leafOffset
-        self.leaves = leaves
-        self.nodes = nodes
-        self.features = features
+        if tree.numberOfInternalNodes > 0 { walk(0, mask: 0) }
     }
 
     struct Pointers {
-        let leafOffset: UnsafePointer<Int32>
         let leaves: UnsafePointer<Leaf>
         let nodes: UnsafePointer<Int32>
         let features: UnsafePointer<Int32>
     }
 
     func withPointers(_ body: (Pointers) -> Void) {
-        leafOffset.withUnsafeBufferPointer { leafOffset in
-            leaves.withUnsafeBufferPointer { leaves in
-                nodes.withUnsafeBufferPointer { nodes in
-                    features.withUnsafeBufferPointer { features in
-                        let empty = UnsafeRawPointer(bitPattern: 16)!
-                        body(Pointers(leafOffset: leafOffset.baseAddress ?? empty.assumingMemoryBound(to: Int32.self),
-                                      leaves: leaves.baseAddress ?? empty.assumingMemoryBound(to: Leaf.self),
-                                      nodes: nodes.baseAddress ?? empty.assumingMemoryBound(to: Int32.self),
-                                      features: features.baseAddress ?? empty.assumingMemoryBound(to: Int32.self)))
+        leaves.withUnsafeBufferPointer { leaves in
+            nodes.withUnsafeBufferPointer { nodes in
+                features.withUnsafeBufferPointer { features in
+                    let empty = UnsafeRawPointer(bitPattern: 16)!
+                    body(Pointers(leaves: leaves.baseAddress ?? empty.assumingMemoryBound(to: Leaf.self),
+                                  nodes: nodes.baseAddress ?? empty.assumingMemoryBound(to: Int32.self),
+                                  features: features.baseAddress ?? empty.assumingMemoryBound(to: Int32.self)))
+                }
+            }
+        }
+    }
+}
+
+/// The raw scores of fixed rows, and of their first rows with one column shuffled, summed one
+/// tree at a time: each sum starts at the base score and adds the trees in boosting order, as
+/// `PackedEnsemble.accumulate` does, so the scores equal `predictRaw` on the same rows (and on
+/// the shuffled rows) bit for bit, whoever feeds the trees: `PermutationImportance` after a fit,
+/// `ConcurrentEvaluation` during one. A tree is walked again on a shuffled row only when the
+/// row's original path tests the shuffled feature, from the first node on its path that does.
+struct TreeByTreeScores {
+    /// Rows in model feature order, row-major.
+    private let matrix: [Double]
+    private let stride: Int
+    private let rowCount: Int
+    private let permutedRows: Int
+    /// For each column of the caller's matrix, its position among the model's features (nil: unused).
+    private let modelPosition: [Int?]
+    private let shuffles: PermutedColumns
+    private(set) var raw: [Double] = []
+    private(set) var started = false
+    private(set) var trees = 0
+    /// Per shuffle (column × repeat), `permutedRows` raw scores at `job * permutedRows`; meaningful
+    /// once `diverged[job]`: until a tree splits on the column's feature they are `raw`'s.
+    private var permuted: [Double]
+    private var diverged: [Bool]
+    private var outputs: [Double]
+    private var reached: [Int32]
+
+    var jobCount: Int { diverged.count }
+
+    init(x: FeatureMatrix, featureNames: [String], permutationRows: Int, repeats: Int, seed: UInt64) throws {
+        let blocks = try RowBlocks(x, featureNames: featureNames)
+        matrix = blocks.rowMajor()
+        stride = max(1, blocks.featureCount)
+        rowCount = x.rowCount
+        permutedRows = min(max(0, permutationRows), x.rowCount)
+        var lookup = [String: Int]()
+        for (position, name) in featureNames.enumerated() { lookup[name] = position }
+        modelPosition = x.names.map { lookup[$0] }
+        shuffles = PermutedColumns(x.prefix(permutedRows), repeats: repeats, seed: seed)
+        let jobs = permutedRows > 0 ? x.columnCount * shuffles.repeats : 0
+        permuted = Array(repeating: 0, count: jobs * permutedRows)
+        diverged = Array(repeating: false, count: jobs)
+        outputs = Array(repeating: 0, count: rowCount)
+        reached = Array(repeating: 0, count: rowCount)
+    }
+
+    mutating func start(baseScore: Double) {
+        raw = Array(repeating: baseScore, count: rowCount)
+        for job in diverged.indices { diverged[job] = false }
+        trees = 0
+        started = true
+    }
+
+    /// Adds `tree` to every sum; the shuffles are spread over `runner`'s threads.
+    mutating func add(_ tree: RegressionTree, runner: ParallelRunner) {
+        guard started else { return }
+        trees += 1
+        guard rowCount > 0 else { return }
+        let ensemble = PackedEnsemble([tree])
+        matrix.withUnsafeBufferPointer { m in
+            outputs.withUnsafeMutableBufferPointer { out in
+                reached.withUnsafeMutableBufferPointer { leaves in
+                    ensemble.treeOutputs(0, rows: m.baseAddress!, stride: stride, count: rowCount, into: out.baseAddress!,
+                                         reached: leaves.baseAddress!)
+                }
+            }
+        }
+        if jobCount > 0 { addShuffled(tree, ensemble, runner: runner) }
+        for r in 0..<rowCount { raw[r] += outputs[r] }
+    }
+
+    /// Adds `tree`'s output on every shuffled copy of the first rows (before `raw` takes it).
+    private mutating func addShuffled(_ tree: RegressionTree, _ ensemble: PackedEnsemble, runner: ParallelRunner) {
+        var used = [Bool](repeating: false, count: stride)
+        for feature in tree.splitFeature { used[Int(feature)] = true }
+        let paths = LeafPaths(tree)
+        let rows = permutedRows, shuffles = self.shuffles, repeats = shuffles.repeats
+        let modelPosition = self.modelPosition, stride = self.stride
+        var jobs: [Int] = [], newlyDiverged: [Int] = []
+        for job in 0..<jobCount {
+            guard let position = modelPosition[job / repeats], used[position] || diverged[job] else { continue }
+            jobs.append(job)
+            if !diverged[job] { newlyDiverged.append(job) }
+            diverged[job] = true
+        }
+        permuted.withUnsafeMutableBufferPointer { permuted in
+            let scores = permuted.baseAddress!
+            raw.withUnsafeBufferPointer { raw in
+                for job in newlyDiverged { (scores + job &* rows).update(from: raw.baseAddress!, count: rows) }
+            }
+            matrix.withUnsafeBufferPointer { m in
+                outputs.withUnsafeBufferPointer { outputs in
+                    reached.withUnsafeBufferPointer { reached in
+                        paths.withPointers { paths in
+                            runner.forEachChunk(count: jobs.count, minimumPerChunk: 4) { _, range in
+                                withUnsafeTemporaryAllocation(of: Double.self, capacity: rows) { chosen in
+                                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * rows) { scratch in
+                                        for job in jobs[range] {
+                                            let position = modelPosition[job / repeats]!
+                                            chosen.baseAddress!.update(from: outputs.baseAddress!, count: rows)
+                                            if used[position] {
+                                                let values = shuffles.column(job / repeats, repeat: job % repeats)
+                                                values.withUnsafeBufferPointer { values in
+                                                    Self.walkShuffled(position: position, rows: rows, ensemble: ensemble, paths: paths,
+                                                                      matrix: m.baseAddress!, stride: stride, reached: reached.baseAddress!,
+                                                                      values: values.baseAddress!, selected: scratch.baseAddress!,
+                                                                      starts: scratch.baseAddress! + rows, into: chosen.baseAddress!)
+                                                }
+                                            }
+                                            let target = scores + job &* rows
+                                            for r in 0..<rows { target[r] += chosen[r] }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
+        }
+    }
+
+    /// Overwrites `chosen[r]` with the tree's output on shuffled row `r` for the rows whose path tests `position`.
+    private static func walkShuffled(position: Int, rows: Int, ensemble: PackedEnsemble, paths: LeafPaths.Pointers,
+                                     matrix: UnsafePointer<Double>, stride: Int, reached: UnsafePointer<Int32>, values: UnsafePointer<Double>,
+                                     selected: UnsafeMutablePointer<Int32>, starts: UnsafeMutablePointer<Int32>,
+                                     into chosen: UnsafeMutablePointer<Double>) {
+        let bit: UInt64 = 1 << UInt64(position & 63)
+        let feature = Int32(truncatingIfNeeded: position)
+        var tested = 0
+        for r in 0..<rows {
+            let leaf = paths.leaves[Int(reached[r])]
+            guard leaf.mask & bit != 0 else { continue }
+            // The mask can share a bit between features (more than 64): the path decides.
+            var step = Int(leaf.pathStart)
+            let end = step &+ Int(leaf.pathCount)
+            while step < end && paths.features[step] != feature { step &+= 1 }
+            guard step < end else { continue }
+            selected[tested] = Int32(truncatingIfNeeded: r)
+            starts[tested] = paths.nodes[step]
+            tested &+= 1
+        }
+        ensemble.treeOutputs(0, rows: matrix, stride: stride, selected: selected, starts: starts, count: tested,
+                             replacing: feature, values: values, into: chosen)
+    }
+
+    /// Per column of the caller's matrix: the mean over repeats of the loss on the shuffled rows
+    /// minus the loss on the original first rows; 0 for columns no tree splits on. `loss` runs on
+    /// `runner`'s threads.
+    func importance(labels: [Double], outputs: ([Double]) -> [Double], loss: ([Double], [Double]) -> Double,
+                    runner: ParallelRunner) -> [Double] {
+        let columns = modelPosition.count
+        guard jobCount > 0 else { return Array(repeating: 0, count: columns) }
+        let rows = permutedRows
+        let baseline = loss(labels, outputs(Array(raw.prefix(rows))))
+        var drops = [Double](repeating: 0, count: jobCount)
+        drops.withUnsafeMutableBufferPointer { drops in
+            runner.forEachJob(count: jobCount) { job in
+                guard diverged[job] else { return }
+                let scores = Array(permuted[(job * rows)..<((job + 1) * rows)])
+                drops[job] = loss(labels, outputs(scores)) - baseline
+            }
+        }
+        return (0..<columns).map { column in
+            var total = 0.0
+            for k in 0..<shuffles.repeats { total += drops[column * shuffles.repeats + k] }
+            return total / Double(shuffles.repeats)
         }
     }
 }

@@ -6,23 +6,24 @@ struct GradientBoosting {
     let parameters: GBDTParameters
 
     func train(_ x: FeatureMatrix, labels: [Double], validation: (x: FeatureMatrix, labels: [Double])?,
-               progress: (@Sendable (Int, Int) -> Void)?) throws -> (model: GBDTModel, trainingRaw: [Double]?) {
+               progress: (@Sendable (Int, Int) -> Void)?, evaluation: ConcurrentEvaluation?) throws -> (model: GBDTModel, trainingRaw: [Double]?) {
         try parameters.validate()
         guard x.columnCount > 0 else { throw GBDTError.noFeatures }
         try Self.checkShape(rows: x.rowCount, labels: labels.count)
         let data = BinnedFeatures(x, maxBin: parameters.maxBin, minDataInBin: parameters.minDataInBin, sampleCount: parameters.binSampleCount, seed: parameters.seed,
                                   runner: ParallelRunner(threads: parameters.threads))
-        return try train(data, names: x.names, labels: labels, validation: validation, progress: progress)
+        return try train(data, names: x.names, labels: labels, validation: validation, progress: progress, evaluation: evaluation)
     }
 
     /// Boosting on rows binned already (`BinnedDataset`), whose settings must be the parameters'.
     func train(_ binned: BinnedDataset, labels: [Double], validation: (x: FeatureMatrix, labels: [Double])?,
-               progress: (@Sendable (Int, Int) -> Void)?) throws -> (model: GBDTModel, trainingRaw: [Double]?) {
+               progress: (@Sendable (Int, Int) -> Void)?, evaluation: ConcurrentEvaluation?) throws -> (model: GBDTModel, trainingRaw: [Double]?) {
         try parameters.validate()
         try binned.check(against: parameters)
         guard binned.featureCount > 0 else { throw GBDTError.noFeatures }
         try Self.checkShape(rows: binned.rowCount, labels: labels.count)
-        return try train(binned.features, names: binned.names, labels: labels, validation: validation, progress: progress)
+        return try train(binned.features, names: binned.names, labels: labels, validation: validation, progress: progress,
+                         evaluation: evaluation)
     }
 
     /// The fit's threads: `threads` (0 = all cores), fewer when the data is too small to share
@@ -40,11 +41,12 @@ struct GradientBoosting {
     }
 
     private func train(_ data: BinnedFeatures, names: [String], labels: [Double], validation: (x: FeatureMatrix, labels: [Double])?,
-                       progress: (@Sendable (Int, Int) -> Void)?) throws -> (model: GBDTModel, trainingRaw: [Double]?) {
+                       progress: (@Sendable (Int, Int) -> Void)?, evaluation: ConcurrentEvaluation?) throws -> (model: GBDTModel, trainingRaw: [Double]?) {
         let p = parameters
         let n = data.rowCount
         let objective = try objectiveKind.makeObjective(labels: labels)
         let baseScore = objective.initialScore()
+        evaluation?.start(baseScore: baseScore)
         var watcher = try validation.map {
             try ValidationWatcher($0, features: names, objective: objective, baseScore: baseScore, parameters: p)
         }
@@ -92,6 +94,7 @@ struct GradientBoosting {
             updateScores(&scores, grown: grown, leafValues: leafValues, learner: learner, bag: bag, data: data, runner: runner)
             let tree = RegressionTree(grown: grown, mappers: data.mappers, leafValues: leafValues)
             trees.append(tree)
+            evaluation?.add(tree)
             let stop = watcher?.record(tree, runner: runner) ?? false
             progress?(round + 1, p.trees)
             if stop { break }

@@ -93,6 +93,30 @@ struct PackedEnsemble: Sendable {
         }
     }
 
+    /// As the `selected` form with model feature `feature` read from `values` instead of the rows,
+    /// and row numbers, not positions, addressing `values` and `outputs`: writes
+    /// `outputs[selected[i]]` (a shuffled column's scores, without copying the rows).
+    func treeOutputs(_ tree: Int, rows: UnsafePointer<Double>, stride: Int, selected: UnsafePointer<Int32>, starts: UnsafePointer<Int32>,
+                     count: Int, replacing feature: Int32, values: UnsafePointer<Double>, into outputs: UnsafeMutablePointer<Double>) {
+        withBuffers { nodes, leaves, bits in
+            let base = nodes + nodeOffset[tree]
+            let leafBase = leaves + leafOffset[tree]
+            for i in 0..<count {
+                let r = Int(selected[i])
+                let row = rows + r &* stride
+                let replaced = values[r]
+                var node = starts[i]
+                if node >= 0 {
+                    repeat {
+                        let n = base[Int(node)]
+                        node = n.goesLeft(n.feature == feature ? replaced : row[Int(n.feature)], bitset: bits) ? n.left : n.right
+                    } while node >= 0
+                }
+                outputs[r] = leafBase[Int(~node)]
+            }
+        }
+    }
+
     @inline(__always)
     private func withBuffers(_ body: (UnsafePointer<Node>, UnsafePointer<Double>, UnsafePointer<UInt32>) -> Void) {
         nodes.withUnsafeBufferPointer { nodes in
@@ -154,6 +178,16 @@ struct RowBlocks {
             }
         }
         return start..<end
+    }
+
+    /// Every row, row-major, in one array.
+    func rowMajor() -> [Double] {
+        let stride = max(1, featureCount)
+        var matrix = [Double](repeating: 0, count: rowCount * stride)
+        matrix.withUnsafeMutableBufferPointer { out in
+            for block in 0..<blockCount { _ = fill(block: block, into: out.baseAddress! + block * Self.blockSize * stride) }
+        }
+        return matrix
     }
 
     /// Adds the ensemble's output to `scores[r]` for every row, in parallel over blocks.
