@@ -241,4 +241,21 @@ final class HistogramTests: XCTestCase {
         }
         XCTAssertGreaterThan(checked, 200)
     }
+
+    /// Features go through the rows in as few passes as four lanes allow, of even widths.
+    func testFeaturesAreSpreadEvenlyOverTheFewestPasses() {
+        for features in 1...21 {
+            var widths: [Int] = []
+            var left = features
+            while left > 0 {
+                let width = HistogramBuilder.laneCount(remaining: left)
+                widths.append(width)
+                left -= width
+            }
+            XCTAssertEqual(widths.count, (features + 3) / 4, "\(features) features: \(widths)")
+            XCTAssertLessThanOrEqual(widths.max()!, 4, "\(features) features: \(widths)")
+            XCTAssertLessThanOrEqual(widths.max()! - widths.min()!, 1, "\(features) features: \(widths)")
+        }
+        XCTAssertEqual(HistogramBuilder.laneCount(remaining: 9), 3)
+    }
 }
