@@ -116,7 +116,7 @@ public struct GBDTJobRunner: Sendable {
         var evalPredictions: [Double] = []
         var shapSummary: SHAPSummary?
         if let evalX, let evalY {
-            let streamed = try concurrentResults(evaluation, model: model, labels: evalY)
+            let streamed = concurrentResults(evaluation, model: model, labels: Array(evalY.prefix(permutationRows(evalX))))
             let evalOutputs = try streamed.map { [$0.outputs] } ?? outputs(of: model, on: evalX)
             metrics += self.metrics(of: model, outputs: evalOutputs, labels: evalY, split: spec.evaluationSplit)
             evalPredictions = evalOutputs[model.centralOutput]
@@ -272,11 +272,11 @@ public struct GBDTJobRunner: Sendable {
 
     /// The evaluation outputs and permutation importance a `ConcurrentEvaluation` made during
     /// the fit; nil without one, or when its trees are not the model's (early stopping).
+    /// `labels`: those of the permutation rows.
     private func concurrentResults(_ evaluation: ConcurrentEvaluation?, model: TrainedModel,
-                                   labels evalY: [Double]) throws -> (outputs: [Double], importance: [Double])? {
+                                   labels: [Double]) -> (outputs: [Double], importance: [Double])? {
         guard let evaluation, case .gbdt(let gbdt) = model.predictor else { return nil }
-        let rows = spec.permutationRows
-        guard let result = evaluation.finish(model: gbdt, labels: Array(evalY.prefix(rows)), loss: permutationLoss) else { return nil }
+        guard let result = evaluation.finish(model: gbdt, labels: labels, loss: permutationLoss) else { return nil }
         return (gbdt.outputs(raw: result.raw), result.importance)
     }
 

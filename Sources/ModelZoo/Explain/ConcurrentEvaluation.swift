@@ -18,6 +18,8 @@ public final class ConcurrentEvaluation: @unchecked Sendable {
         case tree(RegressionTree)
     }
 
+    /// The evaluation runs on its one thread, beside the fit's.
+    private static let ownThread = ParallelRunner(threads: 1)
     private let condition = NSCondition()
     private var events: [Event] = []
     private var closed = false
@@ -54,7 +56,7 @@ public final class ConcurrentEvaluation: @unchecked Sendable {
     public func finish(model: GBDTModel, labels: [Double], loss: ([Double], [Double]) -> Double) -> (raw: [Double], importance: [Double])? {
         close()
         guard scores.trees == model.activeTrees.count, scores.started else { return nil }
-        return (scores.raw, scores.importance(labels: labels, outputs: model.outputs(raw:), loss: loss, runner: ParallelRunner(threads: 1)))
+        return (scores.raw, scores.importance(labels: labels, outputs: model.outputs(raw:), loss: loss, runner: Self.ownThread))
     }
 
     private func post(_ event: Event) {
@@ -80,7 +82,7 @@ public final class ConcurrentEvaluation: @unchecked Sendable {
             for event in batch {
                 switch event {
                 case .start(let baseScore): scores.start(baseScore: baseScore)
-                case .tree(let tree): scores.add(tree, runner: ParallelRunner(threads: 1))
+                case .tree(let tree): scores.add(tree, runner: Self.ownThread)
                 }
             }
         }

@@ -42,16 +42,8 @@ struct PackedEnsemble: Sendable {
         }
     }
 
-    /// Writes tree `tree`'s output for each row of `rows` (laid out as for `accumulate`) to `outputs`.
-    func treeOutputs(_ tree: Int, rows: UnsafePointer<Double>, stride: Int, count: Int, into outputs: UnsafeMutablePointer<Double>) {
-        withBuffers { nodes, leaves, bits in
-            walk(tree, rows: rows, stride: stride, count: count, nodes: nodes, leaves: leaves, bits: bits) { r, value in
-                outputs[r] = value
-            }
-        }
-    }
-
-    /// As `treeOutputs`, and writes to `reached` the leaf each row reaches.
+    /// Writes tree `tree`'s output for each row of `rows` (laid out as for `accumulate`) to
+    /// `outputs`, and to `reached` the leaf each row reaches.
     func treeOutputs(_ tree: Int, rows: UnsafePointer<Double>, stride: Int, count: Int, into outputs: UnsafeMutablePointer<Double>,
                      reached: UnsafeMutablePointer<Int32>) {
         withBuffers { nodes, leaves, bits in
@@ -72,30 +64,9 @@ struct PackedEnsemble: Sendable {
         }
     }
 
-    /// Writes tree `tree`'s output for row `selected[i]` of `rows` (laid out as for `accumulate`) to
-    /// `outputs[i]`, walking from internal node `starts[i]`, which the row must reach.
-    func treeOutputs(_ tree: Int, rows: UnsafePointer<Double>, stride: Int, selected: UnsafePointer<Int32>, starts: UnsafePointer<Int32>,
-                     count: Int, into outputs: UnsafeMutablePointer<Double>) {
-        withBuffers { nodes, leaves, bits in
-            let base = nodes + nodeOffset[tree]
-            let leafBase = leaves + leafOffset[tree]
-            for i in 0..<count {
-                let row = rows + Int(selected[i]) &* stride
-                var node = starts[i]
-                if node >= 0 {
-                    repeat {
-                        let n = base[Int(node)]
-                        node = n.goesLeft(row[Int(n.feature)], bitset: bits) ? n.left : n.right
-                    } while node >= 0
-                }
-                outputs[i] = leafBase[Int(~node)]
-            }
-        }
-    }
-
-    /// As the `selected` form with model feature `feature` read from `values` instead of the rows,
-    /// and row numbers, not positions, addressing `values` and `outputs`: writes
-    /// `outputs[selected[i]]` (a shuffled column's scores, without copying the rows).
+    /// Writes tree `tree`'s output for row `r = selected[i]` of `rows` to `outputs[r]`, walking from
+    /// internal node `starts[i]` (which the row must reach) with model feature `feature` read
+    /// from `values[r]` instead of the row: a shuffled column's scores without copying the rows.
     func treeOutputs(_ tree: Int, rows: UnsafePointer<Double>, stride: Int, selected: UnsafePointer<Int32>, starts: UnsafePointer<Int32>,
                      count: Int, replacing feature: Int32, values: UnsafePointer<Double>, into outputs: UnsafeMutablePointer<Double>) {
         withBuffers { nodes, leaves, bits in
