@@ -24,8 +24,12 @@ final class HistogramTests: XCTestCase {
         }
 
         /// Direct histogram of `rows` (nil = all), with ordered gradients gathered as the learner does.
-        func histogram(rows subset: [Int32]?, threads: Int, constantHessian: Double? = nil) -> [Double] {
+        /// `paired` passes a copy histogram as the learner does; `gathered` lets a small leaf read
+        /// the row-major bins; `only` builds a subset of the features.
+        func histogram(rows subset: [Int32]?, threads: Int, constantHessian: Double? = nil, paired: Bool = true,
+                       gathered: Bool = false, only: [Int32]? = nil) -> [Double] {
             var out = [Double](repeating: -1, count: binned.totalBinCount * 3)
+            var copy = [Double](repeating: .nan, count: binned.totalBinCount * 3)
             let ordered = subset.map { $0.map { gradients[Int($0)] } } ?? gradients
             let orderedH = subset.map { $0.map { hessians[Int($0)] } } ?? hessians
             let count = subset?.count ?? binned.rowCount
@@ -33,21 +37,28 @@ final class HistogramTests: XCTestCase {
                 ordered.withUnsafeBufferPointer { g in
                     orderedH.withUnsafeBufferPointer { h in
                         binned.bins.withUnsafeBufferPointer { bins in
+                          binned.rowBins.withUnsafeBufferPointer { rowBins in
                             binned.histogramOffsets.withUnsafeBufferPointer { offsets in
-                                features.withUnsafeBufferPointer { features in
+                                (only ?? features).withUnsafeBufferPointer { features in
+                                  copy.withUnsafeMutableBufferPointer { copy in
                                     out.withUnsafeMutableBufferPointer { hist in
                                         let input = HistogramBuilder.LeafInput(
                                             rows: subset == nil ? nil : rowPointer.baseAddress, count: count,
                                             gradients: g.baseAddress!, hessians: constantHessian == nil ? h.baseAddress! : nil,
                                             constantHessian: constantHessian ?? 0)
                                         let layout = HistogramBuilder.Layout(bins: bins.baseAddress!, rowCount: binned.rowCount,
-                                                                             offsets: offsets.baseAddress!)
+                                                                             offsets: offsets.baseAddress!,
+                                                                             rowBins: gathered ? rowBins.baseAddress : nil,
+                                                                             stride: binned.featureCount,
+                                                                             copy: paired ? copy.baseAddress : nil)
                                         HistogramBuilder.build(into: hist.baseAddress!, features: features, layout: layout,
                                                                input: input, runner: ParallelRunner(threads: threads),
                                                                minimumParallelWork: 0)
                                     }
+                                  }
                                 }
                             }
+                          }
                         }
                     }
                 }
@@ -125,6 +136,42 @@ final class HistogramTests: XCTestCase {
         let f = try Fixture()
         XCTAssertEqual(f.histogram(rows: f.rows, threads: 1), f.histogram(rows: f.rows, threads: 4))
         XCTAssertEqual(f.histogram(rows: nil, threads: 1), f.histogram(rows: nil, threads: 3))
+    }
+
+    func testPairedBuildMatchesTheSingleHistogramBuild() throws {
+        // Large leaves add alternate rows into a second histogram; small leaves gathered row-major
+        // pair too. Both must give the definition's sums and exact counts, for both hessian paths.
+        let f = try Fixture(rows: 2 * HistogramBuilder.blockRows + 101, seed: 13)
+        var random = SplitMix64(seed: 3)
+        let small = Sampling.sortedSubset(of: f.binned.rowCount, count: f.binned.rowCount / 40 + 1, using: &random)
+        for (subset, input, gathered) in [(f.rows, f.rows as [Int32]?, false), (small, small as [Int32]?, true),
+                                          ((0..<Int32(f.binned.rowCount)).map { $0 }, nil as [Int32]?, false)] {
+            let expected = f.naive(rows: subset)
+            for constant in [nil, 1.0] {
+                let paired = f.histogram(rows: input, threads: 1, constantHessian: constant, gathered: gathered)
+                let single = f.histogram(rows: input, threads: 1, constantHessian: constant, paired: false, gathered: gathered)
+                for i in stride(from: 0, to: expected.count, by: 3) {
+                    XCTAssertEqual(paired[i], expected[i], accuracy: 1e-9, "gradient sum of entry \(i / 3)")
+                    XCTAssertEqual(paired[i], single[i], accuracy: 1e-9)
+                    XCTAssertEqual(paired[i + 2], expected[i + 2], "count of entry \(i / 3)")
+                    XCTAssertEqual(paired[i + 1], constant == nil ? expected[i + 1] : expected[i + 2], accuracy: 1e-9)
+                }
+            }
+        }
+    }
+
+    func testAFeaturesSumsDoNotDependOnTheFeaturesBuiltBesideIt() throws {
+        // Whether a feature is paired depends on its own bins and the leaf's rows, so its sums are
+        // bit-identical whichever features share its pass (and so whatever the thread count).
+        let f = try Fixture(rows: 4_000, seed: 14)
+        for input in [f.rows as [Int32]?, nil] {
+            let together = f.histogram(rows: input, threads: 1)
+            for feature in f.features {
+                let alone = f.histogram(rows: input, threads: 1, only: [feature])
+                let range = (f.binned.histogramOffsets[Int(feature)] * 3)..<(f.binned.histogramOffsets[Int(feature) + 1] * 3)
+                XCTAssertEqual(Array(alone[range]), Array(together[range]), "feature \(feature)")
+            }
+        }
     }
 
     func testConstantHessianPathCountsRows() throws {

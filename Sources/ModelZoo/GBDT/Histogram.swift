@@ -5,7 +5,8 @@ import Foundation
 /// A histogram holds, for every bin of every feature, three doubles: sum of gradients,
 /// sum of hessians and row count (`HistogramBuilder.entryWidth`). Leaf-wise growth
 /// never holds more live histograms than leaves, so `capacity = leaves` slots suffice
-/// and no node allocates.
+/// and no node allocates. One more histogram, `copy`, is the second half of a paired build
+/// (`HistogramBuilder.Layout.copy`).
 final class HistogramPool {
     let doublesPerHistogram: Int
     let capacity: Int
@@ -15,9 +16,13 @@ final class HistogramPool {
     init(totalBinCount: Int, capacity: Int) {
         doublesPerHistogram = totalBinCount * HistogramBuilder.entryWidth
         self.capacity = capacity
-        storage = .allocate(capacity: max(1, doublesPerHistogram * capacity))
-        storage.initialize(repeating: 0, count: max(1, doublesPerHistogram * capacity))
+        storage = .allocate(capacity: max(1, doublesPerHistogram * (capacity + 1)))
+        storage.initialize(repeating: 0, count: max(1, doublesPerHistogram * (capacity + 1)))
         free = Array((0..<capacity).reversed())
+    }
+
+    var copy: UnsafeMutablePointer<Double> {
+        storage + capacity * doublesPerHistogram
     }
 
     deinit {
@@ -79,7 +84,14 @@ enum HistogramBuilder {
         var offsets: UnsafePointer<Int>
         var rowBins: UnsafePointer<UInt8>? = nil
         var stride: Int = 0
+        /// A second histogram of the same layout (`HistogramPool.copy`): a large leaf adds its odd
+        /// rows there and its even rows into the target, then merges the two (`pairedRowsPerBin`).
+        var copy: UnsafeMutablePointer<Double>? = nil
     }
+    /// Rows per bin of a pass's features from which a leaf is built into two histograms at once.
+    /// Rows of a leaf repeat bins (a yes/no column holds two), and each add to a bin waits for the
+    /// previous one's store; alternating rows between two copies halves that chain.
+    static let pairedRowsPerBin = 2
     /// A leaf with fewer than 1/sparseRatio of the rows gathers its rows' bins row-major instead
     /// of reading each feature's column.
     static let sparseRatio = 16
@@ -121,20 +133,22 @@ enum HistogramBuilder {
         if let rows = input.rows, let rowBins = layout.rowBins, input.count &* sparseRatio < layout.rowCount {
             buildGathered(into: histogram, features: features, positions: positions, layout: layout, input: input,
                           rows: rows, rowBins: rowBins)
-            fillConstantHessians(histogram, features: features, positions: positions, layout: layout, input: input)
-            return
-        }
-        var start = 0
-        while start < input.count {
-            let block = start..<min(input.count, start + blockRows)
-            forEachQuad(features: features, positions: positions, histogram: histogram, layout: layout) { quad in
-                if let rows = input.rows {
-                    build(quad, IndexedRows(rows: rows), block, input)
-                } else {
-                    build(quad, SequentialRows(), block, input)
+        } else {
+            withQuads(features: features, positions: positions, histogram: histogram, layout: layout, rows: input.count,
+                      column: { layout.bins + $0 &* layout.rowCount }) { quads in
+                var start = 0
+                while start < input.count {
+                    let block = start..<min(input.count, start + blockRows)
+                    for quad in quads {
+                        if let rows = input.rows {
+                            build(quad, IndexedRows(rows: rows), block, input)
+                        } else {
+                            build(quad, SequentialRows(), block, input)
+                        }
+                    }
+                    start = block.upperBound
                 }
             }
-            start = block.upperBound
         }
         fillConstantHessians(histogram, features: features, positions: positions, layout: layout, input: input)
     }
@@ -170,28 +184,22 @@ enum HistogramBuilder {
             let bytes = UnsafeRawPointer(words64).assumingMemoryBound(to: UInt8.self)
             let source = UnsafeRawPointer(rowBins + first)
             let stride = layout.stride
-            var start = 0
-            while start < input.count {
-                let block = start..<min(input.count, start + gatherBlockRows)
-                var target = words64
-                for i in block {
-                    let row = source + Int(rows[i]) &* stride
-                    for w in 0..<words { target[w] = row.loadUnaligned(fromByteOffset: w &* 8, as: UInt64.self) }
-                    target += words
-                }
-                var j = positions.lowerBound
-                while j < positions.upperBound {
-                    let lanes = laneCount(remaining: positions.upperBound - j)
-                    @inline(__always) func lane(_ lane: Int) -> (UnsafePointer<UInt8>, UnsafeMutablePointer<Double>) {
-                        let f = Int(features[j + min(lane, lanes - 1)])
-                        return (bytes + (f - first), histogram + layout.offsets[f] &* entryWidth)
+            withQuads(features: features, positions: positions, histogram: histogram, layout: layout, rows: input.count,
+                      column: { bytes + ($0 - first) }) { quads in
+                var start = 0
+                while start < input.count {
+                    let block = start..<min(input.count, start + gatherBlockRows)
+                    var target = words64
+                    for i in block {
+                        let row = source + Int(rows[i]) &* stride
+                        for w in 0..<words { target[w] = row.loadUnaligned(fromByteOffset: w &* 8, as: UInt64.self) }
+                        target += words
                     }
-                    let (l0, l1, l2, l3) = (lane(0), lane(1), lane(2), lane(3))
-                    build(Quad(column: (l0.0, l1.0, l2.0, l3.0), out: (l0.1, l1.1, l2.1, l3.1), width: lanes),
-                          BufferedRows(first: block.lowerBound, width: width), block, input)
-                    j += lanes
+                    for quad in quads {
+                        build(quad, BufferedRows(first: block.lowerBound, width: width), block, input)
+                    }
+                    start = block.upperBound
                 }
-                start = block.upperBound
             }
         }
     }
@@ -205,29 +213,77 @@ enum HistogramBuilder {
         return (remaining + passes - 1) / passes
     }
 
-    /// Calls `body` with the features of `positions` up to four at a time (`laneCount`).
+    /// Calls `body` with the features of `positions` up to four at a time (`laneCount`), `column(f)`
+    /// being where feature `f`'s bins are read. A feature with few bins for `rows` (`pairedRowsPerBin`)
+    /// also gets its histogram in `Layout.copy`, zeroed before `body` and added into the target
+    /// after it; the other lanes of its pass have their target as their copy, so each feature's sums
+    /// depend on the feature and the rows alone, never on which features share its pass.
     @inline(__always)
-    private static func forEachQuad(features: UnsafeBufferPointer<Int32>, positions: Range<Int>,
-                                    histogram: UnsafeMutablePointer<Double>, layout: Layout, _ body: (Quad) -> Void) {
-        var j = positions.lowerBound
-        while j < positions.upperBound {
-            let width = laneCount(remaining: positions.upperBound - j)
-            @inline(__always) func lane(_ lane: Int) -> (UnsafePointer<UInt8>, UnsafeMutablePointer<Double>) {
-                let f = Int(features[j + min(lane, width - 1)])
-                return (layout.bins + f &* layout.rowCount, histogram + layout.offsets[f] &* entryWidth)
+    private static func withQuads(features: UnsafeBufferPointer<Int32>, positions: Range<Int>,
+                                  histogram: UnsafeMutablePointer<Double>, layout: Layout, rows: Int,
+                                  column: (Int) -> UnsafePointer<UInt8>, _ body: (UnsafeBufferPointer<Quad>) -> Void) {
+        withUnsafeTemporaryAllocation(of: Quad.self, capacity: (positions.count + 3) / 4) { buffer in
+            var count = 0
+            var j = positions.lowerBound
+            while j < positions.upperBound {
+                let width = laneCount(remaining: positions.upperBound - j)
+                @inline(__always) func lane(_ lane: Int) -> (UnsafePointer<UInt8>, UnsafeMutablePointer<Double>, Int) {
+                    let f = Int(features[j + min(lane, width - 1)])
+                    return (column(f), histogram + layout.offsets[f] &* entryWidth, (layout.offsets[f + 1] &- layout.offsets[f]) &* entryWidth)
+                }
+                let (l0, l1, l2, l3) = (lane(0), lane(1), lane(2), lane(3))
+                @inline(__always) func copy(_ lane: (UnsafePointer<UInt8>, UnsafeMutablePointer<Double>, Int)) -> UnsafeMutablePointer<Double> {
+                    guard let copy = layout.copy, rows >= lane.2 / entryWidth &* pairedRowsPerBin else { return lane.1 }
+                    return copy + (lane.1 - histogram)
+                }
+                let copies = (copy(l0), copy(l1), copy(l2), copy(l3))
+                let paired = copies.0 != l0.1 || (width > 1 && copies.1 != l1.1) || (width > 2 && copies.2 != l2.1)
+                    || (width > 3 && copies.3 != l3.1)
+                let quad = Quad(column: (l0.0, l1.0, l2.0, l3.0), out: (l0.1, l1.1, l2.1, l3.1), copy: paired ? copies : nil,
+                                sizes: (l0.2, l1.2, l2.2, l3.2), width: width)
+                quad.clearCopies()
+                (buffer.baseAddress! + count).initialize(to: quad)
+                count += 1
+                j += width
             }
-            let (l0, l1, l2, l3) = (lane(0), lane(1), lane(2), lane(3))
-            body(Quad(column: (l0.0, l1.0, l2.0, l3.0), out: (l0.1, l1.1, l2.1, l3.1), width: width))
-            j += width
+            let quads = UnsafeBufferPointer(rebasing: buffer[0..<count])
+            body(quads)
+            for quad in quads { quad.mergeCopies() }
         }
     }
 
     /// Up to four features built in one pass over the rows: their columns and histograms;
     /// lanes past `width` repeat the last feature and are never written.
     private struct Quad {
+        typealias Outputs = (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>,
+                             UnsafeMutablePointer<Double>)
         let column: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>)
-        let out: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>)
+        let out: Outputs
+        /// Where each lane adds its odd rows: its histogram in `Layout.copy`, or its target when the
+        /// lane is not paired; nil when no lane is.
+        let copy: Outputs?
+        /// Doubles in each lane's histogram.
+        let sizes: (Int, Int, Int, Int)
         let width: Int
+
+        @inline(__always)
+        private func forEachLane(_ body: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, Int) -> Void) {
+            guard let copy else { return }
+            if copy.0 != out.0 { body(out.0, copy.0, sizes.0) }
+            if width > 1, copy.1 != out.1 { body(out.1, copy.1, sizes.1) }
+            if width > 2, copy.2 != out.2 { body(out.2, copy.2, sizes.2) }
+            if width > 3, copy.3 != out.3 { body(out.3, copy.3, sizes.3) }
+        }
+
+        func clearCopies() {
+            forEachLane { _, copy, size in copy.update(repeating: 0, count: size) }
+        }
+
+        func mergeCopies() {
+            forEachLane { out, copy, size in
+                for j in 0..<size { out[j] += copy[j] }
+            }
+        }
     }
 
     @inline(__always)
@@ -243,11 +299,49 @@ enum HistogramBuilder {
     private static func build<Rows: RowIndex, Hessians: HessianSource>(
         _ quad: Quad, _ rows: Rows, _ block: Range<Int>, _ g: UnsafePointer<Double>, _ hessians: Hessians
     ) {
+        if let copy = quad.copy {
+            switch quad.width {
+            case 4: accumulatePaired(quad, copy, Lanes4(), rows, block, g, hessians)
+            case 3: accumulatePaired(quad, copy, Lanes3(), rows, block, g, hessians)
+            case 2: accumulatePaired(quad, copy, Lanes2(), rows, block, g, hessians)
+            default: accumulatePaired(quad, copy, Lanes1(), rows, block, g, hessians)
+            }
+            return
+        }
         switch quad.width {
         case 4: accumulate(quad, Lanes4(), rows, block, g, hessians)
         case 3: accumulate(quad, Lanes3(), rows, block, g, hessians)
         case 2: accumulate(quad, Lanes2(), rows, block, g, hessians)
         default: accumulate(quad, Lanes1(), rows, block, g, hessians)
+        }
+    }
+
+    /// `accumulate` with the block's odd rows added into the copies: two rows in one bin no
+    /// longer wait on each other. Blocks start at even rows, so a row's histogram depends only on
+    /// its position in the leaf.
+    @inline(__always)
+    private static func accumulatePaired<L: Lanes, Rows: RowIndex, Hessians: HessianSource>(
+        _ quad: Quad, _ copy: Quad.Outputs,
+        _ lanes: L, _ rows: Rows, _ block: Range<Int>, _ g: UnsafePointer<Double>, _ hessians: Hessians
+    ) {
+        let (c0, c1, c2, c3) = quad.column
+        let (o0, o1, o2, o3) = quad.out
+        let (p0, p1, p2, p3) = copy
+        var i = block.lowerBound
+        let pairsEnd = block.lowerBound &+ (block.count & ~1)
+        while i < pairsEnd {
+            let r = rows.index(i), s = rows.index(i &+ 1)
+            let gi = g[i], gj = g[i &+ 1]
+            let hi = hessians.value(i), hj = hessians.value(i &+ 1)
+            add(o0 + Int(c0[r]) &* 3, gi, hi, hessians)
+            add(p0 + Int(c0[s]) &* 3, gj, hj, hessians)
+            if L.count > 1 { add(o1 + Int(c1[r]) &* 3, gi, hi, hessians); add(p1 + Int(c1[s]) &* 3, gj, hj, hessians) }
+            if L.count > 2 { add(o2 + Int(c2[r]) &* 3, gi, hi, hessians); add(p2 + Int(c2[s]) &* 3, gj, hj, hessians) }
+            if L.count > 3 { add(o3 + Int(c3[r]) &* 3, gi, hi, hessians); add(p3 + Int(c3[s]) &* 3, gj, hj, hessians) }
+            i &+= 2
+        }
+        if i < block.upperBound {
+            accumulate(quad, lanes, rows, i..<block.upperBound, g, hessians)
         }
     }
 

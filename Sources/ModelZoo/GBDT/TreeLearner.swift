@@ -231,7 +231,7 @@ final class LeafWiseTreeLearner: TreeLearner {
                       data.rowBins.withUnsafeBufferPointer { rowBins in
                         let layout = HistogramBuilder.Layout(bins: bins.baseAddress!, rowCount: data.rowCount,
                                                              offsets: offsets.baseAddress!, rowBins: rowBins.baseAddress,
-                                                             stride: data.featureCount)
+                                                             stride: data.featureCount, copy: pool.copy)
                         runner.forEachJob(count: groups, parallel: groups > 1) { group in
                             let positions = HistogramBuilder.group(group, of: groups, count: featureCount)
                             if let build {
