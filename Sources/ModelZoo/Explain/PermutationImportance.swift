@@ -218,18 +218,28 @@ struct TreeByTreeScores {
                                     withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * rows) { scratch in
                                         for job in jobs[range] {
                                             let position = modelPosition[job / repeats]!
-                                            chosen.baseAddress!.update(from: outputs.baseAddress!, count: rows)
+                                            let target = scores + job &* rows
+                                            let selected = scratch.baseAddress!
+                                            var tested = 0
                                             if used[position] {
                                                 let values = shuffles.column(job / repeats, repeat: job % repeats)
-                                                values.withUnsafeBufferPointer { values in
+                                                tested = values.withUnsafeBufferPointer { values in
                                                     Self.walkShuffled(position: position, rows: rows, ensemble: ensemble, paths: paths,
                                                                       matrix: m.baseAddress!, stride: stride, reached: reached.baseAddress!,
-                                                                      values: values.baseAddress!, selected: scratch.baseAddress!,
-                                                                      starts: scratch.baseAddress! + rows, into: chosen.baseAddress!)
+                                                                      values: values.baseAddress!, selected: selected,
+                                                                      starts: selected + rows, into: chosen.baseAddress!)
+                                                }
+                                                // The rows the shuffle moved keep their own sum; every other row adds the tree's output.
+                                                for k in 0..<tested {
+                                                    let r = Int(selected[k])
+                                                    chosen[r] = target[r] + chosen[r]
                                                 }
                                             }
-                                            let target = scores + job &* rows
-                                            for r in 0..<rows { target[r] += chosen[r] }
+                                            for r in 0..<rows { target[r] += outputs[r] }
+                                            for k in 0..<tested {
+                                                let r = Int(selected[k])
+                                                target[r] = chosen[r]
+                                            }
                                         }
                                     }
                                 }
@@ -241,11 +251,12 @@ struct TreeByTreeScores {
         }
     }
 
-    /// Overwrites `chosen[r]` with the tree's output on shuffled row `r` for the rows whose path tests `position`.
+    /// Writes `chosen[r]`, the tree's output on shuffled row `r`, for the rows whose path tests
+    /// `position`; lists them in `selected` and returns how many there are.
     private static func walkShuffled(position: Int, rows: Int, ensemble: PackedEnsemble, paths: LeafPaths.Pointers,
                                      matrix: UnsafePointer<Double>, stride: Int, reached: UnsafePointer<Int32>, values: UnsafePointer<Double>,
                                      selected: UnsafeMutablePointer<Int32>, starts: UnsafeMutablePointer<Int32>,
-                                     into chosen: UnsafeMutablePointer<Double>) {
+                                     into chosen: UnsafeMutablePointer<Double>) -> Int {
         let bit: UInt64 = 1 << UInt64(position & 63)
         let feature = Int32(truncatingIfNeeded: position)
         var tested = 0
@@ -263,6 +274,7 @@ struct TreeByTreeScores {
         }
         ensemble.treeOutputs(0, rows: matrix, stride: stride, selected: selected, starts: starts, count: tested,
                              replacing: feature, values: values, into: chosen)
+        return tested
     }
 
     /// Per column of the caller's matrix: the mean over repeats of the loss on the shuffled rows
