@@ -21,6 +21,7 @@ import json
 import os
 import statistics
 import sys
+import time
 
 import numpy as np
 
@@ -33,6 +34,7 @@ DATA_DIR = os.path.join(HERE, "data", "real")
 REPEATS = 3
 QUALITY_BAR = 0.005
 RATIO_BAR = 1.0
+QUIET_WAIT_SECONDS = 180
 SPLIT_SEED = 2024
 
 
@@ -131,6 +133,14 @@ class RealTablesBench:
         return ["--trees", str(s.trees), "--leaves", str(s.leaves), "--learning-rate", str(s.learning_rate),
                 "--max-bin", str(s.max_bin), "--min-data-in-leaf", str(s.min_data_in_leaf), "--threads", str(self.threads)]
 
+    @staticmethod
+    def peer_env():
+        """LightGBM with its library-default OpenMP wait policy, whatever the caller chose for the other
+        sections: the two sides run alternately, so nothing of the bench's competes for the cores, and
+        passive waiting on tables this small makes every barrier a sleep (2–3 s instead of 0.2 s per
+        table, which would flatter engage)."""
+        return {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+
     def run(self):
         results = []
         for table in prepare():
@@ -145,7 +155,7 @@ class RealTablesBench:
             for _ in range(self.repeats):
                 loads.append(os.getloadavg()[0])
                 engage_walls.append(measure.run(engage_argv).wall_seconds)
-                peer_walls.append(measure.run(peer_argv).wall_seconds)
+                peer_walls.append(measure.run(peer_argv, env=self.peer_env()).wall_seconds)
                 with open(os.path.join(out, "lightgbm", "result.json")) as handle:
                     peer = json.load(handle)
                 peer_works.append(peer["work_seconds"])
@@ -188,7 +198,7 @@ class RealTablesTable:
         repeats = self.results[0]["repeats"] if self.results else REPEATS
         lines.append(f"  note: medians of {repeats} alternating runs, {self.threads} threads each side; ratio = engage / LightGBM's "
                      "in-script work (the bar); 'w/ start-up' divides by LightGBM's whole Python process; LightGBM's OpenMP wait "
-                     f"policy: {os.environ.get('OMP_WAIT_POLICY', 'library default')}")
+                     "policy: library default")
         return lines
 
     def render(self):
@@ -209,6 +219,17 @@ def bars(board, results):
                     f"({r['engage_seconds'] / r['lightgbm_process_seconds']:.2f}× of LightGBM's whole process)")
 
 
+def wait_for_quiet(log, limit_seconds):
+    """Both sides' times drift with whatever else runs; a run started right after a build or another
+    bench sees the load average of that work. Waits (at most `limit_seconds`) for it to settle, and
+    says what it was when the runs began."""
+    deadline = time.monotonic() + limit_seconds
+    while os.getloadavg()[0] > measure.core_count() / 2 and time.monotonic() < deadline:
+        time.sleep(5)
+    log(f"load average {os.getloadavg()[0]:.1f} on {measure.core_count()} cores at start; "
+        "LightGBM's OpenMP wait policy: library default")
+
+
 def main():
     from report import Scoreboard
 
@@ -217,14 +238,12 @@ def main():
     parser.add_argument("--out", default=os.path.join(HERE, "out"))
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=REPEATS)
+    parser.add_argument("--quiet-wait", type=float, default=QUIET_WAIT_SECONDS,
+                        help="seconds to wait at most for the 1-minute load average to fall below half the cores")
     args = parser.parse_args()
     log = lambda message: print(f"[real-tables] {message}", file=sys.stderr, flush=True)  # noqa: E731
     threads = args.threads or measure.core_count()
-    if os.getloadavg()[0] > measure.core_count() / 2:
-        # As compare.py's --omp-wait-policy auto: spinning OpenMP threads on a busy machine would flatter engage.
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    log(f"load average {os.getloadavg()[0]:.1f} on {measure.core_count()} cores; LightGBM's OpenMP wait policy: "
-        f"{os.environ.get('OMP_WAIT_POLICY', 'library default')}")
+    wait_for_quiet(log, args.quiet_wait)
     work = os.path.join(os.path.abspath(args.out), "work")
     os.makedirs(work, exist_ok=True)
     results = RealTablesBench(os.path.abspath(args.engage), sys.executable, Settings(), threads, work, log, args.repeats).run()

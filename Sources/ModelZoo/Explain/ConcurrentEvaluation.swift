@@ -20,6 +20,10 @@ public final class ConcurrentEvaluation: @unchecked Sendable {
 
     /// The evaluation runs on its one thread, beside the fit's.
     private static let ownThread = ParallelRunner(threads: 1)
+    /// Trees posted before the waiting thread is woken: a wake-up costs the fit's thread about as
+    /// much as a split on a virtual machine, and the last batch only adds a few trees' scoring
+    /// after the fit.
+    private static let treesPerWake = 4
     private let condition = NSCondition()
     private var events: [Event] = []
     private var closed = false
@@ -62,7 +66,7 @@ public final class ConcurrentEvaluation: @unchecked Sendable {
     private func post(_ event: Event) {
         condition.lock()
         events.append(event)
-        condition.signal()
+        if events.count >= Self.treesPerWake { condition.signal() }
         condition.unlock()
     }
 
