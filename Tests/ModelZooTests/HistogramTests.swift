@@ -37,28 +37,27 @@ final class HistogramTests: XCTestCase {
                 ordered.withUnsafeBufferPointer { g in
                     orderedH.withUnsafeBufferPointer { h in
                         binned.bins.withUnsafeBufferPointer { bins in
-                          binned.rowBins.withUnsafeBufferPointer { rowBins in
-                            binned.histogramOffsets.withUnsafeBufferPointer { offsets in
-                                (only ?? features).withUnsafeBufferPointer { features in
-                                  copy.withUnsafeMutableBufferPointer { copy in
-                                    out.withUnsafeMutableBufferPointer { hist in
-                                        let input = HistogramBuilder.LeafInput(
-                                            rows: subset == nil ? nil : rowPointer.baseAddress, count: count,
-                                            gradients: g.baseAddress!, hessians: constantHessian == nil ? h.baseAddress! : nil,
-                                            constantHessian: constantHessian ?? 0)
-                                        let layout = HistogramBuilder.Layout(bins: bins.baseAddress!, rowCount: binned.rowCount,
-                                                                             offsets: offsets.baseAddress!,
-                                                                             rowBins: gathered ? rowBins.baseAddress : nil,
-                                                                             stride: binned.featureCount,
-                                                                             copy: paired ? copy.baseAddress : nil)
-                                        HistogramBuilder.build(into: hist.baseAddress!, features: features, layout: layout,
-                                                               input: input, runner: ParallelRunner(threads: threads),
-                                                               minimumParallelWork: 0)
+                            binned.rowBins.withUnsafeBufferPointer { rowBins in
+                                binned.histogramOffsets.withUnsafeBufferPointer { offsets in
+                                    (only ?? features).withUnsafeBufferPointer { features in
+                                        copy.withUnsafeMutableBufferPointer { copy in
+                                            out.withUnsafeMutableBufferPointer { hist in
+                                                let input = HistogramBuilder.LeafInput(
+                                                    rows: subset == nil ? nil : rowPointer.baseAddress, count: count,
+                                                    gradients: g.baseAddress!, hessians: constantHessian == nil ? h.baseAddress! : nil,
+                                                    constantHessian: constantHessian ?? 0)
+                                                let layout = HistogramBuilder.Layout(
+                                                    bins: bins.baseAddress!, rowCount: binned.rowCount, offsets: offsets.baseAddress!,
+                                                    rowBins: gathered ? rowBins.baseAddress : nil, stride: binned.featureCount,
+                                                    copy: paired ? copy.baseAddress : nil)
+                                                HistogramBuilder.build(into: hist.baseAddress!, features: features, layout: layout,
+                                                                       input: input, runner: ParallelRunner(threads: threads),
+                                                                       minimumParallelWork: 0)
+                                            }
+                                        }
                                     }
-                                  }
                                 }
                             }
-                          }
                         }
                     }
                 }
