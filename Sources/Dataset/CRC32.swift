@@ -1,8 +1,8 @@
 /// CRC-32 (IEEE 802.3 polynomial, reflected, as zlib's `crc32`), slicing by 8.
 ///
-/// Guards shard bodies against damage so that `ShardCodec.decode` can refuse a
-/// flipped byte on its own, without the content hash.
-enum CRC32 {
+/// Guards shard bodies and model artifacts against damage, so that a reader refuses a flipped
+/// byte on its own, without the content hash.
+public enum CRC32 {
     private static let tables: [UInt32] = {
         var tables = [UInt32](repeating: 0, count: 8 * 256)
         for i in 0..<256 {
@@ -19,7 +19,7 @@ enum CRC32 {
         return tables
     }()
 
-    static func checksum(_ bytes: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
         var crc = ~initial
         tables.withUnsafeBufferPointer { t in
             var i = 0

@@ -146,20 +146,3 @@ public struct ArtifactReader: Sendable {
         return values
     }
 }
-
-/// CRC-32 (IEEE 802.3 polynomial, as zlib's `crc32`), guarding artifacts against corruption.
-enum ArtifactChecksum {
-    private static let table: [UInt32] = (0..<256).map { index in
-        var c = UInt32(index)
-        for _ in 0..<8 { c = c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        table.withUnsafeBufferPointer { table in
-            var crc: UInt32 = 0xFFFF_FFFF
-            for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-            return crc ^ 0xFFFF_FFFF
-        }
-    }
-}

@@ -1,3 +1,4 @@
+import Dataset
 import Foundation
 
 /// The frame around the artifacts of the anomaly detector ("ENGA"), the recommender ("ENGR")
@@ -32,7 +33,7 @@ public struct ModelEnvelope: Sendable, Equatable {
     /// Everything written plus the CRC-32 trailer.
     func seal(_ writer: ArtifactWriter) -> Data {
         var bytes = writer.bytes
-        let crc = bytes.withUnsafeBytes(ArtifactChecksum.crc32)
+        let crc = bytes.withUnsafeBytes { CRC32.checksum($0) }
         withUnsafeBytes(of: crc.littleEndian) { bytes.append(contentsOf: $0) }
         return Data(bytes)
     }
@@ -51,7 +52,7 @@ public struct ModelEnvelope: Sendable, Equatable {
         let bodyEnd = all.count - 4
         let stored = UInt32(all[bodyEnd]) | UInt32(all[bodyEnd + 1]) << 8 | UInt32(all[bodyEnd + 2]) << 16
             | UInt32(all[bodyEnd + 3]) << 24
-        let computed = all.withUnsafeBytes { ArtifactChecksum.crc32(UnsafeRawBufferPointer(rebasing: $0[0..<bodyEnd])) }
+        let computed = all.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<bodyEnd])) }
         guard stored == computed else { throw ModelArtifactError.checksumMismatch(stored: stored, computed: computed) }
         return ArtifactReader(bytes: Array(all[0..<bodyEnd]), offset: 6)
     }
