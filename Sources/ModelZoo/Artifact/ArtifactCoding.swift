@@ -1,3 +1,4 @@
+import Dataset
 import Foundation
 
 /// Appends little-endian values to a byte buffer: the writing half of ModelZoo artifacts.
@@ -144,5 +145,28 @@ public struct ArtifactReader: Sendable {
         }
         offset += count * size
         return values
+    }
+}
+
+/// The CRC-32 trailer (`Dataset.CRC32`, little-endian) that ends every ModelZoo artifact and
+/// envelope: one writer of it and one check, whatever header comes before.
+enum ChecksumTrailer {
+    /// Everything written plus the trailer.
+    static func seal(_ writer: ArtifactWriter) -> Data {
+        var bytes = writer.bytes
+        let crc = bytes.withUnsafeBytes { CRC32.checksum($0) }
+        withUnsafeBytes(of: crc.littleEndian) { bytes.append(contentsOf: $0) }
+        return Data(bytes)
+    }
+
+    /// A reader over `all` less its trailer, at `offset`; throws on a checksum mismatch. The
+    /// caller has checked that `all` holds its header and the four trailer bytes.
+    static func verified(_ all: [UInt8], offset: Int) throws -> ArtifactReader {
+        let bodyEnd = all.count - 4
+        let stored = UInt32(all[bodyEnd]) | UInt32(all[bodyEnd + 1]) << 8 | UInt32(all[bodyEnd + 2]) << 16
+            | UInt32(all[bodyEnd + 3]) << 24
+        let computed = all.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<bodyEnd])) }
+        guard stored == computed else { throw ModelArtifactError.checksumMismatch(stored: stored, computed: computed) }
+        return ArtifactReader(bytes: Array(all[0..<bodyEnd]), offset: offset)
     }
 }

@@ -1,4 +1,3 @@
-import Dataset
 import Foundation
 
 /// The envelope shared by every ModelZoo artifact: magic, format version, model kind,
@@ -25,10 +24,7 @@ public enum ModelArtifact {
 
     /// The finished artifact: everything written plus the CRC-32 trailer.
     public static func seal(_ writer: ArtifactWriter) -> Data {
-        var bytes = writer.bytes
-        let crc = bytes.withUnsafeBytes { CRC32.checksum($0) }
-        withUnsafeBytes(of: crc.littleEndian) { bytes.append(contentsOf: $0) }
-        return Data(bytes)
+        ChecksumTrailer.seal(writer)
     }
 
     /// The model kind named in an artifact's header (checks magic, version and checksum).
@@ -61,12 +57,7 @@ public enum ModelArtifact {
             throw ModelArtifactError.corrupt("model kind is not printable ASCII")
         }
         guard header.remaining >= 4 else { throw ModelArtifactError.truncated("checksum") }
-        let bodyEnd = all.count - 4
-        let stored = UInt32(all[bodyEnd]) | UInt32(all[bodyEnd + 1]) << 8 | UInt32(all[bodyEnd + 2]) << 16
-            | UInt32(all[bodyEnd + 3]) << 24
-        let computed = all.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<bodyEnd])) }
-        guard stored == computed else { throw ModelArtifactError.checksumMismatch(stored: stored, computed: computed) }
-        return (kind, ArtifactReader(bytes: Array(all[0..<bodyEnd]), offset: header.offset))
+        return (kind, try ChecksumTrailer.verified(all, offset: header.offset))
     }
 }
 

@@ -1,4 +1,3 @@
-import Dataset
 import Foundation
 
 /// The frame around the artifacts of the anomaly detector ("ENGA"), the recommender ("ENGR")
@@ -32,10 +31,7 @@ public struct ModelEnvelope: Sendable, Equatable {
 
     /// Everything written plus the CRC-32 trailer.
     func seal(_ writer: ArtifactWriter) -> Data {
-        var bytes = writer.bytes
-        let crc = bytes.withUnsafeBytes { CRC32.checksum($0) }
-        withUnsafeBytes(of: crc.littleEndian) { bytes.append(contentsOf: $0) }
-        return Data(bytes)
+        ChecksumTrailer.seal(writer)
     }
 
     /// A reader positioned at the body; throws `ModelEnvelopeError` on a wrong magic, version or
@@ -49,12 +45,7 @@ public struct ModelEnvelope: Sendable, Equatable {
         guard all.count >= 10 else { throw ModelArtifactError.truncated("the \(magic) header and checksum") }
         let found = UInt16(all[4]) | UInt16(all[5]) << 8
         guard found == version else { throw ModelEnvelopeError.unsupportedVersion(magic: magic, found: found, supported: version) }
-        let bodyEnd = all.count - 4
-        let stored = UInt32(all[bodyEnd]) | UInt32(all[bodyEnd + 1]) << 8 | UInt32(all[bodyEnd + 2]) << 16
-            | UInt32(all[bodyEnd + 3]) << 24
-        let computed = all.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<bodyEnd])) }
-        guard stored == computed else { throw ModelArtifactError.checksumMismatch(stored: stored, computed: computed) }
-        return ArtifactReader(bytes: Array(all[0..<bodyEnd]), offset: 6)
+        return try ChecksumTrailer.verified(all, offset: 6)
     }
 }
 
